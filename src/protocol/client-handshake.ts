@@ -1,0 +1,73 @@
+import { WebSocketError } from './errors.js';
+import { acceptKey } from './handshake-keys.js';
+import { type ExtensionOffer, headerHasToken, parseExtensions } from './header-tokens.js';
+
+export interface UpgradeResponse {
+  statusCode?: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface ExpectedUpgrade {
+  /** The Sec-WebSocket-Key that was sent. */
+  key: string;
+  /** The subprotocols offered. */
+  protocols: readonly string[];
+  /** The names of the extensions offered. */
+  extensions: readonly string[];
+}
+
+export interface ValidatedUpgrade {
+  /** The subprotocol the server chose, or '' for none. */
+  protocol: string;
+  /** The extensions the server accepted, with their parameters. */
+  extensions: ExtensionOffer[];
+}
+
+function invalid(message: string): WebSocketError {
+  return new WebSocketError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', message);
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Checks the server's answer to our opening handshake (RFC 6455 §4.1, client side). Throws a
+ * WebSocketError (WS_ERR_HANDSHAKE_INVALID_RESPONSE) naming the first rule broken.
+ */
+export function checkUpgradeResponse(res: UpgradeResponse, expected: ExpectedUpgrade): ValidatedUpgrade {
+  if (res.statusCode !== 101) throw invalid(`Unexpected server response: ${res.statusCode}`);
+  const h = res.headers;
+  if (!headerHasToken(h.upgrade, 'websocket')) throw invalid('Invalid Upgrade header in the 101 response');
+  if (!headerHasToken(h.connection, 'upgrade'))
+    throw invalid('Invalid Connection header in the 101 response');
+  if (single(h['sec-websocket-accept'])?.trim() !== acceptKey(expected.key)) {
+    throw invalid('Invalid Sec-WebSocket-Accept header: it does not match the key sent');
+  }
+  const protocol = single(h['sec-websocket-protocol'])?.trim() ?? '';
+  if (protocol !== '') {
+    if (expected.protocols.length === 0) throw invalid('Server sent a subprotocol but none was requested');
+    if (!expected.protocols.includes(protocol))
+      throw invalid(`Server chose subprotocol ${protocol}, which was not offered`);
+  } else if (h['sec-websocket-protocol'] !== undefined) {
+    throw invalid('Empty Sec-WebSocket-Protocol header');
+  }
+  let extensions: ExtensionOffer[] = [];
+  const extensionHeader = single(h['sec-websocket-extensions']);
+  if (extensionHeader !== undefined) {
+    try {
+      extensions = parseExtensions(extensionHeader);
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+    const seen = new Set<string>();
+    for (const ext of extensions) {
+      if (!expected.extensions.includes(ext.name)) {
+        throw invalid(`Server accepted extension ${ext.name}, which was not offered`);
+      }
+      if (seen.has(ext.name)) throw invalid(`Server accepted extension ${ext.name} twice`);
+      seen.add(ext.name);
+    }
+  }
+  return { protocol, extensions };
+}

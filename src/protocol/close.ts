@@ -1,0 +1,67 @@
+import { isUtf8 } from 'node:buffer';
+import { EMPTY_BUFFER } from './constants.js';
+import { argumentError, protocolError, WebSocketError } from './errors.js';
+
+/** The longest close reason that fits in a control frame: 125 bytes less the 2-byte code. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * Whether a close code may appear in a Close frame on the wire (RFC 6455 §7.4): 1000–1003, 1007–1014
+ * and the registered/private range 3000–4999. 1004, 1005, 1006 and 1015 are reserved for local use.
+ */
+export function isValidCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+export interface ClosePayload {
+  /** The code, or 1005 when the frame carried none. */
+  code: number;
+  /** The reason, as the UTF-8 bytes that were received. */
+  reason: Buffer;
+}
+
+/** Decodes and checks the payload of a received Close frame; throws a WebSocketError on a violation. */
+export function decodeClosePayload(payload: Buffer): ClosePayload {
+  if (payload.length === 0) return { code: 1005, reason: EMPTY_BUFFER };
+  if (payload.length === 1) {
+    throw protocolError('WS_ERR_INVALID_CLOSE_PAYLOAD', 'Close frame payload of 1 byte: a code takes 2');
+  }
+  const code = payload.readUInt16BE(0);
+  if (!isValidCloseCode(code)) {
+    throw protocolError('WS_ERR_INVALID_CLOSE_CODE', `Invalid close code ${code} in a Close frame`);
+  }
+  const reason = payload.subarray(2);
+  if (!isUtf8(reason)) {
+    throw new WebSocketError('WS_ERR_INVALID_UTF8', 'Close reason is not valid UTF-8', { closeCode: 1007 });
+  }
+  return { code, reason };
+}
+
+/**
+ * Builds the payload of a Close frame to send. Without a code the payload is empty. Throws a
+ * WebSocketError (WS_ERR_INVALID_ARGUMENT) for a code that may not be sent or a reason over 123 bytes.
+ */
+export function encodeClosePayload(code?: number, reason?: string | Buffer): Buffer {
+  if (code === undefined) {
+    if (reason !== undefined && reason.length > 0) {
+      throw argumentError('A close reason needs a close code: pass close(code, reason)');
+    }
+    return EMPTY_BUFFER;
+  }
+  if (!Number.isInteger(code) || !isValidCloseCode(code)) {
+    throw argumentError(
+      `Invalid close code ${String(code)}: use 1000, 1001-1003, 1007-1014 or an application code in 3000-4999`,
+    );
+  }
+  const length = reason === undefined ? 0 : Buffer.byteLength(reason);
+  if (length > MAX_CLOSE_REASON_BYTES) {
+    throw argumentError(
+      `Close reason is ${length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a Close frame`,
+    );
+  }
+  const payload = Buffer.allocUnsafe(2 + length);
+  payload.writeUInt16BE(code, 0);
+  if (typeof reason === 'string') payload.write(reason, 2, 'utf8');
+  else if (reason !== undefined) reason.copy(payload, 2);
+  return payload;
+}

@@ -1,0 +1,254 @@
+import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD } from './constants.js';
+import { protocolError, WebSocketError } from './errors.js';
+import { Masker } from './mask.js';
+
+/** Receives what the parser finds. Payloads arrive unmasked. */
+export interface FrameHandler {
+  /** The header of a data frame (opcode 0, 1 or 2) was read; its payload follows through onData. */
+  onDataFrame(opcode: number, fin: boolean, rsv1: boolean, length: number): void;
+  /**
+   * A piece of the current data frame's payload, as it arrives (never more than the frame holds).
+   * `last` is true for the piece that ends the frame; an empty frame gets one empty last piece.
+   * The piece may be a view of the input chunk: keep it only if the chunk is yours to keep.
+   */
+  onData(piece: Buffer, last: boolean): void;
+  /** A whole control frame (opcode 8, 9 or 10), its payload at most 125 bytes. */
+  onControlFrame(opcode: number, payload: Buffer): void;
+}
+
+export interface FrameParserOptions {
+  /** A server requires masked frames (client-to-server); a client refuses them. */
+  isServer: boolean;
+  /** Whether RSV1 may be set on the first frame of a data message (permessage-deflate negotiated). */
+  allowRsv1?: boolean;
+}
+
+const HEADER = 0;
+const PAYLOAD = 1;
+const MAX_HEADER = 14;
+
+/**
+ * An incremental RFC 6455 frame parser: feed it chunks of any size, one byte at a time included; it
+ * checks every header rule of §5 and throws a WebSocketError (with the close code to fail the
+ * connection with) on a violation. Payloads are unmasked in place and handed on without copying,
+ * except control payloads split across chunks, which are gathered (at most 125 bytes).
+ */
+export class FrameParser {
+  private readonly isServer: boolean;
+  allowRsv1: boolean;
+  private readonly handler: FrameHandler;
+  private readonly masker = new Masker();
+
+  private state = HEADER;
+  /** Header bytes gathered when a header is split across chunks. */
+  private header: Buffer | null = null;
+  private headerLength = 0;
+
+  // The frame being read.
+  private opcode = 0;
+  private masked = false;
+  private readonly maskKey = Buffer.alloc(4);
+  private remaining = 0;
+  private consumed = 0;
+  private control: Buffer | null = null;
+  private controlLength = 0;
+
+  /** Set by stop(): the rest of the input is ignored. */
+  private stopped = false;
+  /** Set by pause(): input is kept until resume(). */
+  private paused = false;
+  private backlog: Buffer[] = [];
+
+  constructor(handler: FrameHandler, options: FrameParserOptions) {
+    this.handler = handler;
+    this.isServer = options.isServer;
+    this.allowRsv1 = options.allowRsv1 ?? false;
+  }
+
+  /** Whether a frame has been started and not finished (bytes of it are still expected). */
+  get midFrame(): boolean {
+    return this.state === PAYLOAD || this.headerLength > 0;
+  }
+
+  /** Ignore everything from now on (after a Close frame, or once the connection failed). */
+  stop(): void {
+    this.stopped = true;
+    this.backlog = [];
+    this.masker.release();
+  }
+
+  /** Stops handing on frames; input fed meanwhile is kept for resume(). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (this.backlog.length > 0 && !this.paused && !this.stopped) {
+      this.push(this.backlog.shift()!);
+    }
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Parses a chunk; throws a WebSocketError on a protocol violation. */
+  push(chunk: Buffer): void {
+    if (this.stopped) return;
+    if (this.paused) {
+      this.backlog.push(chunk);
+      return;
+    }
+    const length = chunk.length;
+    let pos = 0;
+    while (pos < length) {
+      if (this.stopped) return;
+      if (this.paused) {
+        this.backlog.push(chunk.subarray(pos));
+        return;
+      }
+      if (this.state === PAYLOAD) {
+        pos = this.payload(chunk, pos);
+        continue;
+      }
+      if (this.headerLength === 0) {
+        const size = headerSize(chunk, pos, length);
+        if (size > 0 && length - pos >= size) {
+          this.parseHeader(chunk, pos);
+          pos += size;
+          if (this.remaining === 0) this.emitEmpty();
+          continue;
+        }
+      }
+      // Gather a header split across chunks.
+      if (this.header === null) this.header = Buffer.allocUnsafe(MAX_HEADER);
+      while (pos < length) {
+        this.header[this.headerLength++] = chunk[pos++];
+        const size = headerSize(this.header, 0, this.headerLength);
+        if (size > 0 && this.headerLength === size) {
+          this.headerLength = 0;
+          this.parseHeader(this.header, 0);
+          if (this.remaining === 0) this.emitEmpty();
+          break;
+        }
+      }
+    }
+  }
+
+  private parseHeader(buf: Buffer, pos: number): void {
+    const b0 = buf[pos];
+    const b1 = buf[pos + 1];
+    const opcode = b0 & 0x0f;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    if ((b0 & 0x30) !== 0) {
+      throw protocolError('WS_ERR_UNEXPECTED_RSV_2_3', 'RSV2 and RSV3 must be clear: no extension uses them');
+    }
+    const control = opcode >= 8;
+    if (control) {
+      if (opcode > 0xa)
+        throw protocolError('WS_ERR_INVALID_OPCODE', `Reserved control opcode 0x${opcode.toString(16)}`);
+      if (!fin)
+        throw protocolError('WS_ERR_EXPECTED_FIN', 'Control frames must not be fragmented (FIN must be set)');
+      if (rsv1) throw protocolError('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 must be clear on a control frame');
+    } else {
+      if (opcode > 2)
+        throw protocolError('WS_ERR_INVALID_OPCODE', `Reserved data opcode 0x${opcode.toString(16)}`);
+      if (rsv1 && (!this.allowRsv1 || opcode === 0)) {
+        throw protocolError(
+          'WS_ERR_UNEXPECTED_RSV_1',
+          opcode === 0
+            ? 'RSV1 must be clear on a continuation frame'
+            : 'RSV1 is set but no extension was negotiated',
+        );
+      }
+    }
+    const masked = (b1 & 0x80) !== 0;
+    if (masked !== this.isServer) {
+      throw this.isServer
+        ? protocolError('WS_ERR_EXPECTED_MASK', 'Frames from a client must be masked')
+        : protocolError('WS_ERR_UNEXPECTED_MASK', 'Frames from a server must not be masked');
+    }
+    let length = b1 & 0x7f;
+    let p = pos + 2;
+    if (length === 126) {
+      length = (buf[p] << 8) | buf[p + 1];
+      p += 2;
+    } else if (length === 127) {
+      const hi = buf.readUInt32BE(p);
+      if (hi > 0x1fffff) {
+        throw hi >= 0x80000000
+          ? protocolError(
+              'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+              'The most significant bit of a 64-bit length must be 0',
+            )
+          : new WebSocketError('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 'Frame length over 2^53 - 1 bytes', {
+              closeCode: 1009,
+            });
+      }
+      length = hi * 0x100000000 + buf.readUInt32BE(p + 4);
+      p += 8;
+    }
+    if (control && length > MAX_CONTROL_PAYLOAD) {
+      throw protocolError(
+        'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+        `Control frame payload of ${length} bytes (at most 125)`,
+      );
+    }
+    if (masked) {
+      this.maskKey[0] = buf[p];
+      this.maskKey[1] = buf[p + 1];
+      this.maskKey[2] = buf[p + 2];
+      this.maskKey[3] = buf[p + 3];
+    }
+    this.opcode = opcode;
+    this.masked = masked;
+    this.remaining = length;
+    this.consumed = 0;
+    this.state = PAYLOAD;
+    if (!control) this.handler.onDataFrame(opcode, fin, rsv1, length);
+    else this.controlLength = 0;
+  }
+
+  private emitEmpty(): void {
+    this.state = HEADER;
+    if (this.opcode >= 8) this.handler.onControlFrame(this.opcode, EMPTY_BUFFER);
+    else this.handler.onData(EMPTY_BUFFER, true);
+  }
+
+  private payload(chunk: Buffer, pos: number): number {
+    const available = chunk.length - pos;
+    const n = Math.min(available, this.remaining);
+    const end = pos + n;
+    if (this.masked) this.masker.apply(chunk, pos, end, this.maskKey, 0, this.consumed);
+    this.remaining -= n;
+    this.consumed += n;
+    const last = this.remaining === 0;
+    if (last) this.state = HEADER;
+    if (this.opcode >= 8) {
+      if (last && this.controlLength === 0) {
+        this.handler.onControlFrame(this.opcode, chunk.subarray(pos, end));
+      } else {
+        if (this.control === null) this.control = Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD);
+        chunk.copy(this.control, this.controlLength, pos, end);
+        this.controlLength += n;
+        if (last)
+          this.handler.onControlFrame(this.opcode, Buffer.from(this.control.subarray(0, this.controlLength)));
+      }
+    } else {
+      this.handler.onData(pos === 0 && end === chunk.length ? chunk : chunk.subarray(pos, end), last);
+    }
+    return end;
+  }
+}
+
+/** The size of the header starting at `pos`, or 0 when too few bytes are there to tell. */
+function headerSize(buf: Buffer, pos: number, end: number): number {
+  if (end - pos < 2) return 0;
+  const b1 = buf[pos + 1];
+  const len = b1 & 0x7f;
+  const mask = (b1 & 0x80) !== 0 ? 4 : 0;
+  return (len === 126 ? 4 : len === 127 ? 10 : 2) + mask;
+}

@@ -1,0 +1,272 @@
+import { decodeClosePayload, encodeClosePayload } from './close.js';
+import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode, ReadyState } from './constants.js';
+import { argumentError, WebSocketError } from './errors.js';
+import { type FrameHandler, FrameParser } from './frame-parser.js';
+import { type MaskGenerator, MaskKeySource } from './mask-key-source.js';
+import { MessageAssembler, type MessageSink } from './message-assembler.js';
+import { OutputQueue } from './output-queue.js';
+
+/** What a Protocol reports. Each method is called synchronously from receive(). */
+export interface ProtocolHandler {
+  /** A whole message: text as validated UTF-8 bytes, or binary. */
+  onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void;
+  /** A Ping arrived (already answered with a Pong when autoPong is on). */
+  onPing(data: Buffer): void;
+  onPong(data: Buffer): void;
+  /** The peer's Close frame arrived (already answered, unless a Close had been sent). */
+  onCloseFrame(code: number, reason: Buffer): void;
+  /** The peer broke the protocol: a Close with `error.closeCode` is queued and input is ignored from now on. */
+  onProtocolError(error: WebSocketError): void;
+}
+
+export interface ProtocolOptions {
+  /** 'server' expects masked frames and sends unmasked ones; 'client' the reverse. */
+  role: 'server' | 'client';
+  /** The largest incoming message, in bytes (default 100 MiB; 0 for no limit). */
+  maxPayload?: number;
+  /** Answer each Ping with a Pong carrying the same payload (default true). */
+  autoPong?: boolean;
+  /** Split outgoing messages into frames of at most this many bytes (default 0: never split). */
+  fragmentSize?: number;
+  /** Accept RSV1 on the first frame of a message: set when permessage-deflate was negotiated. */
+  allowRsv1?: boolean;
+  /** Custom masking keys (client role); the default draws them from a pool of crypto random bytes. */
+  generateMask?: MaskGenerator;
+}
+
+export interface SendOptions {
+  /** Whether this frame ends the message (default true). Send later parts with the same type. */
+  fin?: boolean;
+  /** Set RSV1 on the first frame (the payload is compressed by a negotiated extension). */
+  rsv1?: boolean;
+}
+
+/**
+ * The sans-I/O WebSocket protocol (RFC 6455) for one connection, after the opening handshake: bytes
+ * in through receive(), events out through the handler, bytes out through takeOutput(). It owns the
+ * close state machine (OPEN → CLOSING → CLOSED); it touches no socket and no timer.
+ */
+export class Protocol implements FrameHandler, MessageSink {
+  readonly role: 'server' | 'client';
+  private readonly handler: ProtocolHandler;
+  private readonly parser: FrameParser;
+  private readonly assembler: MessageAssembler;
+  private readonly output: OutputQueue;
+  autoPong: boolean;
+  private readonly fragmentSize: number;
+
+  /** OPEN, CLOSING (one Close frame sent or received) or CLOSED (both, or the transport ended). */
+  state: ReadyState = ReadyState.OPEN;
+  closeSent = false;
+  closeReceived = false;
+  /** The code of the peer's Close frame (1005 when it had none), or 1006 until one arrives. */
+  closeCode = 1006;
+  closeReason: Buffer = EMPTY_BUFFER;
+  /** The protocol error that failed the connection, if any. */
+  error: WebSocketError | null = null;
+  /** Opcode of an outgoing message sent in parts (send with fin: false) and not yet finished. */
+  private sendingOpcode = 0;
+
+  constructor(handler: ProtocolHandler, options: ProtocolOptions) {
+    this.role = options.role;
+    this.handler = handler;
+    const isServer = options.role === 'server';
+    this.parser = new FrameParser(this, { isServer, allowRsv1: options.allowRsv1 ?? false });
+    this.assembler = new MessageAssembler(this, {
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    });
+    this.output = new OutputQueue(isServer ? null : new MaskKeySource({ generate: options.generateMask }));
+    this.autoPong = options.autoPong ?? true;
+    this.fragmentSize = options.fragmentSize ?? 0;
+  }
+
+  // ---- input ----
+
+  /**
+   * Feeds bytes received from the peer. Never throws: a violation is reported through
+   * handler.onProtocolError and answered with a Close frame. The chunk's memory becomes the
+   * protocol's: payloads are unmasked in place and messages may be views of it.
+   */
+  receive(chunk: Buffer): void {
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      if (err instanceof WebSocketError) this.fail(err);
+      else throw err;
+    }
+  }
+
+  /**
+   * The transport ended (EOF or error). The connection is CLOSED; closeCode is the peer's close code,
+   * or 1006 when no Close frame arrived. Returns whether the closing handshake completed.
+   */
+  receiveEof(): boolean {
+    this.parser.stop();
+    this.state = ReadyState.CLOSED;
+    return this.closeReceived && this.closeSent;
+  }
+
+  /** Stops handing on messages; input received meanwhile is held until resume(). */
+  pause(): void {
+    this.parser.pause();
+  }
+
+  resume(): void {
+    try {
+      this.parser.resume();
+    } catch (err) {
+      if (err instanceof WebSocketError) this.fail(err);
+      else throw err;
+    }
+  }
+
+  get isPaused(): boolean {
+    return this.parser.isPaused;
+  }
+
+  /** Enables or disables RSV1 on incoming messages (permessage-deflate). */
+  set allowRsv1(value: boolean) {
+    this.parser.allowRsv1 = value;
+  }
+
+  set maxPayload(value: number) {
+    this.assembler.maxPayload = value;
+  }
+
+  /** Fails the connection: queues a Close with the error's close code and ignores further input. */
+  fail(error: WebSocketError): void {
+    if (this.error !== null) return;
+    this.error = error;
+    this.parser.stop();
+    if (!this.closeSent) this.queueClose(encodeClosePayload(error.closeCode ?? 1002));
+    if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
+    this.handler.onProtocolError(error);
+  }
+
+  // FrameHandler, MessageSink: called by the parser and the assembler.
+
+  onDataFrame(opcode: number, fin: boolean, rsv1: boolean, length: number): void {
+    this.assembler.onDataFrame(opcode, fin, rsv1, length);
+  }
+
+  onData(piece: Buffer, last: boolean): void {
+    this.assembler.onData(piece, last);
+  }
+
+  onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {
+    this.handler.onMessage(data, isBinary, compressed);
+  }
+
+  onControlFrame(opcode: number, payload: Buffer): void {
+    if (opcode === Opcode.Ping) {
+      if (this.autoPong && !this.closeSent)
+        this.output.pushFrame(0x80 | Opcode.Pong, payload, payload.length);
+      this.handler.onPing(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.handler.onPong(payload);
+    } else {
+      const { code, reason } = decodeClosePayload(payload);
+      this.closeReceived = true;
+      this.closeCode = code;
+      this.closeReason = reason;
+      this.parser.stop();
+      if (!this.closeSent) {
+        // Echo the code (RFC 6455 §5.5.1); a Close without one is answered without one.
+        this.queueClose(code === 1005 ? EMPTY_BUFFER : encodeClosePayload(code));
+      }
+      this.state = ReadyState.CLOSED;
+      this.handler.onCloseFrame(code, reason);
+    }
+  }
+
+  // ---- output ----
+
+  /**
+   * Queues a message (or a part of one, with fin: false). Strings are sent as text, Buffers as binary
+   * unless `isBinary` is false. Throws WS_ERR_INVALID_STATE after a Close frame was sent.
+   */
+  send(data: Buffer | string, isBinary: boolean, options?: SendOptions): void {
+    if (this.closeSent) {
+      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+    }
+    const fin = options?.fin ?? true;
+    let opcode: number = isBinary ? Opcode.Binary : Opcode.Text;
+    let rsv1 = options?.rsv1 === true;
+    if (this.sendingOpcode !== 0) {
+      opcode = Opcode.Continuation;
+      rsv1 = false;
+    }
+    this.sendingOpcode = fin ? 0 : isBinary ? Opcode.Binary : Opcode.Text;
+    const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const rsvBit = rsv1 ? 0x40 : 0;
+    if (this.fragmentSize > 0 && length > this.fragmentSize) {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      const size = this.fragmentSize;
+      for (let start = 0; start < length; start += size) {
+        const end = Math.min(start + size, length);
+        const last = end === length;
+        const first = start === 0;
+        const b0 = (last && fin ? 0x80 : 0) | (first ? rsvBit | opcode : Opcode.Continuation);
+        this.output.pushFrame(b0, bytes.subarray(start, end), end - start);
+      }
+      return;
+    }
+    this.output.pushFrame((fin ? 0x80 : 0) | rsvBit | opcode, data, length);
+  }
+
+  /** Queues an already framed message (see frameMessage); for broadcasts framed once. */
+  sendFramed(frame: Buffer): void {
+    if (this.closeSent) {
+      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+    }
+    this.output.pushRaw(frame);
+  }
+
+  ping(data: Buffer = EMPTY_BUFFER): void {
+    this.control(Opcode.Ping, data);
+  }
+
+  pong(data: Buffer = EMPTY_BUFFER): void {
+    this.control(Opcode.Pong, data);
+  }
+
+  /**
+   * Starts (or answers) the closing handshake: queues a Close frame with the code and reason. Throws
+   * WS_ERR_INVALID_ARGUMENT for a code that may not be sent or a reason over 123 bytes; does nothing
+   * when a Close was sent already.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.closeSent) return;
+    this.queueClose(encodeClosePayload(code, reason));
+    this.state = this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING;
+  }
+
+  /** The bytes to write, in order, or null when nothing is queued. */
+  takeOutput(): Buffer[] | null {
+    return this.output.take();
+  }
+
+  /** Bytes queued and not yet taken. */
+  get bufferedAmount(): number {
+    return this.output.bytes;
+  }
+
+  get hasOutput(): boolean {
+    return !this.output.isEmpty;
+  }
+
+  private control(opcode: number, data: Buffer): void {
+    if (data.length > MAX_CONTROL_PAYLOAD) {
+      throw argumentError(`Control frame payload of ${data.length} bytes: at most 125 fit`);
+    }
+    if (this.closeSent) {
+      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+    }
+    this.output.pushFrame(0x80 | opcode, data, data.length);
+  }
+
+  private queueClose(payload: Buffer): void {
+    this.closeSent = true;
+    this.output.pushFrame(0x80 | Opcode.Close, payload, payload.length);
+  }
+}

@@ -1,0 +1,109 @@
+import { WebSocketError } from './errors.js';
+import { acceptKey, isValidKey } from './handshake-keys.js';
+import { type ExtensionOffer, headerHasToken, parseExtensions, parseProtocolList } from './header-tokens.js';
+
+/** The parts of an HTTP request the handshake looks at; Node's IncomingMessage fits. */
+export interface UpgradeRequest {
+  method?: string;
+  httpVersion?: string;
+  /** Header names in lower case, as Node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface AcceptedUpgrade {
+  ok: true;
+  key: string;
+  version: number;
+  /** Subprotocols offered, in the client's order of preference. */
+  protocols: string[];
+  /** Extensions offered, in order. */
+  extensions: ExtensionOffer[];
+  origin: string | undefined;
+}
+
+export interface RefusedUpgrade {
+  ok: false;
+  /** The HTTP status to answer with. */
+  status: number;
+  /** A one-line reason, suitable as the response body. */
+  reason: string;
+  /** Headers the response must carry (e.g. Sec-WebSocket-Version with 426). */
+  headers: Record<string, string>;
+}
+
+function refuse(status: number, reason: string, headers: Record<string, string> = {}): RefusedUpgrade {
+  return { ok: false, status, reason, headers };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Checks a client's opening handshake (RFC 6455 §4.2.1). Never throws: a request that breaks a rule
+ * comes back refused, with the HTTP status and a one-line reason.
+ */
+export function checkUpgradeRequest(req: UpgradeRequest): AcceptedUpgrade | RefusedUpgrade {
+  if (req.method !== undefined && req.method !== 'GET') {
+    return refuse(405, `Invalid HTTP method ${req.method}: the opening handshake is a GET`, { Allow: 'GET' });
+  }
+  if (req.httpVersion !== undefined) {
+    const [major, minor] = req.httpVersion.split('.').map(Number);
+    if (!(major > 1 || (major === 1 && minor >= 1))) {
+      return refuse(505, `HTTP/${req.httpVersion} is too old: the opening handshake needs HTTP/1.1 or later`);
+    }
+  }
+  const h = req.headers;
+  if (!single(h.host)) return refuse(400, 'Missing Host header');
+  if (!headerHasToken(h.upgrade, 'websocket')) {
+    return refuse(400, 'Missing or invalid Upgrade header: expected "websocket"');
+  }
+  if (!headerHasToken(h.connection, 'upgrade')) {
+    return refuse(400, 'Missing or invalid Connection header: expected a list containing "Upgrade"');
+  }
+  const key = single(h['sec-websocket-key'])?.trim();
+  if (key === undefined || !isValidKey(key)) {
+    return refuse(400, 'Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
+  }
+  const versionText = single(h['sec-websocket-version'])?.trim();
+  const version = versionText === '13' ? 13 : versionText === '8' ? 8 : 0;
+  if (version === 0) {
+    return refuse(426, `Unsupported Sec-WebSocket-Version ${JSON.stringify(versionText ?? '')}: use 13`, {
+      'Sec-WebSocket-Version': '13',
+    });
+  }
+  let protocols: string[] = [];
+  let extensions: ExtensionOffer[] = [];
+  try {
+    const protocolHeader = single(h['sec-websocket-protocol']);
+    if (protocolHeader !== undefined) protocols = parseProtocolList(protocolHeader);
+    const extensionHeader = single(h['sec-websocket-extensions']);
+    if (extensionHeader !== undefined) extensions = parseExtensions(extensionHeader);
+  } catch (err) {
+    if (err instanceof WebSocketError) return refuse(400, err.message);
+    throw err;
+  }
+  const origin = single(version === 8 ? h['sec-websocket-origin'] : h.origin);
+  return { ok: true, key, version, protocols, extensions, origin };
+}
+
+export interface UpgradeResponseOptions {
+  key: string;
+  /** The subprotocol chosen, if any: one the client offered. */
+  protocol?: string | undefined;
+  /** The Sec-WebSocket-Extensions value accepted, if any. */
+  extensions?: string | undefined;
+}
+
+/** The header lines of the 101 response (without the blank line that ends them). */
+export function upgradeResponseLines(options: UpgradeResponseOptions): string[] {
+  const lines = [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${acceptKey(options.key)}`,
+  ];
+  if (options.protocol) lines.push(`Sec-WebSocket-Protocol: ${options.protocol}`);
+  if (options.extensions) lines.push(`Sec-WebSocket-Extensions: ${options.extensions}`);
+  return lines;
+}
