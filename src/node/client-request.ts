@@ -1,0 +1,246 @@
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { checkUpgradeResponse } from '../protocol/client-handshake.js';
+import { ReadyState } from '../protocol/constants.js';
+import { argumentError, WebSocketError } from '../protocol/errors.js';
+import { generateKey } from '../protocol/handshake-keys.js';
+import { isToken } from '../protocol/header-tokens.js';
+import { Heartbeat } from './heartbeat.js';
+import { resolveHeartbeat } from './options.js';
+import { abortConnecting, type WebSocket } from './websocket.js';
+
+/** ws's client options (those wskit supports), and the TLS options of https.request. */
+export interface ClientOptions
+  extends Pick<
+    TlsConnectionOptions,
+    | 'ca'
+    | 'cert'
+    | 'key'
+    | 'pfx'
+    | 'passphrase'
+    | 'rejectUnauthorized'
+    | 'servername'
+    | 'checkServerIdentity'
+    | 'ciphers'
+    | 'minVersion'
+    | 'maxVersion'
+  > {
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** The Origin header (Sec-WebSocket-Origin for protocolVersion 8). */
+  origin?: string;
+  /** Milliseconds allowed for the opening handshake; the connection fails after that. Default: none. */
+  handshakeTimeout?: number;
+  /** Follow 3xx redirects. Default false. */
+  followRedirects?: boolean;
+  /** Most redirects followed. Default 10. */
+  maxRedirects?: number;
+  /** An http(s).Agent for the request. */
+  agent?: Agent;
+  /** permessage-deflate (RFC 7692): not negotiated by this version; accepted for ws compatibility. */
+  perMessageDeflate?: boolean | object;
+  /** Sec-WebSocket-Version to send: 13 (default) or 8. */
+  protocolVersion?: 8 | 13;
+  /** Creates the TCP/TLS connection instead of the agent (as in http.request). */
+  createConnection?: (...args: never[]) => Duplex;
+  /** Called with the request instead of req.end(): to write a body or delay the request. */
+  finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  /** Local interface to bind for the connection. */
+  localAddress?: string;
+  /** IP family (4 or 6). */
+  family?: number;
+  /** Heartbeat for the client (off unless set). */
+  heartbeat?: import('./options.js').HeartbeatOptions | boolean;
+}
+
+/** The URL forms ws accepts: ws:, wss:, http:, https: and ws+unix:/path/to/socket:/request/path. */
+function parseAddress(address: string | URL): URL {
+  let url: URL;
+  try {
+    url = address instanceof URL ? address : new URL(address);
+  } catch {
+    throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL: ${String(address)}`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'ws+unix:') {
+    throw new WebSocketError(
+      'WS_ERR_INVALID_URL',
+      `Invalid URL ${url.href}: the protocol must be "ws:", "wss:", "http:", "https:" or "ws+unix:"`,
+    );
+  }
+  if (url.protocol === 'ws+unix:' && url.pathname === '') {
+    throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: no socket path`);
+  }
+  if (url.hash) {
+    throw new WebSocketError(
+      'WS_ERR_INVALID_URL',
+      `Invalid URL ${url.href}: a WebSocket URL has no fragment`,
+    );
+  }
+  return url;
+}
+
+/** Starts the client's opening handshake for `ws` (RFC 6455 §4.1). */
+export function connectClient(
+  ws: WebSocket,
+  address: string | URL,
+  protocols: string[],
+  options: ClientOptions,
+  previous?: URL,
+): void {
+  const url = parseAddress(address);
+  ws._url = url.href;
+  const seen = new Set<string>();
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
+      throw argumentError(`Invalid subprotocol ${JSON.stringify(p)}: each must be a distinct token`);
+    }
+    seen.add(p);
+  }
+  const version = options.protocolVersion ?? 13;
+  if (version !== 8 && version !== 13) {
+    throw argumentError(`Unsupported protocol version ${String(version)}: use 13 (or 8)`);
+  }
+  const secure = url.protocol === 'wss:';
+  const key = generateKey();
+  const headers: Record<string, string> = {
+    'Sec-WebSocket-Version': String(version),
+    'Sec-WebSocket-Key': key,
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    ...options.headers,
+  };
+  // A redirect to another host must not carry the credentials meant for the first one.
+  if (previous !== undefined && previous.host !== url.host) {
+    for (const name of Object.keys(headers)) {
+      const lower = name.toLowerCase();
+      if (lower === 'authorization' || lower === 'cookie' || lower === 'host') delete headers[name];
+    }
+  }
+  if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+  if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
+
+  const isUnix = url.protocol === 'ws+unix:';
+  let socketPath: string | undefined;
+  let path = `${url.pathname}${url.search}`;
+  if (isUnix) {
+    const [sock, ...rest] = url.pathname.split(':');
+    socketPath = sock;
+    path = rest.length > 0 ? rest.join(':') : '/';
+  }
+  const requestOptions = {
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    pfx: options.pfx,
+    passphrase: options.passphrase,
+    rejectUnauthorized: options.rejectUnauthorized,
+    servername: options.servername,
+    checkServerIdentity: options.checkServerIdentity,
+    ciphers: options.ciphers,
+    minVersion: options.minVersion,
+    maxVersion: options.maxVersion,
+    agent: options.agent,
+    createConnection: options.createConnection,
+    localAddress: options.localAddress,
+    family: options.family,
+    method: 'GET',
+    headers,
+    path,
+    socketPath,
+    host: isUnix ? undefined : url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: isUnix ? undefined : url.port || (secure ? 443 : 80),
+    auth:
+      url.username || url.password
+        ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+        : undefined,
+    timeout: options.handshakeTimeout,
+  };
+  for (const k of Object.keys(requestOptions) as (keyof typeof requestOptions)[]) {
+    if (requestOptions[k] === undefined) delete requestOptions[k];
+  }
+  const req = (secure ? httpsRequest : httpRequest)(requestOptions as never);
+  ws._req = req;
+
+  if (options.handshakeTimeout !== undefined) {
+    req.on('timeout', () => {
+      abortConnecting(
+        ws,
+        'Opening handshake has timed out',
+        new WebSocketError(
+          'WS_ERR_HANDSHAKE_TIMEOUT',
+          `Opening handshake has timed out after ${options.handshakeTimeout} ms`,
+        ),
+      );
+    });
+  }
+  req.on('error', (err) => {
+    if (ws._req !== req) return;
+    abortConnecting(ws, err.message, err);
+  });
+  req.on('response', (res: IncomingMessage) => {
+    if (ws._req !== req) return;
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (options.followRedirects && location !== undefined && status >= 300 && status < 400) {
+      req.destroy();
+      ws._req = null;
+      res.resume();
+      if (++ws._redirects > (options.maxRedirects ?? 10)) {
+        abortConnecting(
+          ws,
+          'Maximum redirects exceeded',
+          new WebSocketError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'),
+        );
+        return;
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+        ws.emit('redirect', next.href, req);
+        connectClient(ws, next, protocols, options, url);
+      } catch (err) {
+        abortConnecting(ws, (err as Error).message, err as Error);
+      }
+      return;
+    }
+    if (!ws.emit('unexpected-response', req, res)) {
+      res.resume();
+      abortConnecting(
+        ws,
+        `Unexpected server response: ${status}`,
+        new WebSocketError('WS_ERR_HANDSHAKE_REJECTED', `Unexpected server response: ${status}`, { status }),
+      );
+    }
+  });
+  req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (ws._req !== req) {
+      socket.destroy();
+      return;
+    }
+    ws.emit('upgrade', res);
+    if (ws.readyState !== ReadyState.CONNECTING) {
+      socket.destroy();
+      return;
+    }
+    ws._req = null;
+    let accepted: ReturnType<typeof checkUpgradeResponse>;
+    try {
+      accepted = checkUpgradeResponse(res, { key, protocols, extensions: [] });
+    } catch (err) {
+      socket.destroy();
+      abortConnecting(ws, (err as Error).message, err as Error);
+      return;
+    }
+    ws.setSocket(socket, head, { protocol: accepted.protocol, extensions: '' });
+    const heartbeat = resolveHeartbeat(options.heartbeat, false);
+    if (heartbeat !== null) new Heartbeat(heartbeat.interval, heartbeat.timeout).add(ws);
+    ws.emit('open');
+  });
+  if (options.finishRequest) options.finishRequest(req, ws);
+  else req.end();
+}

@@ -1,0 +1,365 @@
+import { EventEmitter } from 'node:events';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketError } from '../protocol/errors.js';
+import { buildErrorResponse } from '../protocol/http-status.js';
+import { checkUpgradeRequest, upgradeResponseLines } from '../protocol/server-handshake.js';
+import { Heartbeat } from './heartbeat.js';
+import {
+  type ConnectionOptions,
+  checkConnectionOptions,
+  DEFAULT_CLOSE_TIMEOUT,
+  nonNegative,
+  resolveHeartbeat,
+} from './options.js';
+import { isAttached } from './socket-io.js';
+import { WebSocket } from './websocket.js';
+
+/** What verifyClient is told about a connection attempt (as in ws). */
+export interface VerifyClientInfo {
+  origin: string | undefined;
+  secure: boolean;
+  req: IncomingMessage;
+}
+
+export type VerifyClientCallback = (
+  verified: boolean,
+  code?: number,
+  message?: string,
+  headers?: Record<string, string | number>,
+) => void;
+
+export interface ServerOptions extends ConnectionOptions {
+  /** Port to listen on (creates an HTTP server). */
+  port?: number;
+  /** Host to listen on. */
+  host?: string;
+  /** listen() backlog. */
+  backlog?: number;
+  /** An existing http or https server to attach to. */
+  server?: HttpServer | HttpsServer;
+  /** Create no HTTP server: call handleUpgrade() yourself. */
+  noServer?: boolean;
+  /** Accept only upgrade requests for this path. */
+  path?: string;
+  /** Keep the set of connected clients in `clients`. Default true. */
+  clientTracking?: boolean;
+  /** Chooses the subprotocol from those offered; false for none. Default: the first offered. */
+  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  /** Accepts or refuses a connection attempt, synchronously (return) or asynchronously (callback). */
+  verifyClient?:
+    | ((info: VerifyClientInfo) => boolean)
+    | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
+  /** permessage-deflate: not negotiated by this version; accepted for ws compatibility. */
+  perMessageDeflate?: boolean | object;
+  /** The class of the connection objects (a subclass of WebSocket). */
+  WebSocket?: typeof WebSocket;
+  /** Milliseconds a client may take to complete the opening handshake. Default 10,000. */
+  handshakeTimeout?: number;
+  /** Most connections at once; further upgrade requests get 503. Default 50,000 (0 = no limit). */
+  maxConnections?: number;
+  /** Largest request header block, in bytes, for the server wskit creates. Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** Most request headers accepted, for the server wskit creates. Default 100. */
+  maxHeadersCount?: number;
+}
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
+
+/**
+ * A WebSocket server with the API of ws's WebSocketServer, plus heartbeat, limits and a graceful
+ * close(): every client gets a 1001 Close and has `closeTimeout` ms to finish its closing handshake.
+ */
+export class WebSocketServer extends EventEmitter {
+  readonly options: ServerOptions;
+  /** The connected clients (when clientTracking is on). */
+  readonly clients: Set<WebSocket>;
+  private readonly connections = new Set<WebSocket>();
+  private readonly ownServer: HttpServer | null;
+  private readonly httpServer: HttpServer | HttpsServer | null;
+  private readonly heartbeat: Heartbeat | null;
+  private readonly detach: (() => void) | null;
+  private state = RUNNING;
+
+  constructor(options: ServerOptions, callback?: () => void) {
+    super();
+    const modes = [
+      options.port !== undefined,
+      options.server !== undefined,
+      options.noServer === true,
+    ].filter(Boolean);
+    if (modes.length !== 1) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_ARGUMENT',
+        'Exactly one of the "port", "server" and "noServer" options must be given',
+      );
+    }
+    checkConnectionOptions(options);
+    nonNegative('handshakeTimeout', options.handshakeTimeout);
+    nonNegative('maxConnections', options.maxConnections);
+    this.options = { clientTracking: true, ...options };
+    this.clients = this.options.clientTracking ? this.connections : new Set();
+    const hb = resolveHeartbeat(options.heartbeat, true);
+    this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
+
+    if (options.port !== undefined) {
+      const server = createServer(
+        { maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 },
+        (_req, res: ServerResponse) => {
+          const body = 'Upgrade Required';
+          res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
+          res.end(body);
+        },
+      );
+      server.maxHeadersCount = options.maxHeadersCount ?? 100;
+      this.ownServer = server;
+      this.httpServer = server;
+      server.listen(options.port, options.host, options.backlog, callback);
+    } else {
+      this.ownServer = null;
+      this.httpServer = options.server ?? null;
+    }
+    if (this.httpServer !== null) {
+      const server = this.httpServer;
+      const onListening = () => this.emit('listening');
+      const onError = (err: Error) => this.emit('error', err);
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
+      };
+      server.on('listening', onListening);
+      server.on('error', onError);
+      server.on('upgrade', onUpgrade);
+      this.detach = () => {
+        server.removeListener('listening', onListening);
+        server.removeListener('error', onError);
+        server.removeListener('upgrade', onUpgrade);
+      };
+    } else {
+      this.detach = null;
+    }
+  }
+
+  /** The bound address of the server wskit created or was given (null with noServer). */
+  address(): AddressInfo | string | null {
+    if (this.options.noServer) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_STATE',
+        'The server is operating in "noServer" mode: it has no address',
+      );
+    }
+    return this.httpServer?.address() ?? null;
+  }
+
+  /** Whether a request is for this server (checks `path`). Override to route by other means. */
+  shouldHandle(req: IncomingMessage): boolean {
+    if (this.options.path !== undefined) {
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      const pathname = q === -1 ? url : url.slice(0, q);
+      if (pathname !== this.options.path) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Performs the opening handshake on an upgrade request; `cb` gets the WebSocket. A refused request
+   * is answered with its HTTP status and a one-line reason (or reported by 'wsClientError' if listened to).
+   */
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: WebSocket, req: IncomingMessage) => void,
+  ): void {
+    socket.on('error', onHandshakeSocketError);
+    const check = checkUpgradeRequest(req);
+    if (!check.ok) {
+      this.refuse(req, socket, check.status, check.reason, check.headers);
+      return;
+    }
+    if (!this.shouldHandle(req)) {
+      this.refuse(req, socket, 400, 'Invalid URL path for this WebSocket server');
+      return;
+    }
+    if (this.state !== RUNNING) {
+      abortHandshake(socket, 503, 'The server is shutting down');
+      return;
+    }
+    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (max > 0 && this.connections.size >= max) {
+      abortHandshake(socket, 503, 'Too many connections');
+      return;
+    }
+    let protocol: string | undefined;
+    if (check.protocols.length > 0) {
+      if (this.options.handleProtocols) {
+        const chosen = this.options.handleProtocols(new Set(check.protocols), req);
+        protocol = chosen === false ? undefined : chosen;
+      } else {
+        protocol = check.protocols[0];
+      }
+    }
+    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    const timer =
+      timeout > 0
+        ? setTimeout(() => abortHandshake(socket, 408, 'Opening handshake timed out'), timeout)
+        : null;
+    const complete = () => {
+      if (timer !== null) clearTimeout(timer);
+      this.completeUpgrade(check.key, protocol, req, socket, head, cb);
+    };
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      complete();
+      return;
+    }
+    const info: VerifyClientInfo = {
+      origin: check.origin,
+      secure: Boolean((req.socket as { authorized?: boolean; encrypted?: boolean }).encrypted),
+      req,
+    };
+    if (verify.length === 2) {
+      (verify as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
+        info,
+        (verified, code, message, headers) => {
+          if (!verified) {
+            if (timer !== null) clearTimeout(timer);
+            abortHandshake(socket, code ?? 401, message ?? '', headers);
+            return;
+          }
+          complete();
+        },
+      );
+      return;
+    }
+    if (!(verify as (info: VerifyClientInfo) => boolean)(info)) {
+      if (timer !== null) clearTimeout(timer);
+      abortHandshake(socket, 401, '');
+      return;
+    }
+    complete();
+  }
+
+  /**
+   * Stops accepting connections, sends every client a 1001 Close, waits for their closing handshakes
+   * (up to closeTimeout, then terminates the rest), closes the HTTP server wskit created, then emits 'close'.
+   */
+  close(cb?: (err?: Error) => void): void {
+    if (cb) {
+      if (this.state === CLOSED) {
+        process.nextTick(cb, new WebSocketError('WS_ERR_SERVER_CLOSED', 'The server is not running'));
+        return;
+      }
+      this.once('close', () => cb());
+    }
+    if (this.state !== RUNNING) return;
+    this.state = CLOSING;
+    this.detach?.();
+    this.heartbeat?.stop();
+    const pending = [...this.connections];
+    let left = pending.length + 1;
+    const done = () => {
+      if (--left > 0) return;
+      this.state = CLOSED;
+      this.emit('close');
+    };
+    for (const ws of pending) {
+      if (ws.readyState === ws.CLOSED) {
+        done();
+        continue;
+      }
+      ws.once('close', done);
+      if (ws.readyState === ws.OPEN) ws.close(1001, 'Server shutting down');
+    }
+    const timeout = this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    if (pending.length > 0) {
+      setTimeout(() => {
+        for (const ws of pending) ws.terminate();
+      }, timeout).unref();
+    }
+    if (this.ownServer !== null) this.ownServer.close(() => done());
+    else process.nextTick(done);
+  }
+
+  private completeUpgrade(
+    key: string,
+    protocol: string | undefined,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: WebSocket, req: IncomingMessage) => void,
+  ): void {
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (isAttached(socket)) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_STATE',
+        'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
+      );
+    }
+    if (this.state !== RUNNING) {
+      abortHandshake(socket, 503, 'The server is shutting down');
+      return;
+    }
+    const lines = upgradeResponseLines({ key, protocol });
+    this.emit('headers', lines, req);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    socket.removeListener('error', onHandshakeSocketError);
+    const Ctor = this.options.WebSocket ?? WebSocket;
+    const ws = new Ctor(null, undefined, this.options);
+    ws.setSocket(socket, head, { protocol });
+    this.connections.add(ws);
+    ws.once('close', () => this.connections.delete(ws));
+    this.heartbeat?.add(ws);
+    cb(ws, req);
+  }
+
+  private refuse(
+    req: IncomingMessage,
+    socket: Duplex,
+    status: number,
+    reason: string,
+    headers?: Record<string, string>,
+  ): void {
+    if (this.listenerCount('wsClientError') > 0) {
+      const err = new WebSocketError('WS_ERR_HANDSHAKE_INVALID_REQUEST', reason, { status });
+      this.emit('wsClientError', err, socket, req);
+      return;
+    }
+    abortHandshake(socket, status, reason, headers);
+  }
+}
+
+function onHandshakeSocketError(this: Duplex): void {
+  this.destroy();
+}
+
+/** Answers a refused opening handshake with an HTTP error and closes the socket. */
+export function abortHandshake(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  headers?: Record<string, string | number>,
+): void {
+  socket.on('error', () => {});
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(buildErrorResponse(status, reason, headers));
+}

@@ -1,0 +1,469 @@
+import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ReadyState } from '../protocol/constants.js';
+import { argumentError, WebSocketError } from '../protocol/errors.js';
+import { Protocol, type ProtocolHandler } from '../protocol/protocol.js';
+import { type ClientOptions, connectClient } from './client-request.js';
+import {
+  addEventListener,
+  type BrowserEventType,
+  getAttributeListener,
+  removeEventListener,
+  setAttributeListener,
+} from './event-target.js';
+import type { EventListenerLike } from './events.js';
+import type { Heartbeat } from './heartbeat.js';
+import { messageIterator } from './message-iterator.js';
+import {
+  type ConnectionOptions,
+  checkConnectionOptions,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+} from './options.js';
+import {
+  BINARY_TYPES,
+  type BinaryType,
+  isBlob,
+  type SendData,
+  toBinaryType,
+  toPayload,
+} from './send-data.js';
+import { attachSocket, flushOutput, scheduleFlush } from './socket-io.js';
+
+const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
+
+export type SendCallback = (error?: Error | null) => void;
+
+export interface WebSocketSendOptions {
+  /** Send as binary (default: true for anything but a string). */
+  binary?: boolean;
+  /** Compress with permessage-deflate when negotiated (default true). */
+  compress?: boolean;
+  /** Whether this is the last part of the message (default true). */
+  fin?: boolean;
+  /** Accepted for ws compatibility: clients always mask, servers never do. */
+  mask?: boolean;
+}
+
+/** Options of a client WebSocket: ws's, plus wskit's connection options. */
+export type WebSocketOptions = ClientOptions & ConnectionOptions;
+
+/**
+ * One WebSocket connection, client or server side, with the API of ws's WebSocket (EventEmitter
+ * events and the browser's addEventListener / on* attributes).
+ */
+export class WebSocket extends EventEmitter implements ProtocolHandler {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+  readonly CONNECTING = ReadyState.CONNECTING;
+  readonly OPEN = ReadyState.OPEN;
+  readonly CLOSING = ReadyState.CLOSING;
+  readonly CLOSED = ReadyState.CLOSED;
+
+  /** @internal */ _readyState: ReadyState = ReadyState.CONNECTING;
+  /** @internal */ _socket: Duplex | null = null;
+  /** @internal */ _protocol: Protocol | null = null;
+  /** @internal */ _isServer: boolean;
+  /** @internal */ _binaryType: BinaryType = 'nodebuffer';
+  /** @internal */ _subprotocol = '';
+  /** @internal */ _extensions = '';
+  /** @internal */ _url = '';
+  /** @internal */ _options: ConnectionOptions;
+  /** @internal */ _closeCode = 1006;
+  /** @internal */ _closeReason: Buffer = Buffer.alloc(0);
+  /** @internal */ _closeTimer: NodeJS.Timeout | null = null;
+  /** @internal */ _inReceive = false;
+  /** @internal */ _flushScheduled = false;
+  /** @internal */ _callbacks: SendCallback[] | null = null;
+  /** @internal */ _errorEmitted = false;
+  /** @internal */ _req: ClientRequest | null = null;
+  /** @internal */ _heartbeat: Heartbeat | null = null;
+  /** @internal heartbeat bookkeeping: data seen since the last tick, when a ping went out, when silence began */
+  _hbSeen = true;
+  /** @internal */ _hbPingAt = 0;
+  /** @internal */ _hbIdleSince = 0;
+  /** @internal */ _redirects = 0;
+  /** @internal */ _sentClose = false;
+  /** @internal */ _receivedClose = false;
+
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | WebSocketOptions,
+    options?: WebSocketOptions,
+  ) {
+    super();
+    if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
+      options = protocols;
+      protocols = undefined;
+    }
+    const opts = (options ?? {}) as WebSocketOptions;
+    checkConnectionOptions(opts);
+    this._options = opts;
+    this._isServer = address === null;
+    if (address !== null) {
+      const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
+      connectClient(this, address, list, opts);
+    }
+  }
+
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (!BINARY_TYPES.includes(type)) return;
+    this._binaryType = type;
+  }
+
+  /** Bytes queued to be sent and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    const queued = this._protocol === null ? 0 : this._protocol.bufferedAmount;
+    const socket = this._socket;
+    return socket === null ? queued : queued + socket.writableLength;
+  }
+
+  /** The names of the negotiated extensions (e.g. 'permessage-deflate'), or ''. */
+  get extensions(): string {
+    return this._extensions;
+  }
+
+  get isPaused(): boolean {
+    return this._protocol?.isPaused ?? false;
+  }
+
+  /** The subprotocol chosen by the server, or ''. */
+  get protocol(): string {
+    return this._subprotocol;
+  }
+
+  get readyState(): ReadyState {
+    return this._readyState;
+  }
+
+  get url(): string {
+    return this._url;
+  }
+
+  /** @internal Whether both Close frames were exchanged (CloseEvent.wasClean). */
+  get wasClean(): boolean {
+    return this._sentClose && this._receivedClose;
+  }
+
+  // ---- browser-style API ----
+
+  get onopen(): unknown {
+    return getAttributeListener(this, 'open');
+  }
+  set onopen(handler: unknown) {
+    setAttributeListener(this, 'open', handler);
+  }
+  get onmessage(): unknown {
+    return getAttributeListener(this, 'message');
+  }
+  set onmessage(handler: unknown) {
+    setAttributeListener(this, 'message', handler);
+  }
+  get onclose(): unknown {
+    return getAttributeListener(this, 'close');
+  }
+  set onclose(handler: unknown) {
+    setAttributeListener(this, 'close', handler);
+  }
+  get onerror(): unknown {
+    return getAttributeListener(this, 'error');
+  }
+  set onerror(handler: unknown) {
+    setAttributeListener(this, 'error', handler);
+  }
+
+  addEventListener(
+    type: BrowserEventType | string,
+    listener: EventListenerLike<never> | null,
+    options?: { once?: boolean },
+  ): void {
+    addEventListener(this, type, listener, options);
+  }
+
+  removeEventListener(type: BrowserEventType | string, listener: unknown): void {
+    removeEventListener(this, type, listener);
+  }
+
+  /** Incoming messages as an async iterator: `for await (const { data, isBinary } of ws)`. Ends when the connection closes. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<{ data: unknown; isBinary: boolean }> {
+    return messageIterator(this);
+  }
+
+  // ---- sending ----
+
+  /**
+   * Sends a message. Returns false when the send buffer has passed `highWaterMark` (wait for 'drain'),
+   * true otherwise. Throws when the connection is still CONNECTING; after it closed, `cb` gets the error.
+   */
+  send(data: SendData, options?: WebSocketSendOptions | SendCallback, cb?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
+    if (isBlob(data)) {
+      const blob = data;
+      const opts = { ...options, binary: options?.binary ?? true };
+      blob.arrayBuffer().then(
+        (ab) => {
+          if (this._readyState === ReadyState.OPEN) this.send(Buffer.from(ab), opts, cb);
+          else if (cb) cb(notOpen(this._readyState));
+        },
+        (err: unknown) => cb?.(err as Error),
+      );
+      return true;
+    }
+    const payload = toPayload(data);
+    if (this._readyState !== ReadyState.OPEN || this._protocol === null || this._protocol.closeSent) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return false;
+    }
+    const isBinary = options?.binary ?? typeof payload !== 'string';
+    this._protocol.send(payload, isBinary, options?.fin === false ? { fin: false } : undefined);
+    return this.queued(cb);
+  }
+
+  /** Sends a Ping (payload of at most 125 bytes). */
+  ping(data?: SendData, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(true, data, mask, cb);
+  }
+
+  /** Sends an unsolicited Pong (payload of at most 125 bytes). */
+  pong(data?: SendData, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(false, data, mask, cb);
+  }
+
+  /**
+   * Starts the closing handshake. Throws WS_ERR_INVALID_ARGUMENT for a code that may not be sent or a
+   * reason over 123 bytes. Called while connecting, it aborts the handshake.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    if (this._readyState === ReadyState.CONNECTING) {
+      abortConnecting(this, 'WebSocket was closed before the connection was established');
+      return;
+    }
+    const protocol = this._protocol!;
+    if (protocol.closeSent) {
+      if (protocol.closeReceived || protocol.error !== null) this._socket?.end();
+      return;
+    }
+    protocol.close(code, reason);
+    this._readyState = ReadyState.CLOSING;
+    this._sentClose = true;
+    flushOutput(this);
+    if (protocol.closeReceived) endSocket(this);
+    else setCloseTimer(this);
+  }
+
+  /** Destroys the connection at once, without a closing handshake (the close code is 1006). */
+  terminate(): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    if (this._readyState === ReadyState.CONNECTING) {
+      abortConnecting(this, 'WebSocket was closed before the connection was established');
+      return;
+    }
+    this._readyState = ReadyState.CLOSING;
+    this._socket?.destroy();
+  }
+
+  /** Stops reading from the peer until resume(). */
+  pause(): void {
+    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this._protocol!.pause();
+    this._socket!.pause();
+  }
+
+  resume(): void {
+    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this._socket!.resume();
+    this._inReceive = true;
+    this._protocol!.resume();
+    this._inReceive = false;
+    flushOutput(this);
+  }
+
+  // ---- ProtocolHandler ----
+
+  /** @internal */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+  }
+
+  /** @internal */
+  onPing(data: Buffer): void {
+    this.emit('ping', data);
+  }
+
+  /** @internal */
+  onPong(data: Buffer): void {
+    this.emit('pong', data);
+  }
+
+  /** @internal */
+  onCloseFrame(code: number, reason: Buffer): void {
+    this._receivedClose = true;
+    this._closeCode = code;
+    this._closeReason = reason;
+    this._readyState = ReadyState.CLOSING;
+    if (this._protocol!.hasOutput) this._sentClose = true;
+    flushOutput(this);
+    if (this._isServer) endSocket(this);
+    else setCloseTimer(this);
+  }
+
+  /** @internal */
+  onProtocolError(error: WebSocketError): void {
+    this._readyState = ReadyState.CLOSING;
+    this._sentClose = true;
+    flushOutput(this);
+    endSocket(this);
+    this.emitError(error);
+  }
+
+  /** @internal Emits 'error' when someone listens: a peer's misbehaviour must not crash the process. */
+  emitError(error: Error): void {
+    if (this._errorEmitted) return;
+    this._errorEmitted = true;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** @internal Takes over a socket whose opening handshake is done. */
+  setSocket(socket: Duplex, head: Buffer, options: { protocol?: string; extensions?: string }): void {
+    this._protocol = new Protocol(this, {
+      role: this._isServer ? 'server' : 'client',
+      maxPayload: this._options.maxPayload,
+      autoPong: this._options.autoPong,
+      fragmentSize: this._options.fragmentSize,
+      generateMask: this._options.generateMask,
+    });
+    this._subprotocol = options.protocol ?? '';
+    this._extensions = options.extensions ?? '';
+    this._readyState = ReadyState.OPEN;
+    attachSocket(this, socket, head);
+  }
+
+  private queued(cb: SendCallback | undefined): boolean {
+    if (cb !== undefined) (this._callbacks ??= []).push(cb);
+    if (!this._inReceive) scheduleFlush(this);
+    const buffered = this.bufferedAmount;
+    const limit = this._options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    if (limit > 0 && buffered > limit) {
+      overflow(this);
+      return false;
+    }
+    return buffered < (this._options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+  }
+
+  private control(
+    ping: boolean,
+    data: SendData | undefined,
+    mask: boolean | SendCallback | undefined,
+    cb?: SendCallback,
+  ): void {
+    if (typeof mask === 'function') cb = mask;
+    if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
+    if (isBlob(data)) throw argumentError('Ping and pong payloads cannot be Blobs');
+    const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (bytes.length > 125)
+      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`);
+    if (this._readyState !== ReadyState.OPEN || this._protocol === null || this._protocol.closeSent) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return;
+    }
+    if (ping) this._protocol.ping(bytes);
+    else this._protocol.pong(bytes);
+    this.queued(cb);
+  }
+}
+
+function notOpen(state: ReadyState): WebSocketError {
+  return new WebSocketError(
+    'WS_ERR_NOT_OPEN',
+    `WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`,
+  );
+}
+
+/** @internal Ends our side of TCP once everything queued is written; destroys after closeTimeout. */
+export function endSocket(ws: WebSocket): void {
+  const socket = ws._socket;
+  if (socket === null) return;
+  socket.end();
+  setCloseTimer(ws);
+}
+
+/** @internal Destroys the socket if the peer does not finish closing within closeTimeout. */
+export function setCloseTimer(ws: WebSocket): void {
+  if (ws._closeTimer !== null || ws._socket === null) return;
+  const ms = ws._options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  ws._closeTimer = setTimeout(destroySocket, ms, ws);
+  ws._closeTimer.unref?.();
+}
+
+function destroySocket(ws: WebSocket): void {
+  ws._closeTimer = null;
+  ws._socket?.destroy();
+}
+
+/** The send buffer passed maxBufferedAmount: close with 1008 and stop waiting on the slow peer. */
+function overflow(ws: WebSocket): void {
+  const protocol = ws._protocol!;
+  protocol.takeOutput(); // drop what was not written yet
+  if (!protocol.closeSent) protocol.close(1008, 'Send buffer limit exceeded');
+  ws._sentClose = true;
+  ws._readyState = ReadyState.CLOSING;
+  flushOutput(ws);
+  endSocket(ws);
+  ws.emitError(
+    new WebSocketError(
+      'WS_ERR_BACKPRESSURE_LIMIT',
+      'More than maxBufferedAmount bytes were waiting to be sent: closed with 1008',
+      {
+        closeCode: 1008,
+      },
+    ),
+  );
+}
+
+/** @internal Aborts a client's opening handshake: 'error' then 'close' (1006). */
+export function abortConnecting(ws: WebSocket, message: string, error?: Error): void {
+  ws._readyState = ReadyState.CLOSING;
+  const err = error ?? new WebSocketError('WS_ERR_HANDSHAKE_REJECTED', message);
+  const req = ws._req;
+  ws._req = null;
+  if (req !== null) {
+    req.destroy();
+    req.on('error', () => {});
+  }
+  if (ws._socket !== null) {
+    ws._socket.destroy();
+  }
+  process.nextTick(() => {
+    ws.emitError(err);
+    emitClose(ws);
+  });
+}
+
+/** @internal The connection is over: 'close' with the peer's code (or 1006) and reason. */
+export function emitClose(ws: WebSocket): void {
+  if (ws._readyState === ReadyState.CLOSED) return;
+  ws._readyState = ReadyState.CLOSED;
+  if (ws._closeTimer !== null) {
+    clearTimeout(ws._closeTimer);
+    ws._closeTimer = null;
+  }
+  ws._heartbeat?.delete(ws);
+  ws._heartbeat = null;
+  ws.emit('close', ws._closeCode, ws._closeReason);
+}
+
+export type { IncomingMessage };
