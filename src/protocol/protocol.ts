@@ -171,8 +171,9 @@ export class Protocol implements FrameHandler, MessageSink {
       this.closeReason = reason;
       this.parser.stop();
       if (!this.closeSent) {
-        // Echo the code (RFC 6455 §5.5.1); a Close without one is answered without one.
-        this.queueClose(code === 1005 ? EMPTY_BUFFER : encodeClosePayload(code));
+        // Echo the code and reason (RFC 6455 §5.5.1, as ws and browsers do); a Close without a code is
+        // answered without one.
+        this.queueClose(code === 1005 ? EMPTY_BUFFER : encodeClosePayload(code, reason));
       }
       this.state = ReadyState.CLOSED;
       this.handler.onCloseFrame(code, reason);
