@@ -322,6 +322,8 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
 
   /** @internal */
   onProtocolError(error: WebSocketError): void {
+    // The close event reports the code we failed the connection with (the peer's answer is not read).
+    if (!this._receivedClose) this._closeCode = error.closeCode ?? 1002;
     this._readyState = ReadyState.CLOSING;
     this._sentClose = true;
     flushOutput(this);
