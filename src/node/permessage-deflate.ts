@@ -1,0 +1,255 @@
+import {
+  constants,
+  createDeflateRaw,
+  createInflateRaw,
+  type DeflateRaw,
+  deflateRaw,
+  deflateRawSync,
+  type InflateRaw,
+  inflateRaw,
+  inflateRawSync,
+} from 'node:zlib';
+import { WebSocketError } from '../protocol/errors.js';
+import type { DeflateNegotiationOptions, DeflateParams } from '../protocol/permessage-deflate.js';
+import type { Limiter } from './limiter.js';
+
+/** The 4 bytes a sync flush ends with, removed on the wire and put back to inflate (RFC 7692 §7.2.1). */
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** permessage-deflate options of a server or a client (`perMessageDeflate: { ... }`). */
+export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
+  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
+  threshold?: number;
+  /** zlib compression level, 0-9. Default 1 (fast; most of the gain on typical JSON and text). */
+  level?: number;
+  /** zlib memLevel, 1-9. Default 8. */
+  memLevel?: number;
+  /** Payloads up to this size are (de)compressed synchronously; larger ones on the thread pool. Default 64 KiB. */
+  syncLimit?: number;
+  /** Most zlib jobs on the thread pool at once, per server (or per client). Default 10. */
+  concurrencyLimit?: number;
+  /** Accepted for ws compatibility: `level`, `memLevel` and `windowBits` are read from it. */
+  zlibDeflateOptions?: { level?: number; memLevel?: number; windowBits?: number };
+  /** Accepted for ws compatibility. */
+  zlibInflateOptions?: object;
+}
+
+export type CodecCallback = (error: WebSocketError | null, result?: Buffer) => void;
+
+function tooBig(maxPayload: number): WebSocketError {
+  return new WebSocketError(
+    'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+    `Decompressed message larger than maxPayload (${maxPayload} bytes)`,
+    { closeCode: 1009 },
+  );
+}
+
+function corrupt(cause: unknown): WebSocketError {
+  return new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compressed message could not be inflated', {
+    closeCode: 1007,
+    cause,
+  });
+}
+
+function withTail(data: Buffer): Buffer {
+  return Buffer.concat([data, TAIL], data.length + 4);
+}
+
+function withoutTail(data: Buffer): Buffer {
+  const n = data.length;
+  if (n >= 4 && data[n - 4] === 0 && data[n - 3] === 0 && data[n - 2] === 0xff && data[n - 1] === 0xff) {
+    return data.subarray(0, n - 4);
+  }
+  return data;
+}
+
+/**
+ * Compresses and decompresses the messages of one connection. Without context takeover (the default)
+ * each message is an independent zlib call and the connection holds no zlib state: small payloads are
+ * done synchronously (a few µs, no thread-pool round trip), large ones on the thread pool. With context
+ * takeover a zlib stream is kept per direction, created on first use. Decompression stops at maxPayload
+ * bytes of output: a compression bomb costs no more than a legitimate message.
+ */
+export class DeflateCodec {
+  private readonly compressBits: number;
+  private readonly decompressBits: number;
+  private readonly compressTakeover: boolean;
+  private readonly decompressTakeover: boolean;
+  private readonly level: number;
+  private readonly memLevel: number;
+  private readonly syncLimit: number;
+  private readonly limiter: Limiter;
+  maxPayload: number;
+  private deflater: DeflateRaw | null = null;
+  private inflater: InflateRaw | null = null;
+  private closed = false;
+
+  constructor(
+    params: DeflateParams,
+    role: 'server' | 'client',
+    options: PerMessageDeflateOptions,
+    limiter: Limiter,
+    maxPayload: number,
+  ) {
+    const server = role === 'server';
+    this.compressBits = Math.max(9, server ? params.serverMaxWindowBits : params.clientMaxWindowBits);
+    this.decompressBits = Math.max(9, server ? params.clientMaxWindowBits : params.serverMaxWindowBits);
+    // Our compressor may always forgo context takeover; it keeps context only when asked to.
+    this.compressTakeover = server
+      ? !params.serverNoContextTakeover && options.serverNoContextTakeover === false
+      : !params.clientNoContextTakeover && options.clientNoContextTakeover === false;
+    this.decompressTakeover = server ? !params.clientNoContextTakeover : !params.serverNoContextTakeover;
+    this.level = options.level ?? options.zlibDeflateOptions?.level ?? 1;
+    this.memLevel = options.memLevel ?? options.zlibDeflateOptions?.memLevel ?? 8;
+    this.syncLimit = options.syncLimit ?? 64 * 1024;
+    this.limiter = limiter;
+    this.maxPayload = maxPayload;
+  }
+
+  /** Deflates one message's payload (without the sync-flush tail); calls `cb` synchronously when it could. */
+  compress(data: Buffer, cb: CodecCallback): void {
+    if (this.compressTakeover) {
+      this.limiter.add((done) => this.streamCompress(data, cb, done));
+      return;
+    }
+    const options = {
+      level: this.level,
+      memLevel: this.memLevel,
+      windowBits: this.compressBits,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    };
+    if (data.length <= this.syncLimit) {
+      cb(null, withoutTail(deflateRawSync(data, options)));
+      return;
+    }
+    this.limiter.add((done) => {
+      deflateRaw(data, options, (err, out) => {
+        done();
+        if (this.closed) return;
+        if (err) cb(new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
+        else cb(null, withoutTail(out));
+      });
+    });
+  }
+
+  /** Inflates one message's payload; calls `cb` synchronously when it could. */
+  decompress(data: Buffer, cb: CodecCallback): void {
+    if (this.decompressTakeover) {
+      this.limiter.add((done) => this.streamDecompress(data, cb, done));
+      return;
+    }
+    const max = this.maxPayload > 0 ? this.maxPayload : 2 ** 32;
+    const options = {
+      windowBits: this.decompressBits,
+      finishFlush: constants.Z_SYNC_FLUSH,
+      maxOutputLength: max,
+    };
+    if (data.length <= this.syncLimit) {
+      let out: Buffer;
+      try {
+        out = inflateRawSync(withTail(data), options);
+      } catch (err) {
+        cb(
+          (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? tooBig(this.maxPayload) : corrupt(err),
+        );
+        return;
+      }
+      cb(null, out);
+      return;
+    }
+    this.limiter.add((done) => {
+      inflateRaw(withTail(data), options, (err, out) => {
+        done();
+        if (this.closed) return;
+        if (err)
+          cb(
+            (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+              ? tooBig(this.maxPayload)
+              : corrupt(err),
+          );
+        else cb(null, out);
+      });
+    });
+  }
+
+  /** Frees the zlib streams; pending callbacks are dropped. */
+  close(): void {
+    this.closed = true;
+    this.deflater?.close();
+    this.inflater?.close();
+    this.deflater = null;
+    this.inflater = null;
+  }
+
+  private streamCompress(data: Buffer, cb: CodecCallback, done: () => void): void {
+    if (this.closed) {
+      done();
+      return;
+    }
+    this.deflater ??= createDeflateRaw({
+      level: this.level,
+      memLevel: this.memLevel,
+      windowBits: this.compressBits,
+    });
+    const deflater = this.deflater;
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    deflater.on('data', onData);
+    deflater.write(data);
+    deflater.flush(constants.Z_SYNC_FLUSH, () => {
+      deflater.removeListener('data', onData);
+      done();
+      if (this.closed) return;
+      cb(null, withoutTail(Buffer.concat(chunks)));
+    });
+  }
+
+  private streamDecompress(data: Buffer, cb: CodecCallback, done: () => void): void {
+    if (this.closed) {
+      done();
+      return;
+    }
+    this.inflater ??= createInflateRaw({ windowBits: this.decompressBits });
+    const inflater = this.inflater;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let failed: WebSocketError | null = null;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      inflater.removeListener('data', onData);
+      inflater.removeListener('error', onError);
+      done();
+      if (this.closed) return;
+      if (failed !== null) {
+        if (this.inflater === inflater) this.inflater = null;
+        inflater.close();
+        cb(failed);
+      } else {
+        cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (this.maxPayload > 0 && total > this.maxPayload) {
+        // Stop here: the rest of a compression bomb is never inflated.
+        failed ??= tooBig(this.maxPayload);
+        inflater.removeListener('data', onData);
+        inflater.reset();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    // A corrupt stream errors and is destroyed: its flush callback never comes.
+    const onError = (err: Error) => {
+      failed ??= corrupt(err);
+      finish();
+    };
+    inflater.on('data', onData);
+    inflater.on('error', onError);
+    inflater.write(data);
+    inflater.write(TAIL);
+    inflater.flush(constants.Z_SYNC_FLUSH, finish);
+  }
+}

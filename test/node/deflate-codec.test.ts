@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { DeflateChannel, type DeflateChannelSink } from '../../src/node/deflate-channel.js';
+import { Limiter } from '../../src/node/limiter.js';
+import { DeflateCodec, type PerMessageDeflateOptions } from '../../src/node/permessage-deflate.js';
+import type { WebSocketError } from '../../src/protocol/errors.js';
+import type { DeflateParams } from '../../src/protocol/permessage-deflate.js';
+
+const stateless: DeflateParams = {
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
+const takeover: DeflateParams = {
+  ...stateless,
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+};
+
+function codec(
+  params: DeflateParams,
+  role: 'server' | 'client',
+  options: PerMessageDeflateOptions = {},
+  maxPayload = 1 << 24,
+) {
+  return new DeflateCodec(params, role, options, new Limiter(4), maxPayload);
+}
+
+function run(fn: (cb: (err: WebSocketError | null, out?: Buffer) => void) => void): Promise<Buffer> {
+  return new Promise((resolve, reject) => fn((err, out) => (err ? reject(err) : resolve(out!))));
+}
+
+const text = Buffer.from('{"type":"chat","text":"hello hello hello hello"}'.repeat(40));
+
+describe('DeflateCodec', () => {
+  for (const [name, params, options] of [
+    ['stateless, sync', stateless, {}],
+    ['stateless, thread pool', stateless, { syncLimit: 0 }],
+    ['context takeover', takeover, { serverNoContextTakeover: false, clientNoContextTakeover: false }],
+  ] as const) {
+    it(`round-trips messages (${name}) and strips the sync-flush tail`, async () => {
+      const server = codec(params, 'server', options);
+      const client = codec(params, 'client', options);
+      for (const message of [text, Buffer.alloc(0), randomBytes(100_000), text]) {
+        const compressed = await run((cb) => server.compress(message, cb));
+        assert.notDeepEqual(compressed.subarray(-4), Buffer.from([0, 0, 0xff, 0xff]));
+        const again = await run((cb) => client.decompress(compressed, cb));
+        assert.deepEqual(again, message);
+      }
+      server.close();
+      client.close();
+    });
+  }
+
+  it('uses context takeover only when configured: the second identical message shrinks', async () => {
+    const withContext = codec(takeover, 'server', { serverNoContextTakeover: false });
+    const first = await run((cb) => withContext.compress(text, cb));
+    const second = await run((cb) => withContext.compress(text, cb));
+    assert.ok(second.length < first.length / 2, `${second.length} vs ${first.length}`);
+    // Negotiated takeover but not asked for it: stays stateless (always allowed for a compressor).
+    const without = codec(takeover, 'server', {});
+    const a = await run((cb) => without.compress(text, cb));
+    const b = await run((cb) => without.compress(text, cb));
+    assert.deepEqual(a, b);
+    withContext.close();
+  });
+
+  it('calls back synchronously below syncLimit', () => {
+    const c = codec(stateless, 'server');
+    let result: Buffer | undefined;
+    c.compress(text, (_err, out) => {
+      result = out;
+    });
+    assert.ok(result !== undefined);
+    let inflated: Buffer | undefined;
+    c.decompress(result, (_err, out) => {
+      inflated = out;
+    });
+    assert.deepEqual(inflated, text);
+  });
+
+  for (const [name, params, options] of [
+    ['sync', stateless, {}],
+    ['thread pool', stateless, { syncLimit: 0 }],
+    ['context takeover', takeover, {}],
+  ] as const) {
+    it(`stops a compression bomb at maxPayload with 1009 (${name})`, async () => {
+      const bomb = deflateRawSync(Buffer.alloc(50 * 1024 * 1024), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+      }).subarray(0, -4);
+      assert.ok(bomb.length < 64 * 1024);
+      const c = codec(params, 'server', options, 1024 * 1024);
+      await assert.rejects(
+        run((cb) => c.decompress(bomb, cb)),
+        (err: WebSocketError) => err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && err.closeCode === 1009,
+      );
+      c.close();
+    });
+
+    it(`reports corrupt data with 1007 (${name})`, async () => {
+      const c = codec(params, 'server', options);
+      await assert.rejects(
+        run((cb) => c.decompress(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]), cb)),
+        (err: WebSocketError) => err.code === 'WS_ERR_DECOMPRESSION_FAILED' && err.closeCode === 1007,
+      );
+      c.close();
+    });
+  }
+
+  it('compresses with the negotiated window', async () => {
+    const params = { ...stateless, serverMaxWindowBits: 9 };
+    const c = codec(params, 'server');
+    const data = randomBytes(600);
+    const message = Buffer.concat([data, data]); // a repeat 600 bytes back: out of reach of a 512-byte window
+    const out = await run((cb) => c.compress(message, cb));
+    const inflated = inflateRawSync(Buffer.concat([out, Buffer.from([0, 0, 0xff, 0xff])]), {
+      windowBits: 9,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    assert.deepEqual(inflated, message);
+    assert.ok(out.length > 1100, 'a 9-bit window cannot reference the first copy');
+  });
+});
+
+describe('DeflateChannel', () => {
+  function sink() {
+    const events: unknown[] = [];
+    let waiter: { count: number; resolve: () => void } | null = null;
+    const push = (event: unknown) => {
+      events.push(event);
+      if (waiter !== null && events.length >= waiter.count) waiter.resolve();
+    };
+    const s: DeflateChannelSink = {
+      deliver: (data, isBinary) => push(['message', data.toString(), isBinary]),
+      fail: (error) => push(['fail', error.code, error.closeCode]),
+      write: (payload, isBinary, rsv1, fin) =>
+        push(['write', typeof payload === 'string' ? payload : payload.length, isBinary, rsv1, fin]),
+    };
+    /** Resolves once `count` events were recorded. */
+    const waitFor = (count: number) =>
+      new Promise<void>((resolve) => {
+        if (events.length >= count) resolve();
+        else waiter = { count, resolve };
+      });
+    return { events, s, push, waitFor };
+  }
+
+  it('delivers messages in arrival order when an earlier one inflates on the thread pool', async () => {
+    const { events, s, waitFor } = sink();
+    const big = Buffer.alloc(200_000, 'a');
+    const c = codec(stateless, 'server', { syncLimit: 100 });
+    const compressedBig = deflateRawSync(big, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const compressedSmall = deflateRawSync(Buffer.from('second'), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    }).subarray(0, -4);
+    const bigAsync = Buffer.concat([compressedBig, Buffer.alloc(0)]);
+    assert.ok(bigAsync.length > 100);
+    const channel = new DeflateChannel(c, s);
+    channel.receive(bigAsync, false, true);
+    channel.receive(Buffer.from('plain'), false, false);
+    channel.receive(compressedSmall, false, true);
+    assert.deepEqual(events, []); // all held behind the first
+    await waitFor(3);
+    assert.equal((events[0] as unknown[])[1], big.toString());
+    assert.deepEqual(events.slice(1), [
+      ['message', 'plain', false],
+      ['message', 'second', false],
+    ]);
+  });
+
+  it('sends in order, a Close after pending messages, parts following the first part', async () => {
+    const { events, s, push, waitFor } = sink();
+    const c = codec(stateless, 'server', { syncLimit: 100 });
+    const channel = new DeflateChannel(c, s);
+    const big = Buffer.alloc(50_000, 'b');
+    channel.send(big, true, true, true, undefined); // thread pool
+    channel.send('small', false, true, false, undefined);
+    channel.after(() => push(['close']));
+    assert.equal(events.length, 0);
+    assert.ok(channel.pendingBytes >= 50_005);
+    await waitFor(3);
+    assert.equal((events[0] as unknown[])[3], true); // rsv1
+    assert.deepEqual(events.slice(1), [['write', 'small', false, false, true], ['close']]);
+    assert.equal(channel.pendingBytes, 0);
+    // A message in parts: the later parts follow the first part's choice.
+    events.length = 0;
+    channel.send('part one', false, false, false, undefined);
+    channel.send(Buffer.alloc(10), false, true, true, undefined);
+    assert.deepEqual(events, [
+      ['write', 'part one', false, false, false],
+      ['write', 10, false, false, true],
+    ]);
+  });
+
+  it('fails on text that is not UTF-8 after inflating (1007)', () => {
+    const { events, s } = sink();
+    const channel = new DeflateChannel(codec(stateless, 'server'), s);
+    const bad = deflateRawSync(Buffer.from([0x68, 0xc3, 0x28]), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    }).subarray(0, -4);
+    channel.receive(bad, false, true);
+    assert.deepEqual(events, [['fail', 'WS_ERR_INVALID_UTF8', 1007]]);
+  });
+});
