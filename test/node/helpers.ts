@@ -269,3 +269,53 @@ export function keyOf(request: string): string {
 }
 
 export { WebSocket, WebSocketServer, WsServer, WsWebSocket };
+
+const cleanups: (() => unknown)[] = [];
+
+/** Registers something to undo after the current test (run by runCleanups, in reverse order). */
+export function defer(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
+/** For afterEach: closes what the test registered with defer(). */
+export async function runCleanups(): Promise<void> {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+}
+
+/** A wskit server closed after the test. */
+export async function serve(options: Omit<ServerOptions, 'port' | 'host'> = {}) {
+  const s = await wskitServer(options);
+  defer(() => closeServer(s.wss));
+  return s;
+}
+
+/** A wskit client terminated after the test. */
+export function client(...args: ConstructorParameters<typeof WebSocket>): WebSocket {
+  const ws = new WebSocket(...args);
+  defer(() => ws.terminate());
+  return ws;
+}
+
+/** A wskit client, open, and the server side of its connection. */
+export async function connected(
+  s: { wss: WebSocketServer; url: string },
+  path = '',
+  options: ConstructorParameters<typeof WebSocket>[2] = {},
+): Promise<{ ws: WebSocket; peer: WebSocket; req: import('node:http').IncomingMessage }> {
+  const connection = next<[WebSocket, import('node:http').IncomingMessage]>(s.wss, 'connection');
+  const ws = client(`${s.url}${path}`, options);
+  await next(ws, 'open');
+  const [peer, req] = await connection;
+  return { ws, peer, req };
+}
+
+/** The response to a refused handshake, as the client's 'unexpected-response' sees it. */
+export async function refusal(
+  ws: WebSocket,
+): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
+  const [, res] = await next<[unknown, import('node:http').IncomingMessage]>(ws, 'unexpected-response');
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  ws.terminate();
+  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() };
+}

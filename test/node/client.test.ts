@@ -1,0 +1,317 @@
+// The client's opening handshake: request options (headers, origin, subprotocols), the 'upgrade',
+// 'unexpected-response' and 'redirect' events, followRedirects / maxRedirects, handshakeTimeout, and
+// every way a server's answer can be wrong (from a raw TCP server that says exactly what the test wants).
+import assert from 'node:assert/strict';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { afterEach, describe, it } from 'node:test';
+import {
+  acceptFor,
+  client,
+  closeRawServer,
+  connected,
+  defer,
+  keyOf,
+  next,
+  rawServer,
+  recordClose,
+  runCleanups,
+  serve,
+  WebSocket,
+} from './helpers.js';
+
+afterEach(runCleanups);
+
+/** A raw server that answers every opening handshake with `head` (a function of the request). */
+async function answering(head: (request: string) => string) {
+  const raw = await rawServer((request, socket) => socket.write(Buffer.from(head(request), 'latin1')));
+  defer(() => closeRawServer(raw));
+  return { ...raw, url: `ws://127.0.0.1:${raw.port}` };
+}
+
+function switching(request: string, extra = ''): string {
+  return (
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${acceptFor(keyOf(request))}\r\n${extra}\r\n`
+  );
+}
+
+/** Waits for a connection attempt to fail: the 'error' it emits, then 'close' with 1006. */
+async function failure(ws: WebSocket): Promise<Error & { code?: string; status?: number }> {
+  const error = next<[Error & { code?: string; status?: number }]>(ws, 'error');
+  const closed = recordClose(ws);
+  let opened = false;
+  ws.on('open', () => {
+    opened = true;
+  });
+  const [err] = await error;
+  assert.deepEqual(await closed, { code: 1006, reason: '' });
+  assert.equal(ws.readyState, WebSocket.CLOSED);
+  assert.equal(opened, false, "no 'open' for a failed handshake");
+  return err;
+}
+
+describe('request options', () => {
+  it('headers and origin reach the server; the key and version are set', async () => {
+    const s = await serve();
+    const { req } = await connected(s, '/path?q=1', {
+      headers: { 'X-Custom': 'yes', Cookie: 'a=b' },
+      origin: 'https://app.example',
+    });
+    assert.equal(req.url, '/path?q=1');
+    assert.equal(req.headers['x-custom'], 'yes');
+    assert.equal(req.headers.cookie, 'a=b');
+    assert.equal(req.headers.origin, 'https://app.example');
+    assert.equal(req.headers['sec-websocket-version'], '13');
+    assert.match(req.headers['sec-websocket-key'] ?? '', /^[A-Za-z0-9+/]{22}==$/);
+  });
+
+  it('protocolVersion 8 sends Sec-WebSocket-Origin', async () => {
+    const s = await serve();
+    const { req } = await connected(s, '', { protocolVersion: 8, origin: 'https://app.example' });
+    assert.equal(req.headers['sec-websocket-version'], '8');
+    assert.equal(req.headers['sec-websocket-origin'], 'https://app.example');
+    assert.equal(req.headers.origin, undefined);
+  });
+
+  it('the url property, and http: URLs are accepted as ws:', async () => {
+    const s = await serve();
+    const ws = client(`http://127.0.0.1:${s.port}/x`);
+    assert.equal(ws.url, `ws://127.0.0.1:${s.port}/x`);
+    await next(ws, 'open');
+  });
+
+  it('invalid URLs and subprotocols throw at once', () => {
+    assert.throws(() => new WebSocket('not a url'), { code: 'WS_ERR_INVALID_URL' });
+    assert.throws(() => new WebSocket('ftp://127.0.0.1/'), { code: 'WS_ERR_INVALID_URL' });
+    assert.throws(() => new WebSocket('ws://127.0.0.1/#frag'), { code: 'WS_ERR_INVALID_URL' });
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', ['a', 'a']), { code: 'WS_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', 'a b'), { code: 'WS_ERR_INVALID_ARGUMENT' });
+  });
+});
+
+describe('handshake events', () => {
+  it("'upgrade' gets the 101 response before 'open'", async () => {
+    const s = await serve();
+    const ws = client(s.url);
+    const order: string[] = [];
+    let accept: string | undefined;
+    ws.on('upgrade', (res: IncomingMessage) => {
+      order.push('upgrade');
+      assert.equal(res.statusCode, 101);
+      accept = res.headers['sec-websocket-accept'] as string;
+    });
+    ws.on('open', () => order.push('open'));
+    await next(ws, 'open');
+    assert.deepEqual(order, ['upgrade', 'open']);
+    assert.match(accept ?? '', /^[A-Za-z0-9+/]{27}=$/);
+  });
+
+  it("'unexpected-response' replaces the error: the application reads the response", async () => {
+    const raw = await answering(
+      () =>
+        'HTTP/1.1 402 Payment Required\r\nContent-Length: 3\r\nX-Price: 5\r\nConnection: close\r\n\r\npay',
+    );
+    const ws = client(raw.url);
+    let errors = 0;
+    ws.on('error', () => errors++);
+    const [req, res] = await next<[ClientRequest, IncomingMessage]>(ws, 'unexpected-response');
+    assert.equal(typeof req.setHeader, 'function');
+    assert.equal(res.statusCode, 402);
+    assert.equal(res.headers['x-price'], '5');
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'pay');
+    assert.equal(ws.readyState, WebSocket.CONNECTING);
+    assert.equal(errors, 0);
+    // The application decides: here it gives up.
+    const closed = recordClose(ws);
+    ws.close();
+    assert.equal((await closed).code, 1006);
+    assert.equal(errors, 1, "close() while connecting emits one 'error'");
+  });
+
+  it('a non-101 answer without a listener fails with the status', async () => {
+    const raw = await answering(() => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi');
+    const err = await failure(client(raw.url));
+    assert.equal(err.message, 'Unexpected server response: 200');
+    assert.equal(err.status, 200);
+  });
+
+  it('a 3xx is not followed by default', async () => {
+    const s = await serve();
+    const raw = await answering(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${s.url}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    let redirected = false;
+    const ws = client(raw.url);
+    ws.on('redirect', () => {
+      redirected = true;
+    });
+    const err = await failure(ws);
+    assert.equal(err.message, 'Unexpected server response: 302');
+    assert.equal(redirected, false);
+  });
+
+  it("followRedirects: 'redirect' is emitted and the new location is connected to", async () => {
+    const s = await serve();
+    const raw = await answering(
+      () => `HTTP/1.1 301 Moved Permanently\r\nLocation: ${s.url}/moved\r\nContent-Length: 0\r\n\r\n`,
+    );
+    const connection = next<[WebSocket, IncomingMessage]>(s.wss, 'connection');
+    const ws = client(`${raw.url}/old`, { followRedirects: true });
+    const redirect = next<[string, ClientRequest]>(ws, 'redirect');
+    await next(ws, 'open');
+    const [url, req] = await redirect;
+    assert.equal(url, `${s.url}/moved`);
+    assert.equal(typeof req.getHeader, 'function');
+    assert.equal(ws.url, `${s.url}/moved`);
+    assert.equal((await connection)[1].url, '/moved');
+  });
+
+  it('a relative Location is resolved against the current URL', async () => {
+    let first = true;
+    const raw = await answering((request) => {
+      if (first) {
+        first = false;
+        return 'HTTP/1.1 307 Temporary Redirect\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n';
+      }
+      return switching(request);
+    });
+    const ws = client(`${raw.url}/start`, { followRedirects: true });
+    const [url] = await next<[string]>(ws, 'redirect');
+    assert.equal(url, `${raw.url}/final`);
+    await next(ws, 'open');
+  });
+
+  it('maxRedirects: one redirect too many fails the connection', async () => {
+    const raw = await answering(
+      (request) =>
+        `HTTP/1.1 302 Found\r\nLocation: ${/^GET (\S+)/.exec(request)![1]}x\r\nContent-Length: 0\r\n\r\n`,
+    );
+    const ws = client(`${raw.url}/`, { followRedirects: true, maxRedirects: 2 });
+    const redirects: string[] = [];
+    ws.on('redirect', (url: string) => redirects.push(url));
+    const err = await failure(ws);
+    assert.equal(err.message, 'Maximum redirects exceeded');
+    assert.deepEqual(redirects, [`${raw.url}/x`, `${raw.url}/xx`]);
+  });
+
+  it('a redirect to another host drops Authorization and Cookie; the same host keeps them', async () => {
+    const s = await serve();
+    const raw = await answering(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${s.url}/\r\nContent-Length: 0\r\n\r\n`,
+    );
+    const connection = next<[WebSocket, IncomingMessage]>(s.wss, 'connection');
+    const ws = client(raw.url, {
+      followRedirects: true,
+      headers: { Authorization: 'Bearer secret', Cookie: 'a=b', 'X-Other': 'kept' },
+    });
+    await next(ws, 'open');
+    const [, req] = await connection;
+    assert.equal(req.headers.authorization, undefined);
+    assert.equal(req.headers.cookie, undefined);
+    assert.equal(req.headers['x-other'], 'kept');
+
+    let hops = 0;
+    const same = await answering((request) => {
+      hops++;
+      if (hops === 1) return 'HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n';
+      assert.match(request, /^authorization: Bearer secret\r$/im);
+      return switching(request);
+    });
+    const ws2 = client(same.url, { followRedirects: true, headers: { Authorization: 'Bearer secret' } });
+    await next(ws2, 'open');
+    assert.equal(hops, 2);
+  });
+});
+
+describe("the server's answer is checked", () => {
+  it('a wrong Sec-WebSocket-Accept fails the handshake', async () => {
+    const raw = await answering(
+      () =>
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${acceptFor('AAAAAAAAAAAAAAAAAAAAAA==')}\r\n\r\n`,
+    );
+    const err = await failure(client(raw.url));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
+    assert.match(err.message, /Sec-WebSocket-Accept/);
+  });
+
+  it('a missing Sec-WebSocket-Accept fails the handshake', async () => {
+    const raw = await answering(
+      () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    );
+    const err = await failure(client(raw.url));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
+  });
+
+  it('a wrong Upgrade header fails the handshake', async () => {
+    const raw = await answering((request) =>
+      switching(request).replace('Upgrade: websocket', 'Upgrade: h2c'),
+    );
+    const err = await failure(client(raw.url));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
+    assert.match(err.message, /Upgrade/);
+  });
+
+  it('a subprotocol that was not offered fails the handshake', async () => {
+    const raw = await answering((request) => switching(request, 'Sec-WebSocket-Protocol: other\r\n'));
+    const err = await failure(client(raw.url, ['chat']));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
+    assert.match(err.message, /not offered/);
+  });
+
+  it('a subprotocol when none was offered fails the handshake', async () => {
+    const raw = await answering((request) => switching(request, 'Sec-WebSocket-Protocol: chat\r\n'));
+    const err = await failure(client(raw.url));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
+  });
+
+  it('an extension that was not offered fails the handshake', async () => {
+    const raw = await answering((request) =>
+      switching(request, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
+    );
+    const err = await failure(client(raw.url));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
+  });
+
+  it('a valid answer from a raw server opens, and frames sent with it are read', async () => {
+    // The 101 and a first frame ("hi", unmasked) in one write: the frame is in the upgrade's head.
+    const raw = await answering((request) => `${switching(request)}\x81\x02hi`);
+    const ws = client(raw.url);
+    const message = next<[Buffer, boolean]>(ws, 'message');
+    await next(ws, 'open');
+    const [data, isBinary] = await message;
+    assert.equal(data.toString(), 'hi');
+    assert.equal(isBinary, false);
+  });
+
+  it('a server that never answers: handshakeTimeout fails the connection', async () => {
+    const raw = await rawServer(() => {});
+    defer(() => closeRawServer(raw));
+    const started = Date.now();
+    const err = await failure(client(`ws://127.0.0.1:${raw.port}`, { handshakeTimeout: 100 }));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_TIMEOUT');
+    assert.ok(Date.now() - started >= 90, 'not before the timeout');
+  });
+
+  it('a refused TCP connection fails with the socket error', async () => {
+    const raw = await rawServer(() => {});
+    const port = raw.port;
+    await closeRawServer(raw);
+    const err = await failure(client(`ws://127.0.0.1:${port}`));
+    assert.equal(err.code, 'ECONNREFUSED');
+  });
+
+  it('close() and terminate() while connecting abort the handshake', async () => {
+    const raw = await rawServer(() => {});
+    defer(() => closeRawServer(raw));
+    for (const method of ['close', 'terminate'] as const) {
+      const ws = client(`ws://127.0.0.1:${raw.port}`);
+      const failed = failure(ws);
+      ws[method]();
+      const err = await failed;
+      assert.equal(err.message, 'WebSocket was closed before the connection was established');
+    }
+  });
+});
