@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { encodeClosePayload } from '../protocol/close.js';
 import { ReadyState } from '../protocol/constants.js';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
 import { Protocol, type ProtocolHandler } from '../protocol/protocol.js';
@@ -89,6 +90,8 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal */ _redirects = 0;
   /** @internal */ _sentClose = false;
   /** @internal */ _receivedClose = false;
+  /** @internal Sends, pings and close waiting behind a Blob being read, so that they keep their order. */
+  _queue: (() => Promise<void> | undefined)[] | null = null;
 
   constructor(
     address: string | URL | null,
@@ -209,26 +212,28 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
       options = undefined;
     }
     if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
-    if (isBlob(data)) {
-      const blob = data;
-      const opts = { ...options, binary: options?.binary ?? true };
-      blob.arrayBuffer().then(
-        (ab) => {
-          if (this._readyState === ReadyState.OPEN) this.send(Buffer.from(ab), opts, cb);
-          else if (cb) cb(notOpen(this._readyState));
-        },
-        (err: unknown) => cb?.(err as Error),
-      );
-      return true;
-    }
-    const payload = toPayload(data);
-    if (this._readyState !== ReadyState.OPEN || this._protocol === null || this._protocol.closeSent) {
+    const payload = isBlob(data) ? data : toPayload(data);
+    if (!this.canSend()) {
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return false;
     }
     const isBinary = options?.binary ?? typeof payload !== 'string';
-    this._protocol.send(payload, isBinary, options?.fin === false ? { fin: false } : undefined);
-    return this.queued(cb);
+    const fin = options?.fin !== false;
+    if (isBlob(payload)) {
+      // Read asynchronously: what is sent after it waits in the queue until it has gone out.
+      enqueue(this, () =>
+        payload.arrayBuffer().then(
+          (ab) => void this.sendNow(Buffer.from(ab), isBinary, fin, cb),
+          (err: unknown) => cb?.(err as Error),
+        ),
+      );
+      return true;
+    }
+    if (this._queue !== null) {
+      enqueue(this, () => void this.sendNow(payload, isBinary, fin, cb));
+      return true;
+    }
+    return this.sendNow(payload, isBinary, fin, cb);
   }
 
   /** Sends a Ping (payload of at most 125 bytes). */
@@ -251,6 +256,18 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
       abortConnecting(this, 'WebSocket was closed before the connection was established');
       return;
     }
+    if (this._queue !== null) {
+      encodeClosePayload(code, reason); // throws now for a bad code or reason
+      if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
+      enqueue(this, () => void this.closeNow(code, reason));
+      return;
+    }
+    this.closeNow(code, reason);
+  }
+
+  /** @internal close() once nothing waits in the queue. */
+  closeNow(code?: number, reason?: string | Buffer): void {
+    if (this._readyState === ReadyState.CLOSED) return;
     const protocol = this._protocol!;
     if (protocol.closeSent) {
       if (protocol.closeReceived || protocol.error !== null) this._socket?.end();
@@ -353,6 +370,22 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     attachSocket(this, socket, head);
   }
 
+  /** Whether messages may be queued: OPEN, and no Close frame sent. */
+  private canSend(): boolean {
+    return this._readyState === ReadyState.OPEN && this._protocol !== null && !this._protocol.closeSent;
+  }
+
+  /** @internal Queues a message now; the connection may have closed since send() was called. */
+  sendNow(payload: Buffer | string, isBinary: boolean, fin: boolean, cb: SendCallback | undefined): boolean {
+    const protocol = this._protocol;
+    if (this._readyState === ReadyState.CLOSED || protocol === null || protocol.closeSent) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return false;
+    }
+    protocol.send(payload, isBinary, fin ? undefined : { fin: false });
+    return this.queued(cb);
+  }
+
   private queued(cb: SendCallback | undefined): boolean {
     if (cb !== undefined) (this._callbacks ??= []).push(cb);
     if (!this._inReceive) scheduleFlush(this);
@@ -378,12 +411,22 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (bytes.length > 125)
       throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`);
-    if (this._readyState !== ReadyState.OPEN || this._protocol === null || this._protocol.closeSent) {
+    if (!this.canSend()) {
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return;
     }
-    if (ping) this._protocol.ping(bytes);
-    else this._protocol.pong(bytes);
+    if (this._queue !== null) enqueue(this, () => void this.controlNow(ping, bytes, cb));
+    else this.controlNow(ping, bytes, cb);
+  }
+
+  private controlNow(ping: boolean, bytes: Buffer, cb: SendCallback | undefined): void {
+    const protocol = this._protocol;
+    if (this._readyState === ReadyState.CLOSED || protocol === null || protocol.closeSent) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return;
+    }
+    if (ping) protocol.ping(bytes);
+    else protocol.pong(bytes);
     this.queued(cb);
   }
 }
@@ -393,6 +436,32 @@ function notOpen(state: ReadyState): WebSocketError {
     'WS_ERR_NOT_OPEN',
     `WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`,
   );
+}
+
+/**
+ * Appends an operation to the queue of those waiting behind a Blob, and runs the queue if it was idle.
+ * The queue exists only while a Blob is being read: other sends take the direct path.
+ */
+function enqueue(ws: WebSocket, op: () => Promise<void> | undefined): void {
+  if (ws._queue !== null) {
+    ws._queue.push(op);
+    return;
+  }
+  ws._queue = [op];
+  runQueue(ws);
+}
+
+/** Runs queued operations in order; a Blob read suspends the queue until it has been sent. */
+function runQueue(ws: WebSocket): void {
+  const queue = ws._queue!;
+  while (queue.length > 0) {
+    const pending = queue.shift()!();
+    if (pending !== undefined) {
+      pending.then(() => runQueue(ws));
+      return;
+    }
+  }
+  ws._queue = null;
 }
 
 /** @internal Ends our side of TCP once everything queued is written; destroys after closeTimeout. */
