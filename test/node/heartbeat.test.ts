@@ -1,0 +1,149 @@
+// The built-in heartbeat: a silent peer is pinged after `interval` ms and terminated (1006) when nothing
+// arrives within `timeout` ms; a peer that answers stays; the client can run one too.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import {
+  client,
+  connected,
+  defer,
+  next,
+  rawWebSocket,
+  readAll,
+  recordClose,
+  runCleanups,
+  serve,
+  serverFrames,
+  WebSocket,
+  WsServer,
+  WsWebSocket,
+  within,
+} from './helpers.js';
+
+afterEach(runCleanups);
+
+const heartbeat = { interval: 50, timeout: 50 };
+
+describe('server heartbeat', () => {
+  it('pings a silent raw TCP client, then terminates it: 1006 and WS_ERR_HEARTBEAT_TIMEOUT', async () => {
+    const s = await serve({ heartbeat });
+    const connection = next<[WebSocket]>(s.wss, 'connection');
+    const started = Date.now();
+    const { socket } = await rawWebSocket(s.port);
+    defer(() => socket.destroy());
+    const received = readAll(socket);
+    const [peer] = await connection;
+    const error = next<[Error & { code?: string }]>(peer, 'error');
+    const closed = recordClose(peer);
+    assert.equal((await error)[0].code, 'WS_ERR_HEARTBEAT_TIMEOUT');
+    assert.deepEqual(await closed, { code: 1006, reason: '' });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= heartbeat.interval + heartbeat.timeout - 5, `terminated after ${elapsed} ms`);
+    // The raw client saw a Ping (and nothing else), then the connection was cut.
+    const frames = serverFrames(await received);
+    assert.deepEqual(
+      frames.map((f) => f.opcode),
+      [0x9],
+    );
+    assert.equal(s.wss.clients.size, 0);
+  });
+
+  it('terminates a ws client that does not answer pings (autoPong: false)', async () => {
+    const s = await serve({ heartbeat });
+    const connection = next<[WebSocket]>(s.wss, 'connection');
+    const ws = new WsWebSocket(s.url, { autoPong: false });
+    defer(() => ws.terminate());
+    const pinged = next(ws, 'ping');
+    const atClient = recordClose(ws);
+    const [peer] = await connection;
+    const atServer = recordClose(peer);
+    await pinged;
+    assert.equal((await atServer).code, 1006);
+    assert.equal((await atClient).code, 1006);
+  });
+
+  it('keeps a client that answers: pinged again and again, never terminated', async () => {
+    const s = await serve({ heartbeat });
+    const { ws, peer } = await connected(s);
+    let closed = false;
+    peer.on('close', () => {
+      closed = true;
+    });
+    const pongs: number[] = [];
+    peer.on('pong', () => pongs.push(Date.now()));
+    // Three pings, each answered: well past interval + timeout.
+    const threePings = within(
+      new Promise<void>((resolve) => {
+        let pings = 0;
+        ws.on('ping', () => ++pings === 3 && resolve());
+      }),
+      'three pings',
+    );
+    await threePings;
+    assert.equal(closed, false);
+    assert.equal(peer.readyState, WebSocket.OPEN);
+    assert.ok(pongs.length >= 2);
+  });
+
+  it('a busy peer is never pinged: any data counts as a sign of life', async () => {
+    const s = await serve({ heartbeat: { interval: 150, timeout: 150 } });
+    const { ws, peer } = await connected(s);
+    let pinged = false;
+    ws.on('ping', () => {
+      pinged = true;
+    });
+    // Messages every 10 ms for 300 ms: the silence never comes near the interval.
+    let count = 0;
+    const done = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        ws.send('tick');
+        if (++count === 30) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 10);
+    });
+    let received = 0;
+    const all = new Promise<void>((resolve) => peer.on('message', () => ++received === 30 && resolve()));
+    await within(done, 'the messages to be sent');
+    await within(all, 'the messages to arrive');
+    assert.equal(pinged, false);
+    assert.equal(peer.readyState, WebSocket.OPEN);
+  });
+
+  it('heartbeat: false never pings', async () => {
+    const s = await serve({ heartbeat: false });
+    const { ws } = await connected(s);
+    let pinged = false;
+    ws.on('ping', () => {
+      pinged = true;
+    });
+    // The client's own heartbeat proves time passed: it pings the server twice (answered).
+    const clientSide = await connected(s, '', { heartbeat });
+    await within(
+      new Promise<void>((resolve) => {
+        let pongs = 0;
+        clientSide.ws.on('pong', () => ++pongs === 2 && resolve());
+      }),
+      'two pongs',
+    );
+    assert.equal(pinged, false);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+});
+
+describe('client heartbeat', () => {
+  it('terminates the connection to a server that does not answer pings', async () => {
+    const wss = new WsServer({ port: 0, host: '127.0.0.1', autoPong: false });
+    defer(() => new Promise((resolve) => wss.close(resolve)));
+    defer(() => {
+      for (const c of wss.clients) c.terminate();
+    });
+    await next(wss, 'listening');
+    const port = (wss.address() as { port: number }).port;
+    const ws = client(`ws://127.0.0.1:${port}`, { heartbeat });
+    const error = next<[Error & { code?: string }]>(ws, 'error');
+    const closed = recordClose(ws);
+    assert.equal((await error)[0].code, 'WS_ERR_HEARTBEAT_TIMEOUT');
+    assert.equal((await closed).code, 1006);
+  });
+});
