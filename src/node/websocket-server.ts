@@ -124,6 +124,10 @@ export class WebSocketServer extends EventEmitter {
         },
       );
       server.maxHeadersCount = options.maxHeadersCount ?? 100;
+      // Every connection to a server of our own is a WebSocket to be: the handshake timer starts
+      // with the TCP connection, so that a client sending half a request (or nothing) is dropped.
+      const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+      server.on('connection', (socket: Duplex) => startHandshakeTimer(socket, handshakeTimeout));
       this.ownServer = server;
       this.httpServer = server;
       server.listen(options.port, options.host, options.backlog, callback);
@@ -211,15 +215,8 @@ export class WebSocketServer extends EventEmitter {
         protocol = check.protocols[0];
       }
     }
-    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-    const timer =
-      timeout > 0
-        ? setTimeout(() => abortHandshake(socket, 408, 'Opening handshake timed out'), timeout)
-        : null;
-    const complete = () => {
-      if (timer !== null) clearTimeout(timer);
-      this.completeUpgrade(check.key, protocol, req, socket, head, cb);
-    };
+    startHandshakeTimer(socket, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    const complete = () => this.completeUpgrade(check.key, protocol, req, socket, head, cb);
     const verify = this.options.verifyClient;
     if (verify === undefined) {
       complete();
@@ -235,7 +232,6 @@ export class WebSocketServer extends EventEmitter {
         info,
         (verified, code, message, headers) => {
           if (!verified) {
-            if (timer !== null) clearTimeout(timer);
             abortHandshake(socket, code ?? 401, message ?? '', headers);
             return;
           }
@@ -245,7 +241,6 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     if (!(verify as (info: VerifyClientInfo) => boolean)(info)) {
-      if (timer !== null) clearTimeout(timer);
       abortHandshake(socket, 401, '');
       return;
     }
@@ -315,6 +310,7 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503, 'The server is shutting down');
       return;
     }
+    clearHandshakeTimer(socket);
     const lines = upgradeResponseLines({ key, protocol });
     this.emit('headers', lines, req);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -346,6 +342,33 @@ export class WebSocketServer extends EventEmitter {
 
 function onHandshakeSocketError(this: Duplex): void {
   this.destroy();
+}
+
+const kHandshakeTimer = Symbol('wskit.handshakeTimer');
+
+interface TimedSocket extends Duplex {
+  [kHandshakeTimer]?: NodeJS.Timeout;
+}
+
+/** Answers 408 and drops the socket unless the opening handshake completes within `ms` (0: no limit). */
+function startHandshakeTimer(socket: Duplex, ms: number): void {
+  const timed = socket as TimedSocket;
+  if (ms <= 0 || timed[kHandshakeTimer] !== undefined) return;
+  timed[kHandshakeTimer] = setTimeout(abortHandshake, ms, socket, 408, 'Opening handshake timed out');
+  socket.once('close', onTimedSocketClose);
+}
+
+function clearHandshakeTimer(socket: Duplex): void {
+  const timed = socket as TimedSocket;
+  const timer = timed[kHandshakeTimer];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  timed[kHandshakeTimer] = undefined;
+  socket.removeListener('close', onTimedSocketClose);
+}
+
+function onTimedSocketClose(this: Duplex): void {
+  clearHandshakeTimer(this);
 }
 
 /** Answers a refused opening handshake with an HTTP error and closes the socket. */
