@@ -23,7 +23,6 @@ export function attachSocket(ws: WebSocket, duplex: Duplex, head: Buffer): void 
   socket.on('end', onEnd);
   socket.on('close', onClose);
   socket.on('error', onError);
-  socket.on('drain', onDrain);
 }
 
 /** Whether a socket was already handed to a WebSocket. */
@@ -69,11 +68,6 @@ function onError(this: OwnedSocket): void {
   this.destroy();
 }
 
-function onDrain(this: OwnedSocket): void {
-  const ws = this[kWebSocket];
-  if (ws._protocol !== null && !ws._protocol.hasOutput) ws.emit('drain');
-}
-
 /** Writes everything the protocol has queued, as one write or one corked batch. */
 export function flushOutput(ws: WebSocket): void {
   ws._flushScheduled = false;
@@ -91,11 +85,16 @@ export function flushOutput(ws: WebSocket): void {
     }
     return;
   }
+  // A closure only when someone waits: send callbacks, or a 'drain' owed after send() returned false.
   const done =
-    callbacks === null
+    callbacks === null && !ws._needDrain
       ? undefined
       : (err?: Error | null) => {
-          for (const cb of callbacks) cb(err ?? null);
+          if (callbacks !== null) for (const cb of callbacks) cb(err ?? null);
+          if (!err && ws._needDrain && ws.bufferedAmount === 0) {
+            ws._needDrain = false;
+            ws.emit('drain');
+          }
         };
   if (out.length === 1) {
     socket.write(out[0], done);

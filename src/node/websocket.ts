@@ -79,6 +79,8 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal */ _closeTimer: NodeJS.Timeout | null = null;
   /** @internal */ _inReceive = false;
   /** @internal */ _flushScheduled = false;
+  /** @internal send() returned false: 'drain' is owed once everything buffered is written. */
+  _needDrain = false;
   /** @internal */ _callbacks: SendCallback[] | null = null;
   /** @internal */ _errorEmitted = false;
   /** @internal */ _req: ClientRequest | null = null;
@@ -395,7 +397,9 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
       overflow(this);
       return false;
     }
-    return buffered < (this._options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    if (buffered < (this._options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK)) return true;
+    this._needDrain = true;
+    return false;
   }
 
   private control(
@@ -488,6 +492,7 @@ function destroySocket(ws: WebSocket): void {
 /** The send buffer passed maxBufferedAmount: close with 1008 and stop waiting on the slow peer. */
 function overflow(ws: WebSocket): void {
   const protocol = ws._protocol!;
+  if (!ws._receivedClose) ws._closeCode = 1008;
   protocol.takeOutput(); // drop what was not written yet
   if (!protocol.closeSent) protocol.close(1008, 'Send buffer limit exceeded');
   ws._sentClose = true;
