@@ -84,13 +84,16 @@ function parseAddress(address: string | URL): URL {
   return url;
 }
 
-/** Starts the client's opening handshake for `ws` (RFC 6455 §4.1). */
+/**
+ * Starts the client's opening handshake for `ws` (RFC 6455 §4.1). `original` is the URL first asked
+ * for, when following a redirect.
+ */
 export function connectClient(
   ws: WebSocket,
   address: string | URL,
   protocols: string[],
   options: ClientOptions,
-  previous?: URL,
+  original?: URL,
 ): void {
   const url = parseAddress(address);
   ws._url = url.href;
@@ -114,11 +117,17 @@ export function connectClient(
     Upgrade: 'websocket',
     ...options.headers,
   };
-  // A redirect to another host must not carry the credentials meant for the first one.
-  if (previous !== undefined && previous.host !== url.host) {
-    for (const name of Object.keys(headers)) {
-      const lower = name.toLowerCase();
-      if (lower === 'authorization' || lower === 'cookie' || lower === 'host') delete headers[name];
+  // A redirect to another host (or from wss: to ws:) must not carry the credentials meant for the
+  // first one, as in ws and curl; a 'redirect' listener takes that decision itself instead.
+  if (original !== undefined && ws.listenerCount('redirect') === 0) {
+    const sameHost = original.host === url.host;
+    if (!sameHost || (original.protocol === 'wss:' && !secure)) {
+      for (const name of Object.keys(headers)) {
+        const lower = name.toLowerCase();
+        if (lower === 'authorization' || lower === 'cookie' || (lower === 'host' && !sameHost)) {
+          delete headers[name];
+        }
+      }
     }
   }
   if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
@@ -165,6 +174,8 @@ export function connectClient(
   }
   const req = (secure ? httpsRequest : httpRequest)(requestOptions as never);
   ws._req = req;
+  // ws's 'redirect': the new request, headers still editable (getHeader / removeHeader).
+  if (original !== undefined) ws.emit('redirect', ws._url, req);
 
   if (options.handshakeTimeout !== undefined) {
     req.on('timeout', () => {
@@ -201,8 +212,7 @@ export function connectClient(
       let next: URL;
       try {
         next = new URL(location, url);
-        ws.emit('redirect', next.href, req);
-        connectClient(ws, next, protocols, options, url);
+        connectClient(ws, next, protocols, options, original ?? url);
       } catch (err) {
         abortConnecting(ws, (err as Error).message, err as Error);
       }
