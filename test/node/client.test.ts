@@ -196,6 +196,36 @@ describe('handshake events', () => {
     assert.deepEqual(redirects, [`${raw.url}/x`, `${raw.url}/xx`]);
   });
 
+  it("'redirect' gets the new request before it is sent: its listener decides which headers go", async () => {
+    const s = await serve();
+    const raw = await answering(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${s.url}/next\r\nContent-Length: 0\r\n\r\n`,
+    );
+    const connection = next<[WebSocket, IncomingMessage]>(s.wss, 'connection');
+    const ws = client(raw.url, {
+      followRedirects: true,
+      headers: { Authorization: 'Bearer secret', 'X-Secret': 'drop me', 'X-Other': 'kept' },
+    });
+    const seen: { url: string; path: string; secret: unknown; auth: unknown }[] = [];
+    ws.on('redirect', (url: string, req: ClientRequest) => {
+      seen.push({
+        url,
+        path: req.path,
+        secret: req.getHeader('x-secret'),
+        auth: req.getHeader('authorization'),
+      });
+      req.removeHeader('x-secret');
+    });
+    await next(ws, 'open');
+    const [, req] = await connection;
+    assert.deepEqual(seen, [
+      { url: `${s.url}/next`, path: '/next', secret: 'drop me', auth: 'Bearer secret' },
+    ]);
+    assert.equal(req.headers['x-secret'], undefined, 'removed by the listener');
+    assert.equal(req.headers['x-other'], 'kept');
+    assert.equal(req.headers.authorization, 'Bearer secret', 'with a listener, nothing is dropped for it');
+  });
+
   it('a redirect to another host drops Authorization and Cookie; the same host keeps them', async () => {
     const s = await serve();
     const raw = await answering(
