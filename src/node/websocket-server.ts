@@ -206,17 +206,8 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503, 'Too many connections');
       return;
     }
-    let protocol: string | undefined;
-    if (check.protocols.length > 0) {
-      if (this.options.handleProtocols) {
-        const chosen = this.options.handleProtocols(new Set(check.protocols), req);
-        protocol = chosen === false ? undefined : chosen;
-      } else {
-        protocol = check.protocols[0];
-      }
-    }
     startHandshakeTimer(socket, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-    const complete = () => this.completeUpgrade(check.key, protocol, req, socket, head, cb);
+    const complete = () => this.completeUpgrade(check.key, check.protocols, req, socket, head, cb);
     const verify = this.options.verifyClient;
     if (verify === undefined) {
       complete();
@@ -290,7 +281,7 @@ export class WebSocketServer extends EventEmitter {
 
   private completeUpgrade(
     key: string,
-    protocol: string | undefined,
+    protocols: string[],
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
@@ -311,6 +302,14 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     clearHandshakeTimer(socket);
+    // Chosen after verifyClient, as in ws: it may have left what handleProtocols needs on req.
+    let protocol: string | undefined;
+    if (protocols.length > 0) {
+      const chosen = this.options.handleProtocols
+        ? this.options.handleProtocols(new Set(protocols), req)
+        : protocols[0];
+      protocol = chosen === false ? undefined : chosen;
+    }
     const lines = upgradeResponseLines({ key, protocol });
     this.emit('headers', lines, req);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
