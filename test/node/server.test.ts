@@ -247,6 +247,27 @@ describe('subprotocols', () => {
     assert.equal(peer.protocol, '');
   });
 
+  it('handleProtocols runs after verifyClient, which can leave information on req for it', async () => {
+    const calls: string[] = [];
+    const s = await serve({
+      verifyClient: (info: { req: IncomingMessage & { user?: string } }) => {
+        calls.push('verifyClient');
+        info.req.user = info.req.headers['x-user'] as string | undefined;
+        return info.req.user !== 'mallory';
+      },
+      handleProtocols: (protocols: Set<string>, req: IncomingMessage & { user?: string }) => {
+        calls.push('handleProtocols');
+        return req.user === 'admin' && protocols.has('admin') ? 'admin' : 'user';
+      },
+    });
+    const admin = client(s.url, ['user', 'admin'], { headers: { 'X-User': 'admin' } });
+    await next(admin, 'open');
+    assert.equal(admin.protocol, 'admin');
+    const refused = client(s.url, ['user', 'admin'], { headers: { 'X-User': 'mallory' } });
+    assert.equal((await refusal(refused)).status, 401);
+    assert.deepEqual(calls, ['verifyClient', 'handleProtocols', 'verifyClient']);
+  });
+
   it('handleProtocols chooses from the Set offered, or refuses all with false', async () => {
     const offered: string[][] = [];
     const s = await serve({
