@@ -58,6 +58,8 @@ export class FrameParser {
   /** Set by pause(): input is kept until resume(). */
   private paused = false;
   private backlog: Buffer[] = [];
+  /** True while push() is parsing a chunk. */
+  private parsing = false;
 
   constructor(handler: FrameHandler, options: FrameParserOptions) {
     this.handler = handler;
@@ -85,6 +87,9 @@ export class FrameParser {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    // Resumed from a handler during push(): that push carries on with its chunk, which comes before
+    // anything in the backlog (and the resume() loop below it, if any, then drains the backlog).
+    if (this.parsing) return;
     while (this.backlog.length > 0 && !this.paused && !this.stopped) {
       this.push(this.backlog.shift()!);
     }
@@ -101,12 +106,22 @@ export class FrameParser {
       this.backlog.push(chunk);
       return;
     }
+    this.parsing = true;
+    try {
+      this.parse(chunk);
+    } finally {
+      this.parsing = false;
+    }
+  }
+
+  private parse(chunk: Buffer): void {
     const length = chunk.length;
     let pos = 0;
     while (pos < length) {
       if (this.stopped) return;
       if (this.paused) {
-        this.backlog.push(chunk.subarray(pos));
+        // The rest of this chunk comes before the chunks already waiting (when resume() is feeding them).
+        this.backlog.unshift(chunk.subarray(pos));
         return;
       }
       if (this.state === PAYLOAD) {

@@ -59,7 +59,8 @@ export class Masker {
   }
 
   private view(ab: ArrayBufferLike): Uint32Array {
-    if (ab !== this.arrayBuffer || this.words === null) {
+    // The length check catches a resizable ArrayBuffer that grew or shrank since the view was made.
+    if (ab !== this.arrayBuffer || this.words === null || this.words.length !== ab.byteLength >>> 2) {
       this.arrayBuffer = ab;
       this.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
     }

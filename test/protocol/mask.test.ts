@@ -1,0 +1,140 @@
+// Masker.apply against a naive byte loop (RFC 6455 §5.3), on unaligned views, random ranges, key
+// offsets and phases; bytes outside the range must be left alone.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Masker } from '../../src/protocol/index.js';
+
+function naive(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  key: Uint8Array,
+  keyOffset: number,
+  phase: number,
+) {
+  for (let i = start; i < end; i++) buf[i] ^= key[keyOffset + ((phase + i - start) % 4)];
+}
+
+const KEY = Uint8Array.from([0x37, 0xfa, 0x21, 0x3d]);
+
+describe('Masker', () => {
+  it('masks the §5.7 example', () => {
+    const buf = Buffer.from('Hello');
+    new Masker().apply(buf, 0, 5, KEY, 0);
+    assert.deepEqual(buf, Buffer.from([0x7f, 0x9f, 0x4d, 0x51, 0x58]));
+  });
+
+  it('masks a payload in pieces with the running phase', () => {
+    const data = Buffer.from('a longer payload, masked in several pieces of odd sizes');
+    const expected = Buffer.from(data);
+    naive(expected, 0, expected.length, KEY, 0, 0);
+    const m = new Masker();
+    const cuts = [0, 1, 4, 5, 13, 14, 31, data.length];
+    for (let k = 0; k + 1 < cuts.length; k++) m.apply(data, cuts[k], cuts[k + 1], KEY, 0, cuts[k]);
+    assert.deepEqual(data, expected);
+  });
+
+  it('reads the key at keyOffset, even inside the buffer being masked', () => {
+    const buf = Buffer.from([
+      9, 9, 0x37, 0xfa, 0x21, 0x3d, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    const expected = Buffer.from(buf);
+    naive(expected, 6, buf.length, expected, 2, 0);
+    new Masker().apply(buf, 6, buf.length, buf, 2);
+    assert.deepEqual(buf, expected);
+  });
+
+  it('handles a resizable ArrayBuffer that grows after a view of it was cached', () => {
+    // Typed by hand: lib es2023 does not know resizable ArrayBuffers (Node 20 has them).
+    type Resizable = ArrayBuffer & { resize(length: number): void };
+    const ResizableArrayBuffer = ArrayBuffer as unknown as new (
+      length: number,
+      options: { maxByteLength: number },
+    ) => Resizable;
+    const ab = new ResizableArrayBuffer(16, { maxByteLength: 256 });
+    const m = new Masker();
+    m.apply(new Uint8Array(ab), 0, 16, KEY, 0);
+    ab.resize(64);
+    const buf = new Uint8Array(ab);
+    const expected = Uint8Array.from(buf);
+    naive(expected, 0, 64, KEY, 0, 0);
+    m.apply(buf, 0, 64, KEY, 0);
+    assert.deepEqual(buf, expected);
+  });
+
+  it('release() drops the cached view; the masker still works afterwards', () => {
+    const m = new Masker();
+    const buf = Buffer.alloc(64, 1);
+    m.apply(buf, 0, 64, KEY, 0);
+    m.release();
+    m.apply(buf, 0, 64, KEY, 0);
+    assert.deepEqual(buf, Buffer.alloc(64, 1));
+  });
+
+  it('property: agrees with a naive loop on random buffers, offsets, ranges, keys and phases', () => {
+    // One masker for all runs: its cached view must follow the buffers it is given.
+    const masker = new Masker();
+    let shared: ArrayBuffer | null = null;
+    fc.assert(
+      fc.property(
+        fc.record({
+          length: fc.oneof(fc.nat({ max: 40 }), fc.nat({ max: 400 }), fc.nat({ max: 5000 })),
+          byteOffset: fc.nat({ max: 7 }),
+          tail: fc.nat({ max: 7 }),
+          startPick: fc.nat(),
+          endPick: fc.nat(),
+          key: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+          keyOffset: fc.nat({ max: 4 }),
+          phase: fc.nat({ max: 11 }),
+          seed: fc.integer({ min: 1, max: 255 }),
+          reuse: fc.boolean(),
+        }),
+        (c) => {
+          const size = c.byteOffset + c.length + c.tail;
+          // Sometimes work in the same ArrayBuffer as the previous run, to exercise the cached view.
+          const ab: ArrayBuffer =
+            c.reuse && shared !== null && shared.byteLength >= size ? shared : new ArrayBuffer(size);
+          shared = ab;
+          const all = new Uint8Array(ab);
+          for (let i = 0; i < all.length; i++) all[i] = (i * c.seed + 17) & 0xff;
+          const buf = new Uint8Array(ab, c.byteOffset, c.length);
+          const start = c.startPick % (c.length + 1);
+          const end = start + (c.endPick % (c.length - start + 1));
+          const expected = Uint8Array.from(all);
+          naive(
+            new Uint8Array(expected.buffer, c.byteOffset, c.length),
+            start,
+            end,
+            c.key,
+            c.keyOffset,
+            c.phase,
+          );
+          masker.apply(buf, start, end, c.key, c.keyOffset, c.phase);
+          assert.deepEqual(all, expected);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('property: masking twice restores the data (Buffers from the shared pool, odd offsets)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        (data, key) => {
+          const buf = Buffer.from(data); // small Buffers live in Node's pool at arbitrary offsets
+          const m = new Masker();
+          m.apply(buf, 0, buf.length, key, 0);
+          const once = Buffer.from(buf);
+          naive(once, 0, once.length, key, 0, 0);
+          assert.deepEqual(once, Buffer.from(data));
+          m.apply(buf, 0, buf.length, key, 0);
+          assert.deepEqual(buf, Buffer.from(data));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,190 @@
+// checkUpgradeRequest (RFC 6455 §4.2.1) and the 101 response (§4.2.2).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type AcceptedUpgrade,
+  buildErrorResponse,
+  checkUpgradeRequest,
+  generateKey,
+  isValidKey,
+  type RefusedUpgrade,
+  reasonPhrase,
+  type UpgradeRequest,
+  upgradeResponseLines,
+} from '../../src/protocol/index.js';
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+function request(
+  headers: Record<string, string | string[] | undefined> = {},
+  rest: Partial<UpgradeRequest> = {},
+) {
+  return {
+    method: 'GET',
+    httpVersion: '1.1',
+    ...rest,
+    headers: {
+      host: 'server.example.com',
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-key': KEY,
+      'sec-websocket-version': '13',
+      ...headers,
+    },
+  };
+}
+
+function accepted(req: UpgradeRequest): AcceptedUpgrade {
+  const result = checkUpgradeRequest(req);
+  assert.equal(result.ok, true, result.ok ? '' : result.reason);
+  return result as AcceptedUpgrade;
+}
+
+function refused(req: UpgradeRequest, status: number): RefusedUpgrade {
+  const result = checkUpgradeRequest(req);
+  assert.equal(result.ok, false, 'expected the request to be refused');
+  const r = result as RefusedUpgrade;
+  assert.equal(r.status, status, r.reason);
+  assert.ok(r.reason.length > 0);
+  return r;
+}
+
+describe('checkUpgradeRequest', () => {
+  it('accepts the handshake of §1.2', () => {
+    const r = accepted(
+      request({
+        origin: 'http://example.com',
+        'sec-websocket-protocol': 'chat, superchat',
+        'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits',
+      }),
+    );
+    assert.deepEqual(r, {
+      ok: true,
+      key: KEY,
+      version: 13,
+      protocols: ['chat', 'superchat'],
+      extensions: [{ name: 'permessage-deflate', params: [['client_max_window_bits', true]] }],
+      origin: 'http://example.com',
+    });
+  });
+
+  it('accepts a request with no method or version given (not an IncomingMessage)', () => {
+    accepted({ headers: request().headers });
+  });
+
+  for (const method of ['POST', 'HEAD', 'PUT', 'get']) {
+    it(`refuses method ${method} with 405 and Allow: GET`, () => {
+      assert.deepEqual(refused(request({}, { method }), 405).headers, { Allow: 'GET' });
+    });
+  }
+
+  it('refuses HTTP/1.0 with 505, accepts HTTP/1.1 and 2.0', () => {
+    refused(request({}, { httpVersion: '1.0' }), 505);
+    refused(request({}, { httpVersion: '0.9' }), 505);
+    accepted(request({}, { httpVersion: '2.0' }));
+  });
+
+  it('refuses a request without Host (400)', () => {
+    refused(request({ host: undefined }), 400);
+    refused(request({ host: '' }), 400);
+  });
+
+  it('finds Upgrade and Connection tokens in lists, ignoring case', () => {
+    accepted(request({ connection: 'keep-alive, Upgrade' }));
+    accepted(request({ connection: 'keep-alive,upgrade' }));
+    accepted(request({ connection: ['keep-alive', 'UPGRADE'] }));
+    accepted(request({ upgrade: 'WebSocket' }));
+    accepted(request({ upgrade: 'h2c, websocket' }));
+  });
+
+  it('refuses a missing or wrong Upgrade (400)', () => {
+    refused(request({ upgrade: undefined }), 400);
+    refused(request({ upgrade: 'h2c' }), 400);
+    refused(request({ upgrade: 'websocket2' }), 400);
+  });
+
+  it('refuses a missing or wrong Connection (400)', () => {
+    refused(request({ connection: undefined }), 400);
+    refused(request({ connection: 'keep-alive' }), 400);
+    refused(request({ connection: 'upgraded' }), 400);
+  });
+
+  it('refuses a key that is not 16 bytes of base64 (400)', () => {
+    refused(request({ 'sec-websocket-key': undefined }), 400);
+    refused(request({ 'sec-websocket-key': Buffer.alloc(15).toString('base64') }), 400);
+    refused(request({ 'sec-websocket-key': Buffer.alloc(17).toString('base64') }), 400);
+    refused(request({ 'sec-websocket-key': 'not base64 at all!!!!!==' }), 400);
+    refused(request({ 'sec-websocket-key': '' }), 400);
+    accepted(request({ 'sec-websocket-key': ` ${KEY} ` }));
+  });
+
+  it('accepts version 8, with Sec-WebSocket-Origin as the origin', () => {
+    const r = accepted(
+      request({ 'sec-websocket-version': '8', 'sec-websocket-origin': 'http://old.example' }),
+    );
+    assert.equal(r.version, 8);
+    assert.equal(r.origin, 'http://old.example');
+  });
+
+  for (const version of ['7', '14', '12', 'abc', undefined]) {
+    it(`refuses version ${version ?? '(missing)'} with 426 and Sec-WebSocket-Version: 13`, () => {
+      const r = refused(request({ 'sec-websocket-version': version }), 426);
+      assert.deepEqual(r.headers, { 'Sec-WebSocket-Version': '13' });
+    });
+  }
+
+  it('refuses a malformed Sec-WebSocket-Protocol (400)', () => {
+    for (const value of ['', 'a,,b', 'chat, chat', 'a b', 'a;b', 'chat,', 'ch@t']) {
+      refused(request({ 'sec-websocket-protocol': value }), 400);
+    }
+    assert.deepEqual(accepted(request({ 'sec-websocket-protocol': ['a', 'b ,c'] })).protocols, [
+      'a',
+      'b',
+      'c',
+    ]);
+  });
+
+  it('refuses a malformed Sec-WebSocket-Extensions (400)', () => {
+    for (const value of ['', 'a;', 'a,', ';a', 'a; b=', 'a; b="c', 'a b']) {
+      refused(request({ 'sec-websocket-extensions': value }), 400);
+    }
+  });
+});
+
+describe('upgradeResponseLines', () => {
+  it('answers the key of §1.3', () => {
+    assert.deepEqual(upgradeResponseLines({ key: KEY }), [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=',
+    ]);
+  });
+
+  it('adds the chosen subprotocol and extensions', () => {
+    const lines = upgradeResponseLines({ key: KEY, protocol: 'chat', extensions: 'permessage-deflate' });
+    assert.deepEqual(lines.slice(4), [
+      'Sec-WebSocket-Protocol: chat',
+      'Sec-WebSocket-Extensions: permessage-deflate',
+    ]);
+    assert.equal(upgradeResponseLines({ key: KEY, protocol: '', extensions: '' }).length, 4);
+  });
+});
+
+describe('handshake keys and error responses', () => {
+  it('generateKey makes valid, distinct keys', () => {
+    const a = generateKey();
+    assert.ok(isValidKey(a));
+    assert.notEqual(a, generateKey());
+  });
+
+  it('buildErrorResponse: status line, length, headers, no header injection', () => {
+    const text = buildErrorResponse(426, 'Use 13', { 'Sec-WebSocket-Version': 13, Bad: 'x\r\nInjected: 1' });
+    assert.ok(text.startsWith('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\n'));
+    assert.ok(text.includes('Content-Length: 6\r\n'));
+    assert.ok(text.includes('Sec-WebSocket-Version: 13\r\n'));
+    assert.ok(!text.includes('Injected'));
+    assert.ok(text.endsWith('\r\n\r\nUse 13'));
+    assert.equal(reasonPhrase(599), 'Error');
+  });
+});
