@@ -137,9 +137,10 @@ export function connectClient(
   let socketPath: string | undefined;
   let path = `${url.pathname}${url.search}`;
   if (isUnix) {
-    const [sock, ...rest] = url.pathname.split(':');
-    socketPath = sock;
-    path = rest.length > 0 ? rest.join(':') : '/';
+    // ws+unix:/path/to/socket:/request/path?query: the socket path ends at the first colon.
+    const colon = path.indexOf(':');
+    socketPath = colon === -1 ? path : path.slice(0, colon);
+    path = colon === -1 ? '/' : path.slice(colon + 1);
   }
   const requestOptions = {
     ca: options.ca,
