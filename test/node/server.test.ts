@@ -2,7 +2,10 @@
 // servers sharing one HTTP server (noServer + handleUpgrade), verifyClient, handleProtocols, path,
 // clientTracking, the 'headers' and 'wsClientError' events, and wskit's maxConnections and close().
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import {
@@ -11,11 +14,14 @@ import {
   connected,
   defer,
   httpServer,
+  maskedFrame,
   next,
+  rawConnect,
   recordClose,
   refusal,
   runCleanups,
   serve,
+  upgradeRequest,
   WebSocket,
   WebSocketServer,
   within,
@@ -397,6 +403,39 @@ describe('server options and events', () => {
     const { peer } = await connected(s);
     assert.ok(peer instanceof Tagged);
     assert.equal((peer as Tagged).tag, 'mine');
+  });
+
+  it('a frame sent in the same packet as the request is read (the head of the upgrade)', async () => {
+    const s = await serve();
+    // Listen from the 'connection' event on, as applications do: the head is read right after it.
+    const message = new Promise<[Buffer, boolean]>((resolve) => {
+      s.wss.on('connection', (peer: WebSocket) =>
+        peer.on('message', (d: Buffer, b: boolean) => resolve([d, b])),
+      );
+    });
+    const socket = await rawConnect(s.port);
+    defer(() => socket.destroy());
+    socket.write(Buffer.concat([Buffer.from(upgradeRequest()), maskedFrame(0x1, 'early bird')]));
+    const [data, isBinary] = await within(message, 'the early message');
+    assert.equal(data.toString(), 'early bird');
+    assert.equal(isBinary, false);
+  });
+
+  it('listens on a Unix socket through an external server, reached with a ws+unix: URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wskit-unix-'));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'ws.sock');
+    const server = createServer();
+    server.listen(path);
+    await next(server, 'listening');
+    defer(() => closeHttp(server));
+    const wss = new WebSocketServer({ server });
+    defer(() => new Promise((resolve) => wss.close(resolve)));
+    const connection = next<[WebSocket, IncomingMessage]>(wss, 'connection');
+    const ws = client(`ws+unix:${path}:/over/unix?x=1`);
+    await next(ws, 'open');
+    const [, req] = await connection;
+    assert.equal(req.url, '/over/unix?x=1');
   });
 
   it('exactly one of port, server and noServer', () => {

@@ -105,6 +105,28 @@ describe('closeTimeout', () => {
   });
 });
 
+describe('server.close()', () => {
+  it('a client that never answers the 1001 Close is terminated after closeTimeout, then close is emitted', async () => {
+    const s = await serve({ closeTimeout: 100, heartbeat: false });
+    const connection = next<[WebSocket]>(s.wss, 'connection');
+    const { socket } = await rawWebSocket(s.port);
+    defer(() => socket.destroy());
+    const received = readAll(socket);
+    const [peer] = await connection;
+    const peerClosed = recordClose(peer);
+    const started = Date.now();
+    const serverClosed = next(s.wss, 'close');
+    s.wss.close();
+    await serverClosed;
+    assert.ok(Date.now() - started >= 90, 'waited for the client');
+    assert.equal((await peerClosed).code, 1006);
+    const frames = serverFrames(await received);
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0].opcode, 0x8);
+    assert.equal(frames[0].payload.readUInt16BE(0), 1001);
+  });
+});
+
 describe('server handshakeTimeout', () => {
   it('a client that sends half a request is answered 408 and dropped', async () => {
     const s = await serve({ handshakeTimeout: 100 });

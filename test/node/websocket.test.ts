@@ -432,6 +432,29 @@ describe('createWebSocketStream', () => {
     assert.deepEqual(chunks, ['x', 'y']);
   });
 
+  it('a stream made while CONNECTING holds writes until open (the README example)', async () => {
+    const s = await echoServer();
+    const ws = client(s.url);
+    const duplex = createWebSocketStream(ws, { encoding: 'utf8' });
+    assert.equal(ws.readyState, WebSocket.CONNECTING);
+    duplex.write('written early');
+    const [chunk] = await next<[string]>(duplex, 'data');
+    assert.equal(chunk, 'written early');
+    const closed = recordClose(ws);
+    duplex.end();
+    assert.equal((await closed).code, 1005);
+  });
+
+  it('destroying the stream terminates the connection (1006 at the peer)', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const duplex = createWebSocketStream(ws);
+    const closed = recordClose(peer);
+    duplex.destroy();
+    assert.equal((await closed).code, 1006);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
   it('data piped through an echo server comes back', async () => {
     const s = await echoServer();
     const { ws } = await connected(s);
