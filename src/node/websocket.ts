@@ -493,21 +493,22 @@ function destroySocket(ws: WebSocket): void {
 function overflow(ws: WebSocket): void {
   const protocol = ws._protocol!;
   if (!ws._receivedClose) ws._closeCode = 1008;
-  protocol.takeOutput(); // drop what was not written yet
+  const error = new WebSocketError(
+    'WS_ERR_BACKPRESSURE_LIMIT',
+    'More than maxBufferedAmount bytes were waiting to be sent: closed with 1008',
+    { closeCode: 1008 },
+  );
+  // Drop what was not written yet; the callbacks waiting for it learn that it was not sent.
+  protocol.takeOutput();
+  const dropped = ws._callbacks;
+  ws._callbacks = null;
+  if (dropped !== null) for (const cb of dropped) process.nextTick(cb, error);
   if (!protocol.closeSent) protocol.close(1008, 'Send buffer limit exceeded');
   ws._sentClose = true;
   ws._readyState = ReadyState.CLOSING;
   flushOutput(ws);
   endSocket(ws);
-  ws.emitError(
-    new WebSocketError(
-      'WS_ERR_BACKPRESSURE_LIMIT',
-      'More than maxBufferedAmount bytes were waiting to be sent: closed with 1008',
-      {
-        closeCode: 1008,
-      },
-    ),
-  );
+  ws.emitError(error);
 }
 
 /** @internal Aborts a client's opening handshake: 'error' then 'close' (1006). */
