@@ -226,6 +226,20 @@ describe('handshake events', () => {
     assert.equal(req.headers.authorization, 'Bearer secret', 'with a listener, nothing is dropped for it');
   });
 
+  it("terminate() from a 'redirect' listener ends the attempt: close 1006, nothing thrown", async () => {
+    const s = await serve();
+    let connections = 0;
+    s.wss.on('connection', () => connections++);
+    const raw = await answering(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${s.url}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    const ws = client(raw.url, { followRedirects: true });
+    ws.on('redirect', () => ws.terminate());
+    const closed = recordClose(ws);
+    assert.equal((await closed).code, 1006);
+    assert.equal(connections, 0);
+  });
+
   it('a redirect to another host drops Authorization and Cookie; the same host keeps them', async () => {
     const s = await serve();
     const raw = await answering(
@@ -323,6 +337,21 @@ describe("the server's answer is checked", () => {
     const err = await failure(client(`ws://127.0.0.1:${raw.port}`, { handshakeTimeout: 100 }));
     assert.equal(err.code, 'WS_ERR_HANDSHAKE_TIMEOUT');
     assert.ok(Date.now() - started >= 90, 'not before the timeout');
+  });
+
+  it('handshakeTimeout no longer applies once the connection is open', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s, '', { handshakeTimeout: 30 });
+    // The client's heartbeat as a clock: three answered pings take well over 30 ms.
+    const timed = await connected(s, '', { heartbeat: { interval: 20, timeout: 20 } });
+    await new Promise<void>((resolve) => {
+      let pongs = 0;
+      timed.ws.on('pong', () => ++pongs === 3 && resolve());
+    });
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    const message = next<[Buffer]>(ws, 'message');
+    peer.send('still here');
+    assert.equal((await message)[0].toString(), 'still here');
   });
 
   it('a refused TCP connection fails with the socket error', async () => {

@@ -14,9 +14,12 @@ import {
   defer,
   next,
   rawServer,
+  rawWebSocket,
+  readAll,
   recordClose,
   runCleanups,
   serve,
+  serverFrames,
   WebSocket,
   within,
 } from './helpers.js';
@@ -202,6 +205,38 @@ describe('send()', () => {
     assert.throws(() => ws.close(2000), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.throws(() => ws.close(1000, 'x'.repeat(124)), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+});
+
+describe('fragmentSize', () => {
+  it('splits outgoing messages into frames of that size, read back whole', async () => {
+    const s = await serve({ fragmentSize: 10, heartbeat: false });
+    const connection = next<[WebSocket]>(s.wss, 'connection');
+    const { socket, rest } = await rawWebSocket(s.port);
+    defer(() => socket.destroy());
+    const [peer] = await connection;
+    const chunks: Buffer[] = [rest];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    const written = new Promise((resolve) => peer.send('0123456789abcdefghij-tail', resolve));
+    await within(written, 'the send callback');
+    const closed = readAll(socket);
+    peer.terminate(); // after the callback: the bytes are with the kernel, ahead of the FIN
+    await closed;
+    const frames = serverFrames(Buffer.concat(chunks));
+    assert.deepEqual(
+      frames.map((f) => [f.opcode, f.fin, f.payload.toString()]),
+      [
+        [0x1, false, '0123456789'],
+        [0x0, false, 'abcdefghij'],
+        [0x0, true, '-tail'],
+      ],
+    );
+    // And a wskit client with the same option talks to a normal server.
+    const echo = await echoServer();
+    const { ws } = await connected(echo, '', { fragmentSize: 3 });
+    const back = next<[Buffer]>(ws, 'message');
+    ws.send('fragmented ✓');
+    assert.equal((await back)[0].toString(), 'fragmented ✓');
   });
 });
 
