@@ -17,6 +17,7 @@ import {
   runCleanups,
   serve,
   WebSocket,
+  within,
 } from './helpers.js';
 
 afterEach(runCleanups);
@@ -71,6 +72,54 @@ describe('request options', () => {
     assert.equal(req.headers['sec-websocket-version'], '8');
     assert.equal(req.headers['sec-websocket-origin'], 'https://app.example');
     assert.equal(req.headers.origin, undefined);
+  });
+
+  it('finishRequest gets the request and the WebSocket, and sends it itself', async () => {
+    const s = await serve();
+    let given: WebSocket | undefined;
+    const { ws, req } = await connected(s, '', {
+      finishRequest: (request: ClientRequest, websocket: WebSocket) => {
+        given = websocket;
+        request.setHeader('X-Late', 'added in finishRequest');
+        request.end();
+      },
+    });
+    assert.equal(given, ws);
+    assert.equal(req.headers['x-late'], 'added in finishRequest');
+  });
+
+  it('generateMask chooses the masking keys', async () => {
+    let masks = 0;
+    const frames: Buffer[] = [];
+    let arrived: () => void = () => {};
+    const frameArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const raw = await rawServer((request, socket) => {
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Accept: ${acceptFor(keyOf(request))}\r\n\r\n`,
+      );
+      socket.on('data', (chunk: Buffer) => {
+        frames.push(chunk);
+        if (Buffer.concat(frames).length >= 11) arrived();
+      });
+    });
+    defer(() => closeRawServer(raw));
+    const ws = client(`ws://127.0.0.1:${raw.port}`, {
+      generateMask: (mask: Buffer) => {
+        masks++;
+        mask.fill(0);
+      },
+    });
+    await next(ws, 'open');
+    ws.send('plain');
+    await within(frameArrived, 'the frame at the raw server');
+    assert.ok(masks >= 1);
+    // A zero key leaves the payload as it was: header (2), key (4), payload.
+    const frame = Buffer.concat(frames);
+    assert.deepEqual([...frame.subarray(0, 6)], [0x81, 0x85, 0, 0, 0, 0]);
+    assert.equal(frame.subarray(6, 11).toString(), 'plain');
   });
 
   it('the url property, and http: URLs are accepted as ws:', async () => {

@@ -191,6 +191,24 @@ describe('send()', () => {
     assert.equal(ws.bufferedAmount, 0);
   });
 
+  it('ping() and pong() call back once written', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const ping = next<[Buffer]>(peer, 'ping');
+    const results = await within(
+      Promise.all([
+        new Promise((resolve) => ws.ping('p', resolve)),
+        new Promise((resolve) => ws.pong('q', false, resolve)),
+      ]),
+      'the ping and pong callbacks',
+    );
+    assert.deepEqual(
+      results.map((err) => err ?? null),
+      [null, null],
+    );
+    assert.equal((await ping)[0].toString(), 'p');
+  });
+
   it('ping/pong payloads over 125 bytes throw', async () => {
     const s = await serve();
     const { ws } = await connected(s);
