@@ -32,47 +32,61 @@ function header(response: string, name: string): string | undefined {
   return match?.[1].trim();
 }
 
-const cases: { name: string; request: string | Buffer; status: number; headers?: Record<string, string> }[] = [
-  { name: 'no Sec-WebSocket-Key', request: upgradeRequest({ 'Sec-WebSocket-Key': null }), status: 400 },
-  {
-    name: 'a Sec-WebSocket-Key that is not 16 bytes of base64',
-    request: upgradeRequest({ 'Sec-WebSocket-Key': 'dG9vIHNob3J0' }),
-    status: 400,
-  },
-  {
-    name: 'an unsupported Sec-WebSocket-Version',
-    request: upgradeRequest({ 'Sec-WebSocket-Version': '7' }),
-    status: 426,
-    headers: { 'Sec-WebSocket-Version': '13' },
-  },
-  {
-    name: 'no Sec-WebSocket-Version',
-    request: upgradeRequest({ 'Sec-WebSocket-Version': null }),
-    status: 426,
-    headers: { 'Sec-WebSocket-Version': '13' },
-  },
-  { name: 'a POST', request: upgradeRequest({}, 'POST / HTTP/1.1'), status: 405, headers: { Allow: 'GET' } },
-  { name: 'Upgrade: h2c instead of websocket', request: upgradeRequest({ Upgrade: 'h2c' }), status: 400 },
-  {
-    name: 'Connection without Upgrade',
-    request: upgradeRequest({ Connection: 'close' }),
-    status: 426,
-  },
-  {
-    name: 'an invalid Sec-WebSocket-Protocol list',
-    request: upgradeRequest({ 'Sec-WebSocket-Protocol': 'chat, , bad token' }),
-    status: 400,
-  },
-  { name: 'no Host header', request: upgradeRequest({ Host: null }), status: 400 },
-  { name: 'garbage bytes', request: Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x0d, 0x0a, 0x0d, 0x0a]), status: 400 },
-  { name: 'a garbled request line', request: 'GET\r\n\r\n', status: 400 },
-  {
-    name: 'a header block over maxHeaderSize',
-    request: upgradeRequest({ 'X-Huge': 'a'.repeat(20 * 1024) }),
-    status: 431,
-  },
-  { name: 'a plain GET (no upgrade at all)', request: 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', status: 426 },
-];
+const cases: { name: string; request: string | Buffer; status: number; headers?: Record<string, string> }[] =
+  [
+    { name: 'no Sec-WebSocket-Key', request: upgradeRequest({ 'Sec-WebSocket-Key': null }), status: 400 },
+    {
+      name: 'a Sec-WebSocket-Key that is not 16 bytes of base64',
+      request: upgradeRequest({ 'Sec-WebSocket-Key': 'dG9vIHNob3J0' }),
+      status: 400,
+    },
+    {
+      name: 'an unsupported Sec-WebSocket-Version',
+      request: upgradeRequest({ 'Sec-WebSocket-Version': '7' }),
+      status: 426,
+      headers: { 'Sec-WebSocket-Version': '13' },
+    },
+    {
+      name: 'no Sec-WebSocket-Version',
+      request: upgradeRequest({ 'Sec-WebSocket-Version': null }),
+      status: 426,
+      headers: { 'Sec-WebSocket-Version': '13' },
+    },
+    {
+      name: 'a POST',
+      request: upgradeRequest({}, 'POST / HTTP/1.1'),
+      status: 405,
+      headers: { Allow: 'GET' },
+    },
+    { name: 'Upgrade: h2c instead of websocket', request: upgradeRequest({ Upgrade: 'h2c' }), status: 400 },
+    {
+      name: 'Connection without Upgrade',
+      request: upgradeRequest({ Connection: 'close' }),
+      status: 426,
+    },
+    {
+      name: 'an invalid Sec-WebSocket-Protocol list',
+      request: upgradeRequest({ 'Sec-WebSocket-Protocol': 'chat, , bad token' }),
+      status: 400,
+    },
+    { name: 'no Host header', request: upgradeRequest({ Host: null }), status: 400 },
+    {
+      name: 'garbage bytes',
+      request: Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x0d, 0x0a, 0x0d, 0x0a]),
+      status: 400,
+    },
+    { name: 'a garbled request line', request: 'GET\r\n\r\n', status: 400 },
+    {
+      name: 'a header block over maxHeaderSize',
+      request: upgradeRequest({ 'X-Huge': 'a'.repeat(20 * 1024) }),
+      status: 431,
+    },
+    {
+      name: 'a plain GET (no upgrade at all)',
+      request: 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      status: 426,
+    },
+  ];
 
 describe('malformed opening handshakes get the right status', () => {
   for (const c of cases) {
