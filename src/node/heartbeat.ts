@@ -5,7 +5,7 @@ import type { WebSocket } from './websocket.js';
  * Keeps connections honest with one timer for all of them (a server's, or a client's own): a peer
  * silent for `interval` ms is pinged; if nothing at all arrives within `timeout` ms after the ping it is
  * terminated (the close event reports 1006). Any data counts as a sign of life, so busy connections are
- * never pinged. This is the whole "isAlive" recipe of ws's README, built in.
+ * never pinged; nor are paused ones. This is the whole "isAlive" recipe of ws's README, built in.
  */
 export class Heartbeat {
   private readonly members = new Set<WebSocket>();
@@ -44,7 +44,8 @@ export class Heartbeat {
   /** @internal */
   check(now: number): void {
     for (const ws of this.members) {
-      if (ws._hbSeen) {
+      // A connection the application paused is not read: its silence says nothing about the peer.
+      if (ws._hbSeen || ws.isPaused) {
         ws._hbSeen = false;
         ws._hbPingAt = 0;
         ws._hbIdleSince = now;
