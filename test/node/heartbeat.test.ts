@@ -110,6 +110,31 @@ describe('server heartbeat', () => {
     assert.equal(peer.readyState, WebSocket.OPEN);
   });
 
+  it('a connection the application paused is not terminated: its silence is ours', async () => {
+    const s = await serve({ heartbeat });
+    const { ws, peer } = await connected(s);
+    peer.pause(); // e.g. a slow consumer of a stream or an async iterator
+    let closed = false;
+    peer.on('close', () => {
+      closed = true;
+    });
+    // Another client's heartbeat as a clock: three answered pings, well past interval + timeout.
+    const clock = await connected(s, '', { heartbeat });
+    await within(
+      new Promise<void>((resolve) => {
+        let pongs = 0;
+        clock.ws.on('pong', () => ++pongs === 3 && resolve());
+      }),
+      'three pongs',
+    );
+    assert.equal(closed, false);
+    assert.equal(peer.readyState, WebSocket.OPEN);
+    peer.resume();
+    const message = next<[Buffer]>(peer, 'message');
+    ws.send('still here');
+    assert.equal((await message)[0].toString(), 'still here');
+  });
+
   it('heartbeat: false never pings', async () => {
     const s = await serve({ heartbeat: false });
     const { ws } = await connected(s);
