@@ -57,6 +57,11 @@ export function messageIterator(ws: WebSocket): AsyncIterableIterator<Item> {
       finish();
       queue.length = 0;
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
+      // Read again, or the peer's Close is never seen and the handshake waits for closeTimeout.
+      if (paused) {
+        paused = false;
+        ws.resume();
+      }
       return Promise.resolve({ value: undefined, done: true });
     },
     [Symbol.asyncIterator]() {
