@@ -543,6 +543,25 @@ describe('async iteration', () => {
     ]);
   });
 
+  it('leaving the loop while it holds the connection paused still completes the closing handshake', async () => {
+    const s = await serve();
+    const connection = next<[WebSocket]>(s.wss, 'connection');
+    const ws = client(s.url);
+    await next(ws, 'open');
+    const [peer] = await connection;
+    const iterator = ws[Symbol.asyncIterator]();
+    // More messages than the iterator buffers: it pauses the connection.
+    const paused = new Promise<void>((resolve) => ws.on('message', () => ws.isPaused && resolve()));
+    for (let i = 0; i < 100; i++) peer.send(`m${i}`);
+    await within(paused, 'the iterator to pause the connection');
+    assert.equal(String((await iterator.next()).value?.data), 'm0');
+    const atClient = recordClose(ws);
+    const atServer = recordClose(peer);
+    await iterator.return?.();
+    assert.deepEqual(await atClient, { code: 1000, reason: '' });
+    assert.deepEqual(await atServer, { code: 1000, reason: '' });
+  });
+
   it('leaving the loop early closes the connection with 1000', async () => {
     const s = await serve();
     s.wss.on('connection', (peer: WebSocket) => {
