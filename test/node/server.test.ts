@@ -438,6 +438,30 @@ describe('server options and events', () => {
     assert.equal(req.url, '/over/unix?x=1');
   });
 
+  it('the constructor callback is called once listening', async () => {
+    const listening = new Promise<WebSocketServer>((resolve) => {
+      const wss: WebSocketServer = new WebSocketServer({ port: 0, host: '127.0.0.1' }, () => resolve(wss));
+    });
+    const wss = await within(listening, 'the callback');
+    defer(() => new Promise((resolve) => wss.close(resolve)));
+    assert.equal(typeof (wss.address() as { port: number }).port, 'number');
+  });
+
+  it('shouldHandle() can be overridden to route requests', async () => {
+    class Routed extends WebSocketServer {
+      override shouldHandle(req: IncomingMessage): boolean {
+        return (req.url ?? '').includes('token=ok');
+      }
+    }
+    const wss = new Routed({ port: 0, host: '127.0.0.1' });
+    defer(() => new Promise((resolve) => wss.close(resolve)));
+    await next(wss, 'listening');
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const ok = client(`${url}/?token=ok`);
+    await next(ok, 'open');
+    assert.equal((await refusal(client(`${url}/?token=no`))).status, 400);
+  });
+
   it('exactly one of port, server and noServer', () => {
     assert.throws(() => new WebSocketServer({}), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.throws(() => new WebSocketServer({ port: 0, noServer: true }), {
