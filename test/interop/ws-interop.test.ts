@@ -192,6 +192,39 @@ for (const dir of directions) {
       }
     });
 
+    it('a ping between the parts of a message is answered, and the message arrives whole', async () => {
+      const { server, client } = await open();
+      for (const [sender, receiver] of [
+        [client, server],
+        [server, client],
+      ] as const) {
+        const received = message(receiver);
+        const pinged = next<[Buffer]>(receiver, 'ping');
+        const ponged = next<[Buffer]>(sender, 'pong');
+        sender.send('first half, ', { fin: false });
+        sender.ping('in between');
+        sender.send('second half', { fin: true });
+        assert.equal((await pinged)[0].toString(), 'in between');
+        assert.equal((await ponged)[0].toString(), 'in between');
+        assert.equal(String((await received)[0]), 'first half, second half');
+      }
+    });
+
+    it('a close in the middle of a message sent in parts ends the connection cleanly', async () => {
+      const { server, client } = await open();
+      let delivered = false;
+      server.on('message', () => {
+        delivered = true;
+      });
+      const atServer = recordCloseEvent(server);
+      const atClient = recordCloseEvent(client);
+      client.send('never finished', { fin: false });
+      client.close(1000, 'changed my mind');
+      assert.deepEqual(await atServer, { code: 1000, reason: 'changed my mind', wasClean: true });
+      assert.deepEqual(await atClient, { code: 1000, reason: 'changed my mind', wasClean: true });
+      assert.equal(delivered, false);
+    });
+
     it('keeps the order of many small messages sent in one tick', async () => {
       const { server, client } = await open();
       const got: string[] = [];
