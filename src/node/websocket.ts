@@ -31,6 +31,7 @@ import {
   toBinaryType,
   toPayload,
 } from './send-data.js';
+import { enqueue, type QueuedOperation } from './send-queue.js';
 import { attachSocket, flushOutput, scheduleFlush } from './socket-io.js';
 
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
@@ -93,7 +94,7 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal */ _sentClose = false;
   /** @internal */ _receivedClose = false;
   /** @internal Sends, pings and close waiting behind a Blob being read, so that they keep their order. */
-  _queue: (() => Promise<void> | undefined)[] | null = null;
+  _queue: QueuedOperation[] | null = null;
 
   constructor(
     address: string | URL | null,
@@ -440,32 +441,6 @@ function notOpen(state: ReadyState): WebSocketError {
     'WS_ERR_NOT_OPEN',
     `WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`,
   );
-}
-
-/**
- * Appends an operation to the queue of those waiting behind a Blob, and runs the queue if it was idle.
- * The queue exists only while a Blob is being read: other sends take the direct path.
- */
-function enqueue(ws: WebSocket, op: () => Promise<void> | undefined): void {
-  if (ws._queue !== null) {
-    ws._queue.push(op);
-    return;
-  }
-  ws._queue = [op];
-  runQueue(ws);
-}
-
-/** Runs queued operations in order; a Blob read suspends the queue until it has been sent. */
-function runQueue(ws: WebSocket): void {
-  const queue = ws._queue!;
-  while (queue.length > 0) {
-    const pending = queue.shift()!();
-    if (pending !== undefined) {
-      pending.then(() => runQueue(ws));
-      return;
-    }
-  }
-  ws._queue = null;
 }
 
 /** @internal Ends our side of TCP once everything queued is written; destroys after closeTimeout. */
