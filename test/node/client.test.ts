@@ -66,6 +66,15 @@ describe('request options', () => {
     assert.match(req.headers['sec-websocket-key'] ?? '', /^[A-Za-z0-9+/]{22}==$/);
   });
 
+  it('credentials in the URL become a Basic Authorization header', async () => {
+    const s = await serve();
+    const connection = next<[WebSocket, IncomingMessage]>(s.wss, 'connection');
+    const ws = client(`ws://us%40er:p%3Ass@127.0.0.1:${s.port}/`);
+    await next(ws, 'open');
+    const [, req] = await connection;
+    assert.equal(req.headers.authorization, `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
+  });
+
   it('protocolVersion 8 sends Sec-WebSocket-Origin', async () => {
     const s = await serve();
     const { req } = await connected(s, '', { protocolVersion: 8, origin: 'https://app.example' });
