@@ -354,7 +354,7 @@ describe('server options and events', () => {
     await connected(s);
   });
 
-  it('close(): listeners are told, the port is freed, a second close(cb) gets an error', async () => {
+  it('close(cb): the port is freed, and a second close(cb) gets an error', async () => {
     const s = await serve();
     const port = s.port;
     await new Promise<void>((resolve) => s.wss.close(() => resolve()));

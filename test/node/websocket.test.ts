@@ -66,7 +66,7 @@ describe('readyState', () => {
     assert.deepEqual(states, [WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED]);
   });
 
-  it('the server side is OPEN in the connection event and CLOSING when the peer closes', async () => {
+  it('the server side is OPEN in the connection event and CLOSED in its close event', async () => {
     const s = await serve();
     const { ws, peer } = await connected(s);
     assert.equal(peer.readyState, WebSocket.OPEN);
