@@ -8,8 +8,12 @@ import { ReadyState } from '../protocol/constants.js';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
 import { generateKey } from '../protocol/handshake-keys.js';
 import { isToken } from '../protocol/header-tokens.js';
+import { acceptAsClient, clientOffer, PERMESSAGE_DEFLATE } from '../protocol/permessage-deflate.js';
+import { resolveDeflate } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
+import { Limiter } from './limiter.js';
 import { resolveHeartbeat } from './options.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import { abortConnecting, type WebSocket } from './websocket.js';
 
 /** ws's client options (those wskit supports), and the TLS options of https.request. */
@@ -40,8 +44,11 @@ export interface ClientOptions
   maxRedirects?: number;
   /** An http(s).Agent for the request. */
   agent?: Agent;
-  /** permessage-deflate (RFC 7692): not negotiated by this version; accepted for ws compatibility. */
-  perMessageDeflate?: boolean | object;
+  /**
+   * permessage-deflate (RFC 7692): true (the default, as in ws), false, or options. The client asks the
+   * server for server_no_context_takeover by default, so it keeps no zlib state either.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Sec-WebSocket-Version to send: 13 (default) or 8. */
   protocolVersion?: 8 | 13;
   /** Creates the TCP/TLS connection instead of the agent (as in http.request). */
@@ -131,6 +138,8 @@ export function connectClient(
     }
   }
   if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+  const deflate = resolveDeflate(options.perMessageDeflate, true);
+  if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
   if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
 
   const isUnix = url.protocol === 'ws+unix:';
@@ -240,14 +249,28 @@ export function connectClient(
     }
     ws._req = null;
     let accepted: ReturnType<typeof checkUpgradeResponse>;
+    let params: ReturnType<typeof acceptAsClient> | null = null;
     try {
-      accepted = checkUpgradeResponse(res, { key, protocols, extensions: [] });
+      accepted = checkUpgradeResponse(res, {
+        key,
+        protocols,
+        extensions: deflate === null ? [] : [PERMESSAGE_DEFLATE],
+      });
+      const response = accepted.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
+      if (response !== undefined && deflate !== null) params = acceptAsClient(response, deflate.negotiation);
     } catch (err) {
       socket.destroy();
       abortConnecting(ws, (err as Error).message, err as Error);
       return;
     }
-    ws.setSocket(socket, head, { protocol: accepted.protocol, extensions: '' });
+    ws.setSocket(socket, head, {
+      protocol: accepted.protocol,
+      extensions: params === null ? '' : PERMESSAGE_DEFLATE,
+      deflate:
+        params === null || deflate === null
+          ? undefined
+          : { params, settings: deflate, limiter: new Limiter(deflate.concurrencyLimit) },
+    });
     const heartbeat = resolveHeartbeat(options.heartbeat, false);
     if (heartbeat !== null) new Heartbeat(heartbeat.interval, heartbeat.timeout).add(ws);
     ws.emit('open');

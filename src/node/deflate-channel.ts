@@ -5,11 +5,11 @@ import type { DeflateCodec } from './permessage-deflate.js';
 /** Where a DeflateChannel hands messages once they are in order. */
 export interface DeflateChannelSink {
   /** A received message, inflated, in arrival order. */
-  deliver(data: Buffer, isBinary: boolean): void;
+  deliverMessage(data: Buffer, isBinary: boolean): void;
   /** Inflating failed (bomb over maxPayload → 1009, corrupt data or invalid UTF-8 → 1007). */
-  fail(error: WebSocketError): void;
+  failMessage(error: WebSocketError): void;
   /** A message (or part) ready to be framed, in send order; `rsv1` marks a compressed payload. */
-  write(
+  writeMessage(
     payload: Buffer | string,
     isBinary: boolean,
     rsv1: boolean,
@@ -61,7 +61,7 @@ export class DeflateChannel {
   receive(data: Buffer, isBinary: boolean, compressed: boolean): void {
     if (this.failed) return;
     if (!compressed && this.incoming.length === 0) {
-      this.sink.deliver(data, isBinary);
+      this.sink.deliverMessage(data, isBinary);
       return;
     }
     const item: Incoming = { data: compressed ? undefined : data, isBinary, ready: !compressed, error: null };
@@ -92,7 +92,7 @@ export class DeflateChannel {
     const compressed = this.partsCompressed ?? compress;
     this.partsCompressed = fin ? null : compressed;
     if (!compressed && this.outgoing.length === 0) {
-      this.sink.write(payload, isBinary, false, fin, cb);
+      this.sink.writeMessage(payload, isBinary, false, fin, cb);
       return;
     }
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
@@ -120,6 +120,11 @@ export class DeflateChannel {
     } else {
       this.drainOutgoing();
     }
+  }
+
+  /** Whether outgoing messages wait for compression. */
+  get busy(): boolean {
+    return this.outgoing.length > 0;
   }
 
   /** Runs `action` once everything queued before it has been written (a Close after pending sends). */
@@ -162,10 +167,10 @@ export class DeflateChannel {
       if (item.error !== null) {
         this.failed = true;
         queue.length = 0;
-        this.sink.fail(item.error);
+        this.sink.failMessage(item.error);
         return;
       }
-      this.sink.deliver(item.data!, item.isBinary);
+      this.sink.deliverMessage(item.data!, item.isBinary);
     }
   }
 
@@ -179,7 +184,7 @@ export class DeflateChannel {
       } else if (item.error !== null) {
         item.cb?.(item.error);
       } else {
-        this.sink.write(item.payload!, item.isBinary, item.rsv1, item.fin, item.cb);
+        this.sink.writeMessage(item.payload!, item.isBinary, item.rsv1, item.fin, item.cb);
       }
     }
   }

@@ -82,6 +82,13 @@ export class DeflateCodec {
   maxPayload: number;
   private deflater: DeflateRaw | null = null;
   private inflater: InflateRaw | null = null;
+  /** Output of the streams (context takeover), gathered between flushes. */
+  private deflated: Buffer[] = [];
+  private inflated: Buffer[] = [];
+  private inflatedLength = 0;
+  private inflateError: WebSocketError | null = null;
+  /** Ends the decompression in progress (called from the stream's error listener). */
+  private inflateDone: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -186,21 +193,25 @@ export class DeflateCodec {
       done();
       return;
     }
-    this.deflater ??= createDeflateRaw({
-      level: this.level,
-      memLevel: this.memLevel,
-      windowBits: this.compressBits,
-    });
-    const deflater = this.deflater;
-    const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer) => chunks.push(chunk);
-    deflater.on('data', onData);
-    deflater.write(data);
-    deflater.flush(constants.Z_SYNC_FLUSH, () => {
-      deflater.removeListener('data', onData);
+    if (this.deflater === null) {
+      // One permanent listener: output is collected from the moment the stream exists, so nothing
+      // of one message can arrive after its flush callback and slip into the next.
+      const deflater = createDeflateRaw({
+        level: this.level,
+        memLevel: this.memLevel,
+        windowBits: this.compressBits,
+      });
+      deflater.on('data', (chunk: Buffer) => this.deflated.push(chunk));
+      deflater.on('error', () => {});
+      this.deflater = deflater;
+    }
+    this.deflater.write(data);
+    this.deflater.flush(constants.Z_SYNC_FLUSH, () => {
+      const chunks = this.deflated;
+      this.deflated = [];
       done();
       if (this.closed) return;
-      cb(null, withoutTail(Buffer.concat(chunks)));
+      cb(null, withoutTail(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     });
   }
 
@@ -209,45 +220,51 @@ export class DeflateCodec {
       done();
       return;
     }
-    this.inflater ??= createInflateRaw({ windowBits: this.decompressBits });
-    const inflater = this.inflater;
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let failed: WebSocketError | null = null;
+    let inflater = this.inflater;
+    if (inflater === null) {
+      const created = createInflateRaw({ windowBits: this.decompressBits });
+      created.on('data', (chunk: Buffer) => {
+        if (this.inflateError !== null) return;
+        this.inflatedLength += chunk.length;
+        if (this.maxPayload > 0 && this.inflatedLength > this.maxPayload) {
+          // Stop here: the rest of a compression bomb is never inflated.
+          this.inflateError = tooBig(this.maxPayload);
+          this.inflated = [];
+          created.reset();
+          return;
+        }
+        this.inflated.push(chunk);
+      });
+      // A corrupt stream errors and is destroyed: its flush callback never comes.
+      created.on('error', (err: Error) => {
+        this.inflateError ??= corrupt(err);
+        this.inflateDone?.();
+      });
+      this.inflater = inflater = created;
+    }
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
-      inflater.removeListener('data', onData);
-      inflater.removeListener('error', onError);
+      this.inflateDone = null;
+      const error = this.inflateError;
+      const chunks = this.inflated;
+      const total = this.inflatedLength;
+      this.inflated = [];
+      this.inflatedLength = 0;
+      this.inflateError = null;
       done();
       if (this.closed) return;
-      if (failed !== null) {
-        if (this.inflater === inflater) this.inflater = null;
+      if (error !== null) {
+        // After a failure the stream's state is unknown: the connection is being failed anyway.
+        this.inflater = null;
         inflater.close();
-        cb(failed);
+        cb(error);
       } else {
         cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
       }
     };
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (this.maxPayload > 0 && total > this.maxPayload) {
-        // Stop here: the rest of a compression bomb is never inflated.
-        failed ??= tooBig(this.maxPayload);
-        inflater.removeListener('data', onData);
-        inflater.reset();
-        return;
-      }
-      chunks.push(chunk);
-    };
-    // A corrupt stream errors and is destroyed: its flush callback never comes.
-    const onError = (err: Error) => {
-      failed ??= corrupt(err);
-      finish();
-    };
-    inflater.on('data', onData);
-    inflater.on('error', onError);
+    this.inflateDone = finish;
     inflater.write(data);
     inflater.write(TAIL);
     inflater.flush(constants.Z_SYNC_FLUSH, finish);

@@ -9,9 +9,13 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
+import type { ExtensionOffer } from '../protocol/header-tokens.js';
 import { buildErrorResponse } from '../protocol/http-status.js';
+import { formatResponse, negotiateAsServer } from '../protocol/permessage-deflate.js';
 import { checkUpgradeRequest, upgradeResponseLines } from '../protocol/server-handshake.js';
+import { type ResolvedDeflate, resolveDeflate } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
+import { Limiter } from './limiter.js';
 import {
   type ConnectionOptions,
   checkConnectionOptions,
@@ -19,6 +23,7 @@ import {
   nonNegative,
   resolveHeartbeat,
 } from './options.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import { isAttached } from './socket-io.js';
 import { WebSocket } from './websocket.js';
 
@@ -57,8 +62,12 @@ export interface ServerOptions extends ConnectionOptions {
   verifyClient?:
     | ((info: VerifyClientInfo) => boolean)
     | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
-  /** permessage-deflate: not negotiated by this version; accepted for ws compatibility. */
-  perMessageDeflate?: boolean | object;
+  /**
+   * permessage-deflate (RFC 7692): true, or options. Default false, as in ws. By default the server
+   * answers with server_no_context_takeover and client_no_context_takeover, so connections keep no
+   * zlib state: see docs/permessage-deflate.md.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** The class of the connection objects (a subclass of WebSocket). */
   WebSocket?: typeof WebSocket;
   /** Milliseconds a client may take to complete the opening handshake. Default 10,000. */
@@ -90,6 +99,9 @@ export class WebSocketServer extends EventEmitter {
   private readonly ownServer: HttpServer | null;
   private readonly httpServer: HttpServer | HttpsServer | null;
   private readonly heartbeat: Heartbeat | null;
+  private readonly deflate: ResolvedDeflate | null;
+  /** Bounds the zlib jobs of all this server's connections on the thread pool. */
+  private readonly zlibLimiter: Limiter | null;
   private readonly detach: (() => void) | null;
   private state = RUNNING;
 
@@ -113,6 +125,8 @@ export class WebSocketServer extends EventEmitter {
     this.clients = this.options.clientTracking ? this.connections : new Set();
     const hb = resolveHeartbeat(options.heartbeat, true);
     this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
+    this.deflate = resolveDeflate(options.perMessageDeflate, false);
+    this.zlibLimiter = this.deflate === null ? null : new Limiter(this.deflate.concurrencyLimit);
 
     if (options.port !== undefined) {
       const server = createServer(
@@ -207,7 +221,8 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     startHandshakeTimer(socket, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-    const complete = () => this.completeUpgrade(check.key, check.protocols, req, socket, head, cb);
+    const complete = () =>
+      this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
     const verify = this.options.verifyClient;
     if (verify === undefined) {
       complete();
@@ -282,6 +297,7 @@ export class WebSocketServer extends EventEmitter {
   private completeUpgrade(
     key: string,
     protocols: string[],
+    extensions: ExtensionOffer[],
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
@@ -310,13 +326,25 @@ export class WebSocketServer extends EventEmitter {
         : protocols[0];
       protocol = chosen === false ? undefined : chosen;
     }
-    const lines = upgradeResponseLines({ key, protocol });
+    const deflate = this.deflate === null ? null : negotiateAsServer(extensions, this.deflate.negotiation);
+    const lines = upgradeResponseLines({
+      key,
+      protocol,
+      extensions: deflate === null ? undefined : formatResponse(deflate),
+    });
     this.emit('headers', lines, req);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     socket.removeListener('error', onHandshakeSocketError);
     const Ctor = this.options.WebSocket ?? WebSocket;
     const ws = new Ctor(null, undefined, this.options);
-    ws.setSocket(socket, head, { protocol });
+    ws.setSocket(socket, head, {
+      protocol,
+      extensions: deflate === null ? '' : 'permessage-deflate',
+      deflate:
+        deflate === null
+          ? undefined
+          : { params: deflate.params, settings: this.deflate!, limiter: this.zlibLimiter! },
+    });
     this.connections.add(ws);
     ws.once('close', () => this.connections.delete(ws));
     this.heartbeat?.add(ws);

@@ -2,10 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload } from '../protocol/close.js';
-import { ReadyState } from '../protocol/constants.js';
+import { DEFAULT_MAX_PAYLOAD, ReadyState } from '../protocol/constants.js';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
+import type { DeflateParams } from '../protocol/permessage-deflate.js';
 import { Protocol, type ProtocolHandler } from '../protocol/protocol.js';
 import { type ClientOptions, connectClient } from './client-request.js';
+import { DeflateChannel } from './deflate-channel.js';
+import type { ResolvedDeflate } from './deflate-options.js';
 import {
   addEventListener,
   type BrowserEventType,
@@ -15,6 +18,7 @@ import {
 } from './event-target.js';
 import type { EventListenerLike } from './events.js';
 import type { Heartbeat } from './heartbeat.js';
+import type { Limiter } from './limiter.js';
 import { messageIterator } from './message-iterator.js';
 import {
   type ConnectionOptions,
@@ -23,6 +27,7 @@ import {
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_MAX_BUFFERED_AMOUNT,
 } from './options.js';
+import { DeflateCodec } from './permessage-deflate.js';
 import {
   BINARY_TYPES,
   type BinaryType,
@@ -95,6 +100,10 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal */ _receivedClose = false;
   /** @internal Sends, pings and close waiting behind a Blob being read, so that they keep their order. */
   _queue: QueuedOperation[] | null = null;
+  /** @internal permessage-deflate, when negotiated: keeps messages in order through (de)compression. */
+  _deflate: DeflateChannel | null = null;
+  /** @internal Messages smaller than this are sent uncompressed. */
+  _deflateThreshold = 0;
 
   constructor(
     address: string | URL | null,
@@ -127,7 +136,8 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
 
   /** Bytes queued to be sent and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    const queued = this._protocol === null ? 0 : this._protocol.bufferedAmount;
+    let queued = this._protocol === null ? 0 : this._protocol.bufferedAmount;
+    if (this._deflate !== null) queued += this._deflate.pendingBytes;
     const socket = this._socket;
     return socket === null ? queued : queued + socket.writableLength;
   }
@@ -222,21 +232,22 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     }
     const isBinary = options?.binary ?? typeof payload !== 'string';
     const fin = options?.fin !== false;
+    const compress = options?.compress !== false;
     if (isBlob(payload)) {
       // Read asynchronously: what is sent after it waits in the queue until it has gone out.
       enqueue(this, () =>
         payload.arrayBuffer().then(
-          (ab) => void this.sendNow(Buffer.from(ab), isBinary, fin, cb),
+          (ab) => void this.sendNow(Buffer.from(ab), isBinary, fin, cb, compress),
           (err: unknown) => cb?.(err as Error),
         ),
       );
       return true;
     }
     if (this._queue !== null) {
-      enqueue(this, () => void this.sendNow(payload, isBinary, fin, cb));
+      enqueue(this, () => void this.sendNow(payload, isBinary, fin, cb, compress));
       return true;
     }
-    return this.sendNow(payload, isBinary, fin, cb);
+    return this.sendNow(payload, isBinary, fin, cb, compress);
   }
 
   /** Sends a Ping (payload of at most 125 bytes). */
@@ -271,6 +282,13 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal close() once nothing waits in the queue. */
   closeNow(code?: number, reason?: string | Buffer): void {
     if (this._readyState === ReadyState.CLOSED) return;
+    if (this._deflate?.busy) {
+      // Messages still being compressed go out before the Close.
+      encodeClosePayload(code, reason);
+      if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
+      this._deflate.after(() => this.closeNow(code, reason));
+      return;
+    }
     const protocol = this._protocol!;
     if (protocol.closeSent) {
       if (protocol.closeReceived || protocol.error !== null) this._socket?.end();
@@ -314,8 +332,38 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   // ---- ProtocolHandler ----
 
   /** @internal */
-  onMessage(data: Buffer, isBinary: boolean): void {
+  onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {
+    if (this._deflate !== null) this._deflate.receive(data, isBinary, compressed);
+    else this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+  }
+
+  /** @internal A message out of the permessage-deflate channel, inflated and in order. */
+  deliverMessage(data: Buffer, isBinary: boolean): void {
+    if (this._readyState === ReadyState.CLOSED) return;
     this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+  }
+
+  /** @internal Inflating failed: fail the connection (1009 for a bomb, 1007 for corrupt data). */
+  failMessage(error: WebSocketError): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    this._protocol!.fail(error);
+  }
+
+  /** @internal A message out of the permessage-deflate channel, ready to be framed. */
+  writeMessage(
+    payload: Buffer | string,
+    isBinary: boolean,
+    rsv1: boolean,
+    fin: boolean,
+    cb: SendCallback | undefined,
+  ): void {
+    const protocol = this._protocol;
+    if (this._readyState === ReadyState.CLOSED || protocol === null || protocol.closeSent) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return;
+    }
+    protocol.send(payload, isBinary, { fin, rsv1 });
+    this.queued(cb);
   }
 
   /** @internal */
@@ -359,14 +407,33 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   }
 
   /** @internal Takes over a socket whose opening handshake is done. */
-  setSocket(socket: Duplex, head: Buffer, options: { protocol?: string; extensions?: string }): void {
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    options: {
+      protocol?: string;
+      extensions?: string;
+      deflate?: { params: DeflateParams; settings: ResolvedDeflate; limiter: Limiter };
+    },
+  ): void {
+    const role = this._isServer ? 'server' : 'client';
     this._protocol = new Protocol(this, {
-      role: this._isServer ? 'server' : 'client',
+      role,
       maxPayload: this._options.maxPayload,
       autoPong: this._options.autoPong,
       fragmentSize: this._options.fragmentSize,
       generateMask: this._options.generateMask,
+      allowRsv1: options.deflate !== undefined,
     });
+    if (options.deflate !== undefined) {
+      const { params, settings, limiter } = options.deflate;
+      const maxPayload = this._options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+      this._deflate = new DeflateChannel(
+        new DeflateCodec(params, role, settings.codec, limiter, maxPayload),
+        this,
+      );
+      this._deflateThreshold = settings.threshold;
+    }
     this._subprotocol = options.protocol ?? '';
     this._extensions = options.extensions ?? '';
     this._readyState = ReadyState.OPEN;
@@ -379,11 +446,23 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   }
 
   /** @internal Queues a message now; the connection may have closed since send() was called. */
-  sendNow(payload: Buffer | string, isBinary: boolean, fin: boolean, cb: SendCallback | undefined): boolean {
+  sendNow(
+    payload: Buffer | string,
+    isBinary: boolean,
+    fin: boolean,
+    cb: SendCallback | undefined,
+    compress = true,
+  ): boolean {
     const protocol = this._protocol;
     if (this._readyState === ReadyState.CLOSED || protocol === null || protocol.closeSent) {
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return false;
+    }
+    const deflate = this._deflate;
+    if (deflate !== null) {
+      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      deflate.send(payload, isBinary, fin, compress && size >= this._deflateThreshold, cb);
+      return this.backpressure();
     }
     protocol.send(payload, isBinary, fin ? undefined : { fin: false });
     return this.queued(cb);
@@ -392,6 +471,12 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   private queued(cb: SendCallback | undefined): boolean {
     if (cb !== undefined) (this._callbacks ??= []).push(cb);
     if (!this._inReceive) scheduleFlush(this);
+    return this.backpressure();
+  }
+
+  /** Whether the send buffer is under highWaterMark; closes with 1008 past maxBufferedAmount. */
+  private backpressure(): boolean {
+    if (this._readyState === ReadyState.CLOSED) return false;
     const buffered = this.bufferedAmount;
     const limit = this._options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
     if (limit > 0 && buffered > limit) {
@@ -475,6 +560,7 @@ function overflow(ws: WebSocket): void {
   );
   // Drop what was not written yet; the callbacks waiting for it learn that it was not sent.
   protocol.takeOutput();
+  ws._deflate?.close(error);
   const dropped = ws._callbacks;
   ws._callbacks = null;
   if (dropped !== null) for (const cb of dropped) process.nextTick(cb, error);
@@ -515,6 +601,7 @@ export function emitClose(ws: WebSocket): void {
   }
   ws._heartbeat?.delete(ws);
   ws._heartbeat = null;
+  ws._deflate?.close(notOpen(ReadyState.CLOSED));
   ws.emit('close', ws._closeCode, ws._closeReason);
 }
 

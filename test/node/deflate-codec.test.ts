@@ -68,6 +68,29 @@ describe('DeflateCodec', () => {
     withContext.close();
   });
 
+  it('context takeover: messages queued back to back come out intact (no output leaks into the next)', async () => {
+    const options = { serverNoContextTakeover: false, clientNoContextTakeover: false } as const;
+    const server = codec(takeover, 'server', options);
+    const client = codec(takeover, 'client', options);
+    const messages = [
+      Buffer.alloc(200_000, 'x'),
+      Buffer.alloc(5000, 'y'),
+      randomBytes(3000),
+      Buffer.from('tail'),
+    ];
+    // All compressions queued at once, as a burst of sends does.
+    const compressed = await Promise.all(messages.map((m) => run((cb) => server.compress(m, cb))));
+    for (let i = 0; i < messages.length; i++) {
+      assert.deepEqual(await run((cb) => client.decompress(compressed[i], cb)), messages[i]);
+    }
+    // And all decompressions queued at once.
+    const again = await Promise.all(messages.map((m) => run((cb) => server.compress(m, cb))));
+    const inflated = await Promise.all(again.map((c) => run((cb) => client.decompress(c, cb))));
+    assert.deepEqual(inflated, messages);
+    server.close();
+    client.close();
+  });
+
   it('calls back synchronously below syncLimit', () => {
     const c = codec(stateless, 'server');
     let result: Buffer | undefined;
@@ -134,9 +157,9 @@ describe('DeflateChannel', () => {
       if (waiter !== null && events.length >= waiter.count) waiter.resolve();
     };
     const s: DeflateChannelSink = {
-      deliver: (data, isBinary) => push(['message', data.toString(), isBinary]),
-      fail: (error) => push(['fail', error.code, error.closeCode]),
-      write: (payload, isBinary, rsv1, fin) =>
+      deliverMessage: (data, isBinary) => push(['message', data.toString(), isBinary]),
+      failMessage: (error) => push(['fail', error.code, error.closeCode]),
+      writeMessage: (payload, isBinary, rsv1, fin) =>
         push(['write', typeof payload === 'string' ? payload : payload.length, isBinary, rsv1, fin]),
     };
     /** Resolves once `count` events were recorded. */
