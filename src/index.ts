@@ -6,9 +6,10 @@
 export type { ClientOptions } from './node/client-request.js';
 export { CloseEvent, ErrorEvent, Event, MessageEvent } from './node/events.js';
 export type { ConnectionOptions, HeartbeatOptions } from './node/options.js';
+export type { PerMessageDeflateOptions } from './node/permessage-deflate.js';
 export type { BinaryType, SendData } from './node/send-data.js';
 export { createWebSocketStream } from './node/stream.js';
-export type { SendCallback, WebSocketOptions, WebSocketSendOptions } from './node/websocket.js';
+export type { RawData, SendCallback, WebSocketOptions, WebSocketSendOptions } from './node/websocket.js';
 export { WebSocket } from './node/websocket.js';
 export type { ServerOptions, VerifyClientCallback, VerifyClientInfo } from './node/websocket-server.js';
 export { WebSocketServer } from './node/websocket-server.js';

@@ -413,3 +413,36 @@ export function abortHandshake(
   socket.once('finish', () => socket.destroy());
   socket.end(buildErrorResponse(status, reason, headers));
 }
+
+/** Typed listeners for the events a WebSocketServer emits (declaration merging with the class). */
+export interface WebSocketServer {
+  on(
+    event: 'connection',
+    listener: (this: WebSocketServer, socket: WebSocket, request: IncomingMessage) => void,
+  ): this;
+  on(
+    event: 'headers',
+    listener: (this: WebSocketServer, headers: string[], request: IncomingMessage) => void,
+  ): this;
+  on(event: 'listening' | 'close', listener: (this: WebSocketServer) => void): this;
+  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  on(
+    event: 'wsClientError',
+    listener: (
+      this: WebSocketServer,
+      error: WebSocketError,
+      socket: Duplex,
+      request: IncomingMessage,
+    ) => void,
+  ): this;
+  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  once(
+    event: 'connection',
+    listener: (this: WebSocketServer, socket: WebSocket, request: IncomingMessage) => void,
+  ): this;
+  once(event: 'listening' | 'close', listener: (this: WebSocketServer) => void): this;
+  once(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+}

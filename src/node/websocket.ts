@@ -606,3 +606,31 @@ export function emitClose(ws: WebSocket): void {
 }
 
 export type { IncomingMessage };
+
+/** The data of a 'message' event: a Buffer for text; for binary, what `binaryType` asks for. */
+export type RawData = Buffer | ArrayBuffer | Buffer[] | import('node:buffer').Blob;
+
+/** Typed listeners for the events a WebSocket emits (declaration merging with the class). */
+export interface WebSocket {
+  on(event: 'open', listener: (this: WebSocket) => void): this;
+  on(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  on(event: 'drain', listener: (this: WebSocket) => void): this;
+  on(event: 'upgrade', listener: (this: WebSocket, response: IncomingMessage) => void): this;
+  on(
+    event: 'unexpected-response',
+    listener: (this: WebSocket, request: ClientRequest, response: IncomingMessage) => void,
+  ): this;
+  on(event: 'redirect', listener: (this: WebSocket, url: string, request: ClientRequest) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  once(event: 'open', listener: (this: WebSocket) => void): this;
+  once(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  once(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+}
