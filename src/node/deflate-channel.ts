@@ -122,7 +122,7 @@ export class DeflateChannel {
     }
   }
 
-  /** Whether outgoing messages wait for compression. */
+  /** Whether outgoing messages wait for compression (anything sent now must queue behind them). */
   get busy(): boolean {
     return this.outgoing.length > 0;
   }

@@ -179,6 +179,26 @@ export class DeflateCodec {
     });
   }
 
+  /**
+   * The settings under which this connection's compressed messages are interchangeable with any other
+   * connection's that has the same key: a message compressed once (a broadcast) can be sent to all of
+   * them. null with context takeover, where each connection's output depends on its history.
+   */
+  get sharedCompressionKey(): string | null {
+    return this.compressTakeover ? null : `${this.compressBits}:${this.level}:${this.memLevel}`;
+  }
+
+  /** Compresses a message once for every connection with the same sharedCompressionKey (synchronous). */
+  compressShared(data: Buffer): Buffer {
+    const options = {
+      level: this.level,
+      memLevel: this.memLevel,
+      windowBits: this.compressBits,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    };
+    return withoutTail(deflateRawSync(data, options));
+  }
+
   /** Frees the zlib streams; pending callbacks are dropped. */
   close(): void {
     this.closed = true;
