@@ -16,6 +16,8 @@ export { WebSocketServer } from './node/websocket-server.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { ErrorCode } from './protocol/errors.js';
 export { WebSocketError } from './protocol/errors.js';
+export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
+export type { BackpressurePolicy, PublishOptions, TopicsOptions } from './pubsub/topics.js';
 
 import { WebSocket } from './node/websocket.js';
 export default WebSocket;

@@ -13,6 +13,7 @@ import type { ExtensionOffer } from '../protocol/header-tokens.js';
 import { buildErrorResponse } from '../protocol/http-status.js';
 import { formatResponse, negotiateAsServer } from '../protocol/permessage-deflate.js';
 import { checkUpgradeRequest, upgradeResponseLines } from '../protocol/server-handshake.js';
+import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { type ResolvedDeflate, resolveDeflate } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
 import { Limiter } from './limiter.js';
@@ -24,6 +25,7 @@ import {
   resolveHeartbeat,
 } from './options.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
+import type { SendData } from './send-data.js';
 import { isAttached } from './socket-io.js';
 import { WebSocket } from './websocket.js';
 
@@ -41,7 +43,7 @@ export type VerifyClientCallback = (
   headers?: Record<string, string | number>,
 ) => void;
 
-export interface ServerOptions extends ConnectionOptions {
+export interface ServerOptions extends ConnectionOptions, TopicsOptions {
   /** Port to listen on (creates an HTTP server). */
   port?: number;
   /** Host to listen on. */
@@ -103,6 +105,8 @@ export class WebSocketServer extends EventEmitter {
   /** Bounds the zlib jobs of all this server's connections on the thread pool. */
   private readonly zlibLimiter: Limiter | null;
   private readonly detach: (() => void) | null;
+  /** @internal */
+  readonly topics: Topics;
   private state = RUNNING;
 
   constructor(options: ServerOptions, callback?: () => void) {
@@ -127,6 +131,7 @@ export class WebSocketServer extends EventEmitter {
     this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
     this.deflate = resolveDeflate(options.perMessageDeflate, false);
     this.zlibLimiter = this.deflate === null ? null : new Limiter(this.deflate.concurrencyLimit);
+    this.topics = new Topics(this, options);
 
     if (options.port !== undefined) {
       const server = createServer(
@@ -254,6 +259,32 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /**
+   * Sends a message to every connection subscribed to `topic`, on this server and, through the
+   * broker, on every server sharing it. The message is framed (and compressed, for connections with
+   * the same permessage-deflate settings) once. Subscribers over `maxBackpressure` are skipped (or
+   * closed). Returns how many of this server's connections it was queued for; broker failures are
+   * reported as 'brokerError' events.
+   */
+  publish(topic: string, data: SendData, options?: PublishOptions): number {
+    return this.topics.publish(topic, data, options);
+  }
+
+  /** Sends a message to every connection, of this server and of every server sharing the broker. */
+  broadcast(data: SendData, options?: PublishOptions): number {
+    return this.topics.broadcast(data, options);
+  }
+
+  /** How many of this server's connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.topics.count(topic);
+  }
+
+  /** Published messages dropped for subscribers over maxBackpressure, since the server started. */
+  get droppedMessages(): number {
+    return this.topics.dropped;
+  }
+
+  /**
    * Stops accepting connections, sends every client a 1001 Close, waits for their closing handshakes
    * (up to closeTimeout, then terminates the rest), closes the HTTP server wskit created, then emits 'close'.
    */
@@ -274,7 +305,14 @@ export class WebSocketServer extends EventEmitter {
     const done = () => {
       if (--left > 0) return;
       this.state = CLOSED;
-      this.emit('close');
+      // Leave the broker last: the 1001 closes above may still have unsubscribed topics through it.
+      this.topics.close().then(
+        () => this.emit('close'),
+        (err: Error) => {
+          this.emit('brokerError', err);
+          this.emit('close');
+        },
+      );
     };
     for (const ws of pending) {
       if (ws.readyState === ws.CLOSED) {
@@ -345,6 +383,7 @@ export class WebSocketServer extends EventEmitter {
           ? undefined
           : { params: deflate.params, settings: this.deflate!, limiter: this.zlibLimiter! },
     });
+    ws._topics = this.topics;
     this.connections.add(ws);
     ws.once('close', () => this.connections.delete(ws));
     this.heartbeat?.add(ws);

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_PAYLOAD, ReadyState } from '../protocol/constants.js';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
 import type { DeflateParams } from '../protocol/permessage-deflate.js';
 import { Protocol, type ProtocolHandler } from '../protocol/protocol.js';
+import type { Topics } from '../pubsub/topics.js';
 import { type ClientOptions, connectClient } from './client-request.js';
 import { DeflateChannel } from './deflate-channel.js';
 import type { ResolvedDeflate } from './deflate-options.js';
@@ -104,6 +105,10 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   _deflate: DeflateChannel | null = null;
   /** @internal Messages smaller than this are sent uncompressed. */
   _deflateThreshold = 0;
+  /** @internal The topics of the server this connection belongs to (server side only). */
+  _topics: Topics | null = null;
+  /** @internal Published messages dropped for this connection because it was too slow. */
+  _dropped = 0;
 
   constructor(
     address: string | URL | null,
@@ -211,6 +216,61 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** Incoming messages as an async iterator: `for await (const { data, isBinary } of ws)`. Ends when the connection closes. */
   [Symbol.asyncIterator](): AsyncIterableIterator<{ data: unknown; isBinary: boolean }> {
     return messageIterator(this);
+  }
+
+  // ---- topics (server side) ----
+
+  /** Subscribes this connection to a topic: it gets what server.publish(topic, ...) sends, from any server sharing the broker. */
+  subscribe(topic: string): void {
+    this.topics().subscribe(this, topic);
+  }
+
+  /** Unsubscribes; returns whether the connection was subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this.topics().unsubscribe(this, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this._topics?.isSubscribed(this, topic) ?? false;
+  }
+
+  /** The topics this connection is subscribed to. */
+  getTopics(): string[] {
+    return this._topics?.topicsOf(this) ?? [];
+  }
+
+  /** Published messages not sent to this connection because it was over the server's maxBackpressure. */
+  get droppedMessages(): number {
+    return this._dropped;
+  }
+
+  private topics(): Topics {
+    if (this._topics === null) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_STATE',
+        'Topics belong to a server: subscribe() works on the connections a WebSocketServer accepted',
+      );
+    }
+    if (this._readyState === ReadyState.CLOSED) {
+      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot subscribe: the connection is closed');
+    }
+    return this._topics;
+  }
+
+  /** @internal Queues bytes framed once for many connections (a publish), in order with other sends. */
+  _sendFramed(frame: Buffer): void {
+    const protocol = this._protocol;
+    if (this._readyState !== ReadyState.OPEN || protocol === null || protocol.closeSent) return;
+    if (this._queue !== null) {
+      enqueue(this, () => void this._sendFramed(frame));
+      return;
+    }
+    if (this._deflate?.busy) {
+      this._deflate.after(() => this._sendFramed(frame));
+      return;
+    }
+    protocol.sendFramed(frame);
+    this.queued(undefined);
   }
 
   // ---- sending ----
@@ -549,15 +609,18 @@ function destroySocket(ws: WebSocket): void {
   ws._socket?.destroy();
 }
 
-/** The send buffer passed maxBufferedAmount: close with 1008 and stop waiting on the slow peer. */
-function overflow(ws: WebSocket): void {
-  const protocol = ws._protocol!;
+/**
+ * The peer does not read fast enough (its send buffer passed maxBufferedAmount, or the server's
+ * maxBackpressure with the 'close' policy): drop what is queued, close with 1008, stop waiting on it.
+ */
+export function overflow(
+  ws: WebSocket,
+  message = 'More than maxBufferedAmount bytes were waiting to be sent: closed with 1008',
+): void {
+  const protocol = ws._protocol;
+  if (protocol === null || ws._readyState === ReadyState.CLOSED) return;
   if (!ws._receivedClose) ws._closeCode = 1008;
-  const error = new WebSocketError(
-    'WS_ERR_BACKPRESSURE_LIMIT',
-    'More than maxBufferedAmount bytes were waiting to be sent: closed with 1008',
-    { closeCode: 1008 },
-  );
+  const error = new WebSocketError('WS_ERR_BACKPRESSURE_LIMIT', message, { closeCode: 1008 });
   // Drop what was not written yet; the callbacks waiting for it learn that it was not sent.
   protocol.takeOutput();
   ws._deflate?.close(error);
@@ -602,6 +665,7 @@ export function emitClose(ws: WebSocket): void {
   ws._heartbeat?.delete(ws);
   ws._heartbeat = null;
   ws._deflate?.close(notOpen(ReadyState.CLOSED));
+  ws._topics?.remove(ws);
   ws.emit('close', ws._closeCode, ws._closeReason);
 }
 

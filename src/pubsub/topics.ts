@@ -1,0 +1,208 @@
+import { isBlob, type SendData, toPayload } from '../node/send-data.js';
+import { overflow, type WebSocket } from '../node/websocket.js';
+import { Opcode } from '../protocol/constants.js';
+import { WebSocketError } from '../protocol/errors.js';
+import { serializeFrame } from '../protocol/frame-serializer.js';
+import { type Broker, type BrokerSink, InMemoryBroker } from './broker.js';
+import { checkTopic, TopicRegistry } from './topic-registry.js';
+
+/** The topic under which broadcast() travels between servers; user topics cannot start with NUL. */
+const BROADCAST_TOPIC = '\u0000broadcast';
+
+export type BackpressurePolicy = 'drop' | 'close';
+
+export interface TopicsOptions {
+  /** Connects this server's topics with other servers'; default: a broker of its own (this server only). */
+  broker?: Broker;
+  /**
+   * A subscriber with more than this many bytes waiting to be sent does not get published messages:
+   * they are dropped for it (and counted), or it is closed with 1008 (`backpressurePolicy`). Default 1 MiB.
+   */
+  maxBackpressure?: number;
+  /** What happens to a subscriber over maxBackpressure: 'drop' (default) or 'close' (1008). */
+  backpressurePolicy?: BackpressurePolicy;
+}
+
+export interface PublishOptions {
+  /** Send as binary (default: true for anything but a string). */
+  binary?: boolean;
+  /** Compress for subscribers that negotiated permessage-deflate (default true; threshold applies). */
+  compress?: boolean;
+  /** A connection not to send to (typically the one the message came from). */
+  except?: WebSocket;
+}
+
+/** What the server hands the topics: its clients and a way to report broker errors. */
+export interface TopicsOwner {
+  readonly clients: Iterable<WebSocket>;
+  emit(event: 'brokerError', error: Error): boolean;
+}
+
+export const DEFAULT_MAX_BACKPRESSURE = 1024 * 1024;
+
+/**
+ * The topics of one server: who is subscribed to what, publishing with each message framed (and
+ * compressed) once for all its subscribers, the slow-consumer policy, and the link to a broker for
+ * subscribers on other servers.
+ */
+export class Topics implements BrokerSink {
+  private readonly owner: TopicsOwner;
+  private readonly registry = new TopicRegistry<WebSocket>();
+  readonly broker: Broker;
+  private readonly ownBroker: boolean;
+  private readonly maxBackpressure: number;
+  private readonly policy: BackpressurePolicy;
+  /** Published messages dropped for subscribers over maxBackpressure. */
+  dropped = 0;
+
+  constructor(owner: TopicsOwner, options: TopicsOptions) {
+    this.owner = owner;
+    this.ownBroker = options.broker === undefined;
+    this.broker = options.broker ?? new InMemoryBroker();
+    const max = options.maxBackpressure ?? DEFAULT_MAX_BACKPRESSURE;
+    if (typeof max !== 'number' || !(max >= 0)) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_ARGUMENT',
+        `Option maxBackpressure must be a number ≥ 0; got ${String(max)}`,
+      );
+    }
+    const policy = options.backpressurePolicy ?? 'drop';
+    if (policy !== 'drop' && policy !== 'close') {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_ARGUMENT',
+        `Option backpressurePolicy must be 'drop' or 'close'; got ${String(policy)}`,
+      );
+    }
+    this.maxBackpressure = max;
+    this.policy = policy;
+    this.broker.attach(this);
+    this.broker.subscribe(this, BROADCAST_TOPIC);
+  }
+
+  subscribe(ws: WebSocket, topic: string): void {
+    checkTopic(topic);
+    if (topic.charCodeAt(0) === 0)
+      throw new WebSocketError('WS_ERR_INVALID_ARGUMENT', 'Topics cannot start with NUL');
+    if (this.registry.subscribe(ws, topic)) this.broker.subscribe(this, topic);
+  }
+
+  unsubscribe(ws: WebSocket, topic: string): boolean {
+    checkTopic(topic);
+    const wasSubscribed = this.registry.isSubscribed(ws, topic);
+    if (this.registry.unsubscribe(ws, topic)) this.broker.unsubscribe(this, topic);
+    return wasSubscribed;
+  }
+
+  isSubscribed(ws: WebSocket, topic: string): boolean {
+    return this.registry.isSubscribed(ws, topic);
+  }
+
+  topicsOf(ws: WebSocket): string[] {
+    return this.registry.topicsOf(ws);
+  }
+
+  /** A connection closed: it leaves all its topics. */
+  remove(ws: WebSocket): void {
+    for (const topic of this.registry.removeAll(ws)) this.broker.unsubscribe(this, topic);
+  }
+
+  count(topic: string): number {
+    return this.registry.count(topic);
+  }
+
+  /** Sends to this server's subscribers of `topic` and, through the broker, to other servers'. */
+  publish(topic: string, data: SendData, options: PublishOptions = {}): number {
+    checkTopic(topic);
+    const { payload, isBinary } = normalize(data, options);
+    const delivered = this.fanOut(this.registry.subscribers(topic), payload, isBinary, options);
+    this.broker.publish(this, topic, payload, isBinary).catch((err: Error) => this.brokerError(err));
+    return delivered;
+  }
+
+  /** Sends to every client of this server and, through the broker, of the other servers. */
+  broadcast(data: SendData, options: PublishOptions = {}): number {
+    const { payload, isBinary } = normalize(data, options);
+    const delivered = this.fanOut(this.owner.clients, payload, isBinary, options);
+    this.broker
+      .publish(this, BROADCAST_TOPIC, payload, isBinary)
+      .catch((err: Error) => this.brokerError(err));
+    return delivered;
+  }
+
+  /** BrokerSink: a message another server published. */
+  deliver(topic: string, data: Buffer, isBinary: boolean): void {
+    const targets = topic === BROADCAST_TOPIC ? this.owner.clients : this.registry.subscribers(topic);
+    this.fanOut(targets, data, isBinary, {});
+  }
+
+  /** BrokerSink: reported as the server's 'brokerError' event; local delivery is not affected. */
+  brokerError(error: Error): void {
+    this.owner.emit('brokerError', error);
+  }
+
+  /** The server is closing: leave the broker (and close it if it was the server's own). */
+  async close(): Promise<void> {
+    this.broker.detach(this);
+    if (this.ownBroker) await this.broker.close();
+  }
+
+  private fanOut(
+    targets: Iterable<WebSocket> | undefined,
+    payload: Buffer,
+    isBinary: boolean,
+    options: PublishOptions,
+  ): number {
+    if (targets === undefined) return 0;
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    const compress = options.compress !== false;
+    let plain: Buffer | null = null;
+    let compressed: Map<string, Buffer> | null = null;
+    let delivered = 0;
+    for (const ws of targets) {
+      if (ws === options.except || ws.readyState !== ws.OPEN) continue;
+      if (ws.bufferedAmount > this.maxBackpressure) {
+        this.dropped++;
+        ws._dropped++;
+        if (this.policy === 'close') {
+          overflow(
+            ws,
+            `More than maxBackpressure (${this.maxBackpressure}) bytes were waiting: closed with 1008`,
+          );
+        }
+        continue;
+      }
+      const deflate = ws._deflate;
+      if (deflate !== null && compress && payload.length >= ws._deflateThreshold) {
+        const key = deflate.codec.sharedCompressionKey;
+        if (key === null) {
+          // Context takeover: this connection's compressed bytes are its own.
+          ws.send(payload, { binary: isBinary });
+        } else {
+          let frame = compressed?.get(key);
+          if (frame === undefined) {
+            frame = serializeFrame(deflate.codec.compressShared(payload), { opcode, rsv1: true });
+            (compressed ??= new Map()).set(key, frame);
+          }
+          ws._sendFramed(frame);
+        }
+      } else {
+        plain ??= serializeFrame(payload, { opcode });
+        ws._sendFramed(plain);
+      }
+      delivered++;
+    }
+    return delivered;
+  }
+}
+
+function normalize(data: SendData, options: PublishOptions): { payload: Buffer; isBinary: boolean } {
+  if (isBlob(data)) {
+    throw new WebSocketError(
+      'WS_ERR_INVALID_ARGUMENT',
+      'Blobs cannot be published: read them into a Buffer first',
+    );
+  }
+  const value = toPayload(data as Exclude<SendData, Blob>);
+  const isBinary = options.binary ?? typeof value !== 'string';
+  return { payload: typeof value === 'string' ? Buffer.from(value) : value, isBinary };
+}
