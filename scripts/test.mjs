@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Runs the whole test suite: type-checks, builds dist/ (the CLI and the benchmarks run the build), then
+// Runs the whole test suite: lints (Biome) and type-checks everything, installs redis-server and
+// chromium from Debian when missing, builds dist/ (the CLI and the benchmarks run the build), then
 // runs every test/**/*.test.ts file with node's test runner through tsx.
 // Usage: node scripts/test.mjs [file or folder ...]   (default: test/)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
@@ -31,6 +33,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+if (targets.length === 0) {
+  run(process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '.']);
+  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
+}
+ensureSystemDeps();
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
 run(process.execPath, [
   '--import',
