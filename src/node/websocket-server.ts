@@ -93,6 +93,7 @@ export const DEFAULT_MAX_CONNECTIONS = 50_000;
  * A WebSocket server with the API of ws's WebSocketServer, plus heartbeat, limits and a graceful
  * close(): every client gets a 1001 Close and has `closeTimeout` ms to finish its closing handshake.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only adds typed overloads of EventEmitter's on/once
 export class WebSocketServer extends EventEmitter {
   readonly options: ServerOptions;
   /** The connected clients (when clientTracking is on). */

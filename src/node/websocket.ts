@@ -62,6 +62,7 @@ export type WebSocketOptions = ClientOptions & ConnectionOptions;
  * One WebSocket connection, client or server side, with the API of ws's WebSocket (EventEmitter
  * events and the browser's addEventListener / on* attributes).
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only adds typed overloads of EventEmitter's on/once
 export class WebSocket extends EventEmitter implements ProtocolHandler {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
