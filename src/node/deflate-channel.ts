@@ -8,6 +8,8 @@ export interface DeflateChannelSink {
   deliverMessage(data: Buffer, isBinary: boolean): void;
   /** Inflating failed (bomb over maxPayload → 1009, corrupt data or invalid UTF-8 → 1007). */
   failMessage(error: WebSocketError): void;
+  /** Every message received so far was delivered: `receiving` turned false. */
+  receiveDrained(): void;
   /** A message (or part) ready to be framed, in send order; `rsv1` marks a compressed payload. */
   writeMessage(
     payload: Buffer | string,
@@ -111,7 +113,7 @@ export class DeflateChannel {
     this.pendingBytes += bytes;
     if (compressed) {
       const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-      this.codec.compress(data, (error, out) => {
+      this.codec.compress(data, fin, (error, out) => {
         item.ready = true;
         item.error = error;
         item.payload = out;
@@ -120,6 +122,11 @@ export class DeflateChannel {
     } else {
       this.drainOutgoing();
     }
+  }
+
+  /** Whether received messages wait for decompression (or behind one that does). */
+  get receiving(): boolean {
+    return this.incoming.length > 0;
   }
 
   /** Whether outgoing messages wait for compression (anything sent now must queue behind them). */
@@ -172,6 +179,7 @@ export class DeflateChannel {
       }
       this.sink.deliverMessage(item.data!, item.isBinary);
     }
+    if (queue.length === 0 && !this.failed) this.sink.receiveDrained();
   }
 
   private drainOutgoing(): void {

@@ -28,13 +28,49 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   syncLimit?: number;
   /** Most zlib jobs on the thread pool at once, per server (or per client). Default 10. */
   concurrencyLimit?: number;
-  /** Accepted for ws compatibility: `level`, `memLevel` and `windowBits` are read from it. */
+  /**
+   * Accepted for ws compatibility: `level` and `memLevel` are read from it (`level` and `memLevel` above
+   * win). The window is always the negotiated one, as in ws.
+   */
   zlibDeflateOptions?: { level?: number; memLevel?: number; windowBits?: number };
-  /** Accepted for ws compatibility. */
+  /** Accepted for ws compatibility and ignored: the window is the negotiated one, the output bounded by maxPayload. */
   zlibInflateOptions?: object;
 }
 
 export type CodecCallback = (error: WebSocketError | null, result?: Buffer) => void;
+
+type Job = (done: () => void) => void;
+
+/**
+ * Runs the jobs of one zlib stream one at a time, each in a slot of the limiter: the stream's output
+ * and errors then always belong to the job in progress.
+ */
+class StreamQueue {
+  private readonly jobs: Job[] = [];
+  private running = false;
+
+  constructor(private readonly limiter: Limiter) {}
+
+  add(job: Job): void {
+    this.jobs.push(job);
+    if (!this.running) this.next();
+  }
+
+  private next(): void {
+    const job = this.jobs.shift();
+    if (job === undefined) {
+      this.running = false;
+      return;
+    }
+    this.running = true;
+    this.limiter.add((done) =>
+      job(() => {
+        done();
+        this.next();
+      }),
+    );
+  }
+}
 
 function tooBig(maxPayload: number): WebSocketError {
   return new WebSocketError(
@@ -80,6 +116,8 @@ export class DeflateCodec {
   private readonly syncLimit: number;
   private readonly limiter: Limiter;
   maxPayload: number;
+  private readonly deflateQueue: StreamQueue;
+  private readonly inflateQueue: StreamQueue;
   private deflater: DeflateRaw | null = null;
   private inflater: InflateRaw | null = null;
   /** Output of the streams (context takeover), gathered between flushes. */
@@ -87,7 +125,9 @@ export class DeflateCodec {
   private inflated: Buffer[] = [];
   private inflatedLength = 0;
   private inflateError: WebSocketError | null = null;
-  /** Ends the decompression in progress (called from the stream's error listener). */
+  /** Bytes written to the inflate stream (to tell when a message ended the deflate stream). */
+  private inflateIn = 0;
+  /** Ends the decompression in progress (called from the stream's listeners). */
   private inflateDone: (() => void) | null = null;
   private closed = false;
 
@@ -110,13 +150,20 @@ export class DeflateCodec {
     this.memLevel = options.memLevel ?? options.zlibDeflateOptions?.memLevel ?? 8;
     this.syncLimit = options.syncLimit ?? 64 * 1024;
     this.limiter = limiter;
+    this.deflateQueue = new StreamQueue(limiter);
+    this.inflateQueue = new StreamQueue(limiter);
     this.maxPayload = maxPayload;
   }
 
-  /** Deflates one message's payload (without the sync-flush tail); calls `cb` synchronously when it could. */
-  compress(data: Buffer, cb: CodecCallback): void {
+  /**
+   * Deflates a message, or one part of a message sent in parts; calls `cb` synchronously when it could.
+   * The output ends with a sync flush; its 4-byte tail (00 00 ff ff) is removed from the last part only
+   * (`fin`): the earlier parts are followed by more deflate data, which would otherwise be read as the
+   * length of the flush's empty stored block (RFC 7692 §7.2.1).
+   */
+  compress(data: Buffer, fin: boolean, cb: CodecCallback): void {
     if (this.compressTakeover) {
-      this.limiter.add((done) => this.streamCompress(data, cb, done));
+      this.deflateQueue.add((done) => this.streamCompress(data, fin, cb, done));
       return;
     }
     const options = {
@@ -126,15 +173,20 @@ export class DeflateCodec {
       finishFlush: constants.Z_SYNC_FLUSH,
     };
     if (data.length <= this.syncLimit) {
-      cb(null, withoutTail(deflateRawSync(data, options)));
+      const out = deflateRawSync(data, options);
+      cb(null, fin ? withoutTail(out) : out);
       return;
     }
     this.limiter.add((done) => {
+      if (this.closed) {
+        done();
+        return;
+      }
       deflateRaw(data, options, (err, out) => {
         done();
         if (this.closed) return;
         if (err) cb(new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
-        else cb(null, withoutTail(out));
+        else cb(null, fin ? withoutTail(out) : out);
       });
     });
   }
@@ -142,7 +194,7 @@ export class DeflateCodec {
   /** Inflates one message's payload; calls `cb` synchronously when it could. */
   decompress(data: Buffer, cb: CodecCallback): void {
     if (this.decompressTakeover) {
-      this.limiter.add((done) => this.streamDecompress(data, cb, done));
+      this.inflateQueue.add((done) => this.streamDecompress(data, cb, done));
       return;
     }
     const max = this.maxPayload > 0 ? this.maxPayload : 2 ** 32;
@@ -165,6 +217,10 @@ export class DeflateCodec {
       return;
     }
     this.limiter.add((done) => {
+      if (this.closed) {
+        done();
+        return;
+      }
       inflateRaw(withTail(data), options, (err, out) => {
         done();
         if (this.closed) return;
@@ -208,7 +264,7 @@ export class DeflateCodec {
     this.inflater = null;
   }
 
-  private streamCompress(data: Buffer, cb: CodecCallback, done: () => void): void {
+  private streamCompress(data: Buffer, fin: boolean, cb: CodecCallback, done: () => void): void {
     if (this.closed) {
       done();
       return;
@@ -231,7 +287,8 @@ export class DeflateCodec {
       this.deflated = [];
       done();
       if (this.closed) return;
-      cb(null, withoutTail(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      cb(null, fin ? withoutTail(out) : out);
     });
   }
 
@@ -247,10 +304,11 @@ export class DeflateCodec {
         if (this.inflateError !== null) return;
         this.inflatedLength += chunk.length;
         if (this.maxPayload > 0 && this.inflatedLength > this.maxPayload) {
-          // Stop here: the rest of a compression bomb is never inflated.
+          // Stop here: closing the stream drops the input not yet inflated (a reset would go on
+          // inflating the rest of a compression bomb from an arbitrary bit).
           this.inflateError = tooBig(this.maxPayload);
           this.inflated = [];
-          created.reset();
+          this.inflateDone?.();
           return;
         }
         this.inflated.push(chunk);
@@ -261,6 +319,7 @@ export class DeflateCodec {
         this.inflateDone?.();
       });
       this.inflater = inflater = created;
+      this.inflateIn = 0;
     }
     let finished = false;
     const finish = () => {
@@ -273,18 +332,20 @@ export class DeflateCodec {
       this.inflated = [];
       this.inflatedLength = 0;
       this.inflateError = null;
+      // After a failure the stream's state is unknown (the connection is being failed anyway). Input
+      // left over means the message ended the deflate stream with a BFINAL block (RFC 7692 §7.2.3.4):
+      // zlib ignores anything written after that, so the next message needs a stream of its own.
+      if (error !== null || inflater.bytesWritten < this.inflateIn) {
+        if (this.inflater === inflater) this.inflater = null;
+        inflater.close();
+      }
       done();
       if (this.closed) return;
-      if (error !== null) {
-        // After a failure the stream's state is unknown: the connection is being failed anyway.
-        this.inflater = null;
-        inflater.close();
-        cb(error);
-      } else {
-        cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
-      }
+      if (error !== null) cb(error);
+      else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
     };
     this.inflateDone = finish;
+    this.inflateIn += data.length + TAIL.length;
     inflater.write(data);
     inflater.write(TAIL);
     inflater.flush(constants.Z_SYNC_FLUSH, finish);

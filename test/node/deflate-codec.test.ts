@@ -45,7 +45,7 @@ describe('DeflateCodec', () => {
       const server = codec(params, 'server', options);
       const client = codec(params, 'client', options);
       for (const message of [text, Buffer.alloc(0), randomBytes(100_000), text]) {
-        const compressed = await run((cb) => server.compress(message, cb));
+        const compressed = await run((cb) => server.compress(message, true, cb));
         assert.notDeepEqual(compressed.subarray(-4), Buffer.from([0, 0, 0xff, 0xff]));
         const again = await run((cb) => client.decompress(compressed, cb));
         assert.deepEqual(again, message);
@@ -57,13 +57,13 @@ describe('DeflateCodec', () => {
 
   it('uses context takeover only when configured: the second identical message shrinks', async () => {
     const withContext = codec(takeover, 'server', { serverNoContextTakeover: false });
-    const first = await run((cb) => withContext.compress(text, cb));
-    const second = await run((cb) => withContext.compress(text, cb));
+    const first = await run((cb) => withContext.compress(text, true, cb));
+    const second = await run((cb) => withContext.compress(text, true, cb));
     assert.ok(second.length < first.length / 2, `${second.length} vs ${first.length}`);
     // Negotiated takeover but not asked for it: stays stateless (always allowed for a compressor).
     const without = codec(takeover, 'server', {});
-    const a = await run((cb) => without.compress(text, cb));
-    const b = await run((cb) => without.compress(text, cb));
+    const a = await run((cb) => without.compress(text, true, cb));
+    const b = await run((cb) => without.compress(text, true, cb));
     assert.deepEqual(a, b);
     withContext.close();
   });
@@ -79,12 +79,12 @@ describe('DeflateCodec', () => {
       Buffer.from('tail'),
     ];
     // All compressions queued at once, as a burst of sends does.
-    const compressed = await Promise.all(messages.map((m) => run((cb) => server.compress(m, cb))));
+    const compressed = await Promise.all(messages.map((m) => run((cb) => server.compress(m, true, cb))));
     for (let i = 0; i < messages.length; i++) {
       assert.deepEqual(await run((cb) => client.decompress(compressed[i], cb)), messages[i]);
     }
     // And all decompressions queued at once.
-    const again = await Promise.all(messages.map((m) => run((cb) => server.compress(m, cb))));
+    const again = await Promise.all(messages.map((m) => run((cb) => server.compress(m, true, cb))));
     const inflated = await Promise.all(again.map((c) => run((cb) => client.decompress(c, cb))));
     assert.deepEqual(inflated, messages);
     server.close();
@@ -94,7 +94,7 @@ describe('DeflateCodec', () => {
   it('calls back synchronously below syncLimit', () => {
     const c = codec(stateless, 'server');
     let result: Buffer | undefined;
-    c.compress(text, (_err, out) => {
+    c.compress(text, true, (_err, out) => {
       result = out;
     });
     assert.ok(result !== undefined);
@@ -133,12 +133,94 @@ describe('DeflateCodec', () => {
     });
   }
 
+  for (const [name, params, options] of [
+    ['stateless, sync', stateless, {}],
+    ['stateless, thread pool', stateless, { syncLimit: 0 }],
+    ['context takeover', takeover, { serverNoContextTakeover: false, clientNoContextTakeover: false }],
+  ] as const) {
+    it(`a message in parts: only the last part loses the sync-flush tail, the parts inflate as one (${name})`, async () => {
+      const server = codec(params, 'server', options);
+      const client = codec(params, 'client', options);
+      const parts = [text, Buffer.alloc(0), randomBytes(70_000), Buffer.from('end of message')];
+      const out: Buffer[] = [];
+      for (let i = 0; i < parts.length; i++) {
+        const fin = i === parts.length - 1;
+        const compressed = await run((cb) => server.compress(parts[i], fin, cb));
+        const tail = compressed.subarray(-4).equals(Buffer.from([0, 0, 0xff, 0xff]));
+        assert.equal(tail, !fin, `part ${i}: the tail is kept unless it is the last part`);
+        out.push(compressed);
+      }
+      const inflated = await run((cb) => client.decompress(Buffer.concat(out), cb));
+      assert.deepEqual(inflated, Buffer.concat(parts));
+      server.close();
+      client.close();
+    });
+  }
+
+  it('context takeover: a message ending its deflate stream with BFINAL (RFC 7692 §7.2.3.4) does not swallow the next', async () => {
+    const c = codec(takeover, 'server', {});
+    const ended = deflateRawSync(Buffer.from('first, with BFINAL')); // Z_FINISH: a final block
+    const flushed = deflateRawSync(Buffer.from('second'), { finishFlush: constants.Z_SYNC_FLUSH }).subarray(
+      0,
+      -4,
+    );
+    assert.equal((await run((cb) => c.decompress(ended, cb))).toString(), 'first, with BFINAL');
+    assert.equal((await run((cb) => c.decompress(flushed, cb))).toString(), 'second');
+    assert.equal((await run((cb) => c.decompress(ended, cb))).toString(), 'first, with BFINAL');
+    c.close();
+  });
+
+  it('context takeover: messages queued together, the first one corrupt or a bomb: each fails alone, no limiter slot is lost', async () => {
+    const limiter = new Limiter(4);
+    const bomb = deflateRawSync(Buffer.alloc(8 * 1024 * 1024), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    }).subarray(0, -4);
+    for (const bad of [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]), bomb]) {
+      const c = new DeflateCodec(takeover, 'server', {}, limiter, 1024 * 1024);
+      const good = deflateRawSync(text, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4);
+      const results = await Promise.allSettled([
+        run((cb) => c.decompress(bad, cb)),
+        run((cb) => c.decompress(good, cb)),
+      ]);
+      assert.equal(results[0].status, 'rejected');
+      const code = (results[0] as PromiseRejectedResult).reason.closeCode;
+      assert.equal(code, bad === bomb ? 1009 : 1007);
+      // The second message goes to a fresh stream (the connection is failed anyway): it must settle.
+      assert.ok(results[1].status === 'fulfilled' || results[1].status === 'rejected');
+      assert.equal(limiter.pending, 0);
+      c.close();
+    }
+  });
+
+  it('close() while zlib work is queued or running frees every limiter slot and calls nothing back', async () => {
+    const limiter = new Limiter(1);
+    const options = { serverNoContextTakeover: false, syncLimit: 0 } as const;
+    const c1 = new DeflateCodec(takeover, 'server', options, limiter, 0);
+    const c2 = new DeflateCodec(stateless, 'server', options, limiter, 0);
+    let called = 0;
+    c1.compress(randomBytes(200_000), true, () => called++);
+    c2.compress(randomBytes(200_000), true, () => called++);
+    c2.decompress(Buffer.from([0x01, 0x00]), () => called++);
+    assert.equal(limiter.pending, 3);
+    c1.close();
+    c2.close();
+    // A probe queued behind them runs once every slot was given back.
+    await new Promise<void>((resolve) =>
+      limiter.add((done) => {
+        done();
+        resolve();
+      }),
+    );
+    assert.equal(limiter.pending, 0);
+    assert.equal(called, 0);
+  });
+
   it('compresses with the negotiated window', async () => {
     const params = { ...stateless, serverMaxWindowBits: 9 };
     const c = codec(params, 'server');
     const data = randomBytes(600);
     const message = Buffer.concat([data, data]); // a repeat 600 bytes back: out of reach of a 512-byte window
-    const out = await run((cb) => c.compress(message, cb));
+    const out = await run((cb) => c.compress(message, true, cb));
     const inflated = inflateRawSync(Buffer.concat([out, Buffer.from([0, 0, 0xff, 0xff])]), {
       windowBits: 9,
       finishFlush: constants.Z_SYNC_FLUSH,
@@ -159,6 +241,7 @@ describe('DeflateChannel', () => {
     const s: DeflateChannelSink = {
       deliverMessage: (data, isBinary) => push(['message', data.toString(), isBinary]),
       failMessage: (error) => push(['fail', error.code, error.closeCode]),
+      receiveDrained: () => {},
       writeMessage: (payload, isBinary, rsv1, fin) =>
         push(['write', typeof payload === 'string' ? payload : payload.length, isBinary, rsv1, fin]),
     };
