@@ -86,6 +86,10 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal */ _closeReason: Buffer = Buffer.alloc(0);
   /** @internal */ _closeTimer: NodeJS.Timeout | null = null;
   /** @internal */ _inReceive = false;
+  /** @internal pause() was called (and not resume()). */
+  _paused = false;
+  /** @internal Reading is held while a received message inflates on the thread pool. */
+  _inflating = false;
   /** @internal */ _flushScheduled = false;
   /** @internal send() returned false: 'drain' is owed once everything buffered is written. */
   _needDrain = false;
@@ -154,7 +158,7 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   }
 
   get isPaused(): boolean {
-    return this._protocol?.isPaused ?? false;
+    return this._paused;
   }
 
   /** The subprotocol chosen by the server, or ''. */
@@ -377,12 +381,20 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** Stops reading from the peer until resume(). */
   pause(): void {
     if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this._paused = true;
     this._protocol!.pause();
     this._socket!.pause();
   }
 
   resume(): void {
     if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this._paused = false;
+    // Still inflating a message: reading resumes once it is delivered (receiveDrained).
+    if (this._inflating) return;
+    this.resumeReading();
+  }
+
+  private resumeReading(): void {
     this._socket!.resume();
     this._inReceive = true;
     this._protocol!.resume();
@@ -394,8 +406,20 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
 
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {
-    if (this._deflate !== null) this._deflate.receive(data, isBinary, compressed);
-    else this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+    const deflate = this._deflate;
+    if (deflate === null) {
+      this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+      return;
+    }
+    deflate.receive(data, isBinary, compressed);
+    if (deflate.receiving && !this._inflating) {
+      // The message inflates on the thread pool: read nothing more until it is delivered. One message
+      // at a time is then held in memory however fast the peer sends, and what follows it (a Close,
+      // a protocol error) is seen after it.
+      this._inflating = true;
+      this._protocol!.pause();
+      this._socket!.pause();
+    }
   }
 
   /** @internal A message out of the permessage-deflate channel, inflated and in order. */
@@ -408,6 +432,15 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   failMessage(error: WebSocketError): void {
     if (this._readyState === ReadyState.CLOSED) return;
     this._protocol!.fail(error);
+    this.receiveDrained(); // read again, to see the peer close TCP (the parser ignores the rest)
+  }
+
+  /** @internal The message being inflated was delivered: read again (unless the application paused). */
+  receiveDrained(): void {
+    if (!this._inflating) return;
+    this._inflating = false;
+    if (this._paused || this._readyState === ReadyState.CLOSED) return;
+    this.resumeReading();
   }
 
   /** @internal A message out of the permessage-deflate channel, ready to be framed. */
