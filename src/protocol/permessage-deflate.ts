@@ -16,7 +16,7 @@ export interface DeflateNegotiationOptions {
    * keeps no decompression state per connection. (A server may demand it even if not offered.)
    */
   clientNoContextTakeover?: boolean;
-  /** Largest window (8-15) the server compresses with. Default 15. */
+  /** Largest window (8-15) the server compresses with. Default 15. zlib makes 8 a 9 (see negotiateAsServer). */
   serverMaxWindowBits?: number;
   /** Largest window (8-15) the client may compress with, when the client offers the parameter. Default 15. */
   clientMaxWindowBits?: number;
@@ -134,8 +134,10 @@ export function negotiateAsServer(
     if (offer.name !== PERMESSAGE_DEFLATE) continue;
     const o = parseOffer(offer, false);
     if (o === null) continue;
-    const serverBits = Math.min(o.serverMaxWindowBits ?? 15, options.serverMaxWindowBits);
-    if (serverBits === 8) continue; // zlib's raw deflate cannot keep to a 256-byte window
+    // zlib's raw deflate has no 256-byte window (it raises 8 to 9): an offer demanding 8 is declined,
+    // and our own setting of 8 means 9.
+    if (o.serverMaxWindowBits === 8) continue;
+    const serverBits = Math.max(9, Math.min(o.serverMaxWindowBits ?? 15, options.serverMaxWindowBits));
     const serverNoContextTakeover = o.serverNoContextTakeover || options.serverNoContextTakeover;
     const clientNoContextTakeover = o.clientNoContextTakeover || options.clientNoContextTakeover;
     let clientBits = 15;
