@@ -1,0 +1,327 @@
+/**
+ * The chat server: one HTTP server for the page (StaticFiles) and the WebSocket endpoint `/ws`
+ * (a WebSocketServer attached to it). Each room is a topic, `chat/ROOM`: a message is published once
+ * and reaches the room's members on this server and, through the broker, on every server sharing it.
+ * Presence (who is online) is this server's members plus what the other servers announce (presence.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import {
+  type Broker,
+  type HeartbeatOptions,
+  InMemoryBroker,
+  type RawData,
+  type VerifyClientCallback,
+  type VerifyClientInfo,
+  type WebSocket,
+  WebSocketServer,
+} from '../index.js';
+import { Presence } from './presence.js';
+import {
+  ChatError,
+  type ChatLimits,
+  DEFAULT_LIMITS,
+  encode,
+  parseClientMessage,
+  type ServerMessage,
+} from './protocol.js';
+import { type RateLimitOptions, TokenBucket } from './rate-limiter.js';
+import { nameKey, Rooms, sortNames } from './rooms.js';
+import { StaticFiles } from './static-files.js';
+
+/** The page's files: public/ at the package root, two folders up from src/chat/ and dist/chat/. */
+export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+/** The WebSocket endpoint's path. */
+export const WEBSOCKET_PATH = '/ws';
+
+/** Largest frame read at all; a bigger one closes the connection with 1009 (before it is buffered). */
+const MAX_PAYLOAD = 64 * 1024;
+/** Messages dropped in a row by the rate limiter after which the connection is closed with 1008. */
+const MAX_DROPPED = 50;
+/** Close code for a connection replaced by a newer one of the same page (same session token). */
+export const CLOSE_REPLACED = 4001;
+
+export interface ChatServerOptions {
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Shares rooms with the other servers using it (a RedisBroker for several processes). Default: none. */
+  broker?: Broker;
+  /** The folder of the page's files. Default: the package's public/. */
+  publicDir?: string;
+  /** Overrides of DEFAULT_LIMITS. */
+  limits?: Partial<ChatLimits>;
+  /** Messages per connection: default a burst of 10, then 3 a second. */
+  rateLimit?: RateLimitOptions;
+  /** The server's heartbeat (default on: ping after 30 s of silence, drop after 30 s more). */
+  heartbeat?: HeartbeatOptions | false;
+  /** Milliseconds between presence announcements to the other servers. Default 20,000. */
+  presenceRefreshInterval?: number;
+  /** Where to report joins, leaves and errors (one line each). Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly bucket: TokenBucket;
+  room: string | null;
+  name: string;
+  session: string | undefined;
+  /** Messages dropped in a row by the rate limiter. */
+  dropped: number;
+  /** When the last rate_limited error was sent (one a second at most). */
+  limitNoticeAt: number;
+}
+
+export function roomTopic(room: string): string {
+  return `chat/${room}`;
+}
+
+export class ChatServer {
+  readonly limits: ChatLimits;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly broker: Broker;
+  private readonly ownBroker: boolean;
+  private readonly presence: Presence;
+  private readonly rooms = new Rooms<Client>();
+  private readonly options: ChatServerOptions;
+  private readonly log: (line: string) => void;
+  private closing: Promise<void> | null = null;
+
+  /** Loads the page's files and starts listening; rejects if the port cannot be listened on. */
+  static async listen(options: ChatServerOptions = {}): Promise<ChatServer> {
+    const server = new ChatServer(options);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.http.once('error', onError);
+      server.http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+        server.http.off('error', onError);
+        resolve();
+      });
+    }).catch(async (err: unknown) => {
+      await server.close();
+      throw err;
+    });
+    return server;
+  }
+
+  private constructor(options: ChatServerOptions) {
+    this.options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.log = options.log ?? (() => {});
+    const files = new StaticFiles(options.publicDir ?? DEFAULT_PUBLIC_DIR);
+    this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => files.handle(req, res));
+    this.ownBroker = options.broker === undefined;
+    this.broker = options.broker ?? new InMemoryBroker();
+    this.wss = new WebSocketServer({
+      server: this.http,
+      path: WEBSOCKET_PATH,
+      broker: this.broker,
+      maxPayload: MAX_PAYLOAD,
+      perMessageDeflate: true,
+      heartbeat: options.heartbeat,
+      verifyClient: (info: VerifyClientInfo, cb: VerifyClientCallback) =>
+        sameOrigin(info) ? cb(true) : cb(false, 403, 'Cross-origin connections are not accepted'),
+    });
+    this.wss.on('error', (err: Error) => this.log(`server error: ${err.message}`));
+    this.wss.on('brokerError', (err: Error) => this.log(`broker error: ${err.message}`));
+    this.wss.on('connection', (ws: WebSocket) => this.accept(ws));
+    this.presence = new Presence({
+      broker: this.broker,
+      refreshInterval: options.presenceRefreshInterval,
+      onRemoteChange: (room) => this.sendPresence(room),
+      onError: (err) => this.log(`broker error: ${err.message}`),
+    });
+  }
+
+  /** The page's URL: `http://127.0.0.1:8080/`. */
+  get url(): string {
+    const { address, port } = this.http.address() as AddressInfo;
+    const host = address.includes(':') ? `[${address}]` : address;
+    return `http://${host}:${port}/`;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** Who is online in `room`: this server's members and the other servers'. */
+  users(room: string): string[] {
+    return sortNames([...this.rooms.names(room), ...this.presence.remoteUsers(room)]);
+  }
+
+  /**
+   * Closes every connection with 1001 (waiting for the closing handshakes, as WebSocketServer.close()
+   * does), tells the other servers its members left, and stops listening.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      this.presence.close();
+      await new Promise<void>((resolve) => {
+        this.http.close(() => resolve());
+        this.http.closeAllConnections();
+      });
+      if (this.ownBroker) await this.broker.close();
+    })();
+    return this.closing;
+  }
+
+  private accept(ws: WebSocket): void {
+    const client: Client = {
+      ws,
+      bucket: new TokenBucket(this.options.rateLimit),
+      room: null,
+      name: '',
+      session: undefined,
+      dropped: 0,
+      limitNoticeAt: -Infinity,
+    };
+    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(client, toBuffer(data), isBinary));
+    ws.on('close', () => this.leave(client));
+    ws.on('error', (err: Error) => this.log(`connection error: ${err.message}`));
+  }
+
+  private receive(client: Client, data: Buffer, isBinary: boolean): void {
+    if (!client.bucket.take()) {
+      this.limited(client);
+      return;
+    }
+    client.dropped = 0;
+    try {
+      const message = parseClientMessage(data, isBinary, this.limits);
+      switch (message.type) {
+        case 'join':
+          this.join(client, message.room, message.name, message.session);
+          break;
+        case 'message':
+          this.say(client, message.text);
+          break;
+        case 'leave':
+          this.leave(client);
+          break;
+      }
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      this.send(client, err.toMessage());
+    }
+  }
+
+  private limited(client: Client): void {
+    if (++client.dropped > MAX_DROPPED) {
+      client.ws.close(1008, 'Too many messages');
+      return;
+    }
+    const now = performance.now();
+    if (now - client.limitNoticeAt < 1000) return;
+    client.limitNoticeAt = now;
+    const wait = Math.max(1, Math.ceil(client.bucket.waitTime() / 1000));
+    this.send(
+      client,
+      new ChatError(
+        'rate_limited',
+        `You are sending messages too fast: that one was not sent. Try again in ${wait} s.`,
+      ).toMessage(),
+    );
+  }
+
+  private join(client: Client, room: string, name: string, session: string | undefined): void {
+    if (client.room === room && nameKey(client.name) === nameKey(name)) {
+      this.send(client, this.welcome(client));
+      return;
+    }
+    const holder = this.rooms.find(room, name);
+    let takeover = false;
+    if (holder !== undefined && holder !== client) {
+      if (session === undefined || holder.session !== session) {
+        throw new ChatError('name_taken', `Someone in #${room} is already called ${holder.name}.`);
+      }
+      // The same page reconnected before its old connection was noticed gone: the new one takes over.
+      takeover = true;
+      this.rooms.remove(room, holder);
+      holder.room = null;
+      holder.ws.close(CLOSE_REPLACED, 'Replaced by a newer connection');
+    }
+    if (client.room !== null) this.leave(client);
+    client.room = room;
+    client.name = name;
+    client.session = session;
+    this.rooms.add(room, client);
+    client.ws.subscribe(roomTopic(room));
+    this.presence.update(room, this.rooms.names(room));
+    this.send(client, this.welcome(client));
+    if (!takeover) {
+      this.log(`${name} joined #${room}`);
+      this.publish(room, { type: 'joined', room, name, ts: Date.now() }, client.ws);
+    }
+    this.sendPresence(room);
+  }
+
+  private leave(client: Client): void {
+    const room = client.room;
+    if (room === null) return;
+    client.room = null;
+    this.rooms.remove(room, client);
+    if (client.ws.readyState !== client.ws.CLOSED) client.ws.unsubscribe(roomTopic(room));
+    this.presence.update(room, this.rooms.names(room));
+    this.log(`${client.name} left #${room}`);
+    this.publish(room, { type: 'left', room, name: client.name, ts: Date.now() });
+    this.sendPresence(room);
+  }
+
+  private say(client: Client, text: string): void {
+    if (client.room === null) throw new ChatError('not_joined', 'Join a room before sending messages.');
+    this.publish(client.room, {
+      type: 'message',
+      id: randomUUID(),
+      room: client.room,
+      name: client.name,
+      text,
+      ts: Date.now(),
+    });
+  }
+
+  private welcome(client: Client): ServerMessage {
+    const room = client.room as string;
+    return { type: 'welcome', room, name: client.name, users: this.users(room), limits: this.limits };
+  }
+
+  /** Tells this server's members of `room` who is online (each server tells its own). */
+  private sendPresence(room: string): void {
+    const message = encode({ type: 'presence', room, users: this.users(room) });
+    for (const member of this.rooms.members(room)) {
+      if (member.ws.readyState === member.ws.OPEN) member.ws.send(message);
+    }
+  }
+
+  private publish(room: string, message: ServerMessage, except?: WebSocket): void {
+    this.wss.publish(roomTopic(room), encode(message), { except });
+  }
+
+  private send(client: Client, message: ServerMessage): void {
+    if (client.ws.readyState === client.ws.OPEN) client.ws.send(encode(message));
+  }
+}
+
+/** Text arrives as a Buffer (binaryType 'nodebuffer'); the other shapes are for completeness. */
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return Buffer.alloc(0);
+}
+
+/** A browser's connection must come from a page of this server; clients without Origin are let in. */
+function sameOrigin(info: VerifyClientInfo): boolean {
+  if (info.origin === undefined) return true;
+  try {
+    return new URL(info.origin).host === info.req.headers.host;
+  } catch {
+    return false;
+  }
+}

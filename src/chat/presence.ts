@@ -1,0 +1,166 @@
+/**
+ * Who is online in a room across every chat server that shares a broker. Each server knows its own
+ * members; it announces them to the others on the room's presence topic (a broker topic of servers,
+ * never sent to browsers) whenever they change, and again every `refreshInterval` ms. A server that
+ * gets its first member in a room asks the others to announce theirs. An announcement not refreshed
+ * within three intervals is dropped, so the members of a server that died without a word disappear.
+ *
+ * Wire format, JSON: `{ "server": ID, "room": ROOM, "users": [NAME...], "ask": true? }`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Broker, BrokerSink } from '../index.js';
+
+export interface PresenceOptions {
+  broker: Broker;
+  /** Called when the members another server has in `room` changed. */
+  onRemoteChange: (room: string) => void;
+  /** Called when the broker failed (the members of other servers may be out of date). */
+  onError?: (error: Error) => void;
+  /** Milliseconds between announcements of the same members. Default 20,000. */
+  refreshInterval?: number;
+  /** The clock, in milliseconds. Default Date.now(). */
+  now?: () => number;
+}
+
+export const DEFAULT_PRESENCE_REFRESH = 20_000;
+
+const TOPIC_PREFIX = 'chat-presence/';
+/** Most names one announcement may carry, and the longest name kept: a sanity bound on what arrives. */
+const MAX_REMOTE_USERS = 10_000;
+const MAX_REMOTE_NAME = 256;
+
+interface Announcement {
+  users: string[];
+  expires: number;
+}
+
+export class Presence implements BrokerSink {
+  readonly serverId = randomUUID();
+  private readonly broker: Broker;
+  private readonly options: PresenceOptions;
+  private readonly refreshInterval: number;
+  private readonly now: () => number;
+  /** This server's members by room, as last announced. */
+  private readonly local = new Map<string, string[]>();
+  /** Other servers' members: room → server id → announcement. */
+  private readonly remote = new Map<string, Map<string, Announcement>>();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(options: PresenceOptions) {
+    this.options = options;
+    this.broker = options.broker;
+    this.refreshInterval = options.refreshInterval ?? DEFAULT_PRESENCE_REFRESH;
+    this.now = options.now ?? Date.now;
+    this.broker.attach(this);
+    this.timer = setInterval(() => this.refresh(), this.refreshInterval);
+    this.timer.unref();
+  }
+
+  /** This server's members of `room` changed: tell the other servers. */
+  update(room: string, users: string[]): void {
+    if (this.closed) return;
+    const first = !this.local.has(room);
+    if (users.length === 0) {
+      if (first) return;
+      this.local.delete(room);
+      this.announce(room, []);
+      this.broker.unsubscribe(this, TOPIC_PREFIX + room);
+      this.remote.delete(room);
+      return;
+    }
+    this.local.set(room, users);
+    if (first) this.broker.subscribe(this, TOPIC_PREFIX + room);
+    this.announce(room, users, first);
+  }
+
+  /** The members other servers announced in `room` (only known while this server has members there). */
+  remoteUsers(room: string): string[] {
+    const servers = this.remote.get(room);
+    if (servers === undefined) return [];
+    const now = this.now();
+    const users: string[] = [];
+    for (const announcement of servers.values()) {
+      if (announcement.expires > now) users.push(...announcement.users);
+    }
+    return users;
+  }
+
+  /** BrokerSink: another server's announcement. Anything malformed is ignored. */
+  deliver(topic: string, data: Buffer): void {
+    if (this.closed || !topic.startsWith(TOPIC_PREFIX)) return;
+    const room = topic.slice(TOPIC_PREFIX.length);
+    const message = parseAnnouncement(data);
+    if (message === null || message.room !== room || message.server === this.serverId) return;
+    const mine = this.local.get(room);
+    if (mine === undefined) return;
+    let servers = this.remote.get(room);
+    if (servers === undefined) this.remote.set(room, (servers = new Map()));
+    const before = servers.get(message.server)?.users;
+    if (message.users.length === 0) servers.delete(message.server);
+    else
+      servers.set(message.server, { users: message.users, expires: this.now() + 3 * this.refreshInterval });
+    if (message.ask) this.announce(room, mine);
+    if (!sameList(before ?? [], message.users)) this.options.onRemoteChange(room);
+  }
+
+  brokerError(error: Error): void {
+    this.options.onError?.(error);
+  }
+
+  /** Tells the other servers this one has no members left, and leaves the broker. */
+  close(): void {
+    if (this.closed) return;
+    for (const room of [...this.local.keys()]) this.update(room, []);
+    this.closed = true;
+    clearInterval(this.timer);
+    this.broker.detach(this);
+  }
+
+  private announce(room: string, users: string[], ask = false): void {
+    const message = ask
+      ? { server: this.serverId, room, users, ask: true }
+      : { server: this.serverId, room, users };
+    this.broker
+      .publish(this, TOPIC_PREFIX + room, Buffer.from(JSON.stringify(message)), false)
+      .catch((err: Error) => this.brokerError(err));
+  }
+
+  /** Announces every room again, and forgets the announcements that were not refreshed in time. */
+  private refresh(): void {
+    const now = this.now();
+    for (const [room, users] of this.local) this.announce(room, users);
+    for (const [room, servers] of this.remote) {
+      let changed = false;
+      for (const [server, announcement] of servers) {
+        if (announcement.expires <= now) {
+          servers.delete(server);
+          changed = true;
+        }
+      }
+      if (servers.size === 0) this.remote.delete(room);
+      if (changed) this.options.onRemoteChange(room);
+    }
+  }
+}
+
+function parseAnnouncement(
+  data: Buffer,
+): { server: string; room: string; users: string[]; ask: boolean } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { server, room, users, ask } = value as Record<string, unknown>;
+  if (typeof server !== 'string' || typeof room !== 'string' || !Array.isArray(users)) return null;
+  if (users.length > MAX_REMOTE_USERS) return null;
+  if (!users.every((u) => typeof u === 'string' && u.length > 0 && u.length <= MAX_REMOTE_NAME)) return null;
+  return { server, room, users: users as string[], ask: ask === true };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

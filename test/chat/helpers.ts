@@ -1,0 +1,120 @@
+// Helpers for the chat tests: a raw chat client that queues what the server sends and waits for a
+// message of a given type with a deadline (never sleeping), and servers that are closed after each test.
+import { ChatServer, type ChatServerOptions } from '../../src/chat/chat-server.js';
+import type { ServerMessage } from '../../src/chat/protocol.js';
+import { type ClientOptions, type RawData, WebSocket } from '../../src/index.js';
+
+export const TIMEOUT = 5_000;
+
+type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
+interface Waiter {
+  match: (m: ServerMessage) => boolean;
+  resolve: (m: ServerMessage) => void;
+}
+
+export class ChatClient {
+  readonly ws: WebSocket;
+  private readonly queue: ServerMessage[] = [];
+  private waiters: Waiter[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on('message', (data: RawData) => {
+      const message = JSON.parse(String(data)) as ServerMessage;
+      const waiter = this.waiters.find((w) => w.match(message));
+      if (waiter === undefined) this.queue.push(message);
+      else {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.resolve(message);
+      }
+    });
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: String(reason) })),
+    );
+  }
+
+  static open(url: string, options?: ClientOptions): Promise<ChatClient> {
+    const ws = new WebSocket(url, options);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new ChatClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  /** Sends an object as JSON, or a string or bytes as they are. */
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message));
+  }
+
+  /** The next message of `type` (and matching `where`), queued or yet to come; the others stay queued. */
+  next<T extends ServerMessage['type']>(
+    type: T,
+    where: (m: Of<T>) => boolean = () => true,
+    timeout = TIMEOUT,
+  ): Promise<Of<T>> {
+    const match = (m: ServerMessage) => m.type === type && where(m as Of<T>);
+    const index = this.queue.findIndex(match);
+    if (index !== -1) return Promise.resolve(this.queue.splice(index, 1)[0] as Of<T>);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { match, resolve: resolve as (m: ServerMessage) => void };
+      this.waiters.push(waiter);
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(
+          new Error(
+            `no "${type}" message within ${timeout} ms; queued: ${JSON.stringify(this.queue).slice(0, 500)}`,
+          ),
+        );
+      }, timeout);
+      waiter.resolve = (m) => {
+        clearTimeout(timer);
+        resolve(m as Of<T>);
+      };
+    });
+  }
+
+  /** The messages received and not waited for, then forgets them. */
+  drain(): ServerMessage[] {
+    return this.queue.splice(0);
+  }
+
+  /** Joins and resolves with the welcome. */
+  async join(room: string, name: string, session?: string): Promise<Of<'welcome'>> {
+    this.send({ type: 'join', room, name, session });
+    return this.next('welcome');
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+const servers = new Set<ChatServer>();
+const clients = new Set<ChatClient>();
+
+/** A chat server on a free port of 127.0.0.1, closed by cleanup(). */
+export async function startChat(options: ChatServerOptions = {}): Promise<ChatServer> {
+  const server = await ChatServer.listen({ port: 0, heartbeat: false, ...options });
+  servers.add(server);
+  return server;
+}
+
+export function wsUrl(server: ChatServer): string {
+  return `ws://127.0.0.1:${server.port}/ws`;
+}
+
+/** A client connected to the server's endpoint, closed by cleanup(). */
+export async function connect(server: ChatServer, options?: ClientOptions): Promise<ChatClient> {
+  const client = await ChatClient.open(wsUrl(server), options);
+  clients.add(client);
+  return client;
+}
+
+export async function cleanup(): Promise<void> {
+  for (const client of clients) client.ws.terminate();
+  clients.clear();
+  await Promise.all([...servers].map((s) => s.close()));
+  servers.clear();
+}
