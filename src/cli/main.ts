@@ -1,12 +1,13 @@
 /** The `wskit` command: dispatches to a subcommand. bin/wskit.js calls run(process.argv.slice(2)). */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import { chatCommand } from './chat.js';
 import { type Command, ExitStatus } from './command.js';
 import { connectCommand } from './connect.js';
 import { describeError } from './describe-error.js';
 import { echoCommand } from './echo.js';
 
-const COMMANDS: readonly Command[] = [echoCommand, connectCommand];
+const COMMANDS: readonly Command[] = [echoCommand, connectCommand, chatCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -30,7 +31,8 @@ Exit status:
 
 Examples:
   wskit echo --port 8080
-  wskit connect ws://127.0.0.1:8080`;
+  wskit connect ws://127.0.0.1:8080
+  wskit chat --port 8080`;
 }
 
 /** The version in wskit's package.json (two folders up from both src/cli/ and dist/cli/). */
