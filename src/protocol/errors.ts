@@ -37,7 +37,9 @@ export type ErrorCode =
   | 'WS_ERR_SERVER_CLOSED'
   | 'WS_ERR_TOO_MANY_CONNECTIONS'
   | 'WS_ERR_INVALID_URL'
-  | 'WS_ERR_TOO_MANY_REDIRECTS';
+  | 'WS_ERR_TOO_MANY_REDIRECTS'
+  // topics across processes
+  | 'WS_ERR_BROKER_UNAVAILABLE';
 
 export interface WebSocketErrorOptions {
   /** The close code a connection is failed with because of this error. */
