@@ -476,10 +476,20 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     this._closeCode = code;
     this._closeReason = reason;
     this._readyState = ReadyState.CLOSING;
+    if (!this._protocol!.closeSent && this._deflate?.busy) {
+      // Messages still being compressed were sent before the Close came: they go out before our answer.
+      this._deflate.after(() => this.closeNow(code === 1005 ? undefined : code, reason));
+      return;
+    }
     if (this._protocol!.hasOutput) this._sentClose = true;
     flushOutput(this);
     if (this._isServer) endSocket(this);
     else setCloseTimer(this);
+  }
+
+  /** @internal Our Close (an answer or a failure) waits for messages still being compressed. */
+  deferClose(): boolean {
+    return this._deflate?.busy ?? false;
   }
 
   /** @internal */
@@ -487,10 +497,23 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     // The close event reports the code we failed the connection with (the peer's answer is not read).
     if (!this._receivedClose) this._closeCode = error.closeCode ?? 1002;
     this._readyState = ReadyState.CLOSING;
+    if (!this._protocol!.closeSent && this._deflate?.busy) {
+      // Messages still being compressed were sent before the failure: they go out before the Close.
+      this._deflate.after(() => this.failNow(error.closeCode ?? 1002));
+    } else {
+      this.failNow();
+    }
+    this.emitError(error);
+  }
+
+  /** @internal Sends the Close that fails the connection (unless one was queued) and ends TCP. */
+  failNow(code?: number): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    const protocol = this._protocol!;
+    if (code !== undefined && !protocol.closeSent) protocol.close(code);
     this._sentClose = true;
     flushOutput(this);
     endSocket(this);
-    this.emitError(error);
   }
 
   /** @internal Emits 'error' when someone listens: a peer's misbehaviour must not crash the process. */

@@ -13,10 +13,21 @@ export interface ProtocolHandler {
   /** A Ping arrived (already answered with a Pong when autoPong is on). */
   onPing(data: Buffer): void;
   onPong(data: Buffer): void;
-  /** The peer's Close frame arrived (already answered, unless a Close had been sent). */
+  /**
+   * The peer's Close frame arrived (already answered, unless a Close had been sent or deferClose()
+   * said to wait: the handler then answers with close()).
+   */
   onCloseFrame(code: number, reason: Buffer): void;
-  /** The peer broke the protocol: a Close with `error.closeCode` is queued and input is ignored from now on. */
+  /**
+   * The peer broke the protocol: a Close with `error.closeCode` is queued (unless deferClose() said to
+   * wait: the handler then sends it with close()) and input is ignored from now on.
+   */
   onProtocolError(error: WebSocketError): void;
+  /**
+   * Whether the Close the protocol is about to queue (an answer, or a failure) must wait: messages the
+   * application sent before are still on their way (being compressed), and go first (§5.5.1).
+   */
+  deferClose?(): boolean;
 }
 
 export interface ProtocolOptions {
@@ -138,7 +149,9 @@ export class Protocol implements FrameHandler, MessageSink {
     if (this.error !== null) return;
     this.error = error;
     this.parser.stop();
-    if (!this.closeSent) this.queueClose(encodeClosePayload(error.closeCode ?? 1002));
+    if (!this.closeSent && this.handler.deferClose?.() !== true) {
+      this.queueClose(encodeClosePayload(error.closeCode ?? 1002));
+    }
     if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
     this.handler.onProtocolError(error);
   }
@@ -170,7 +183,7 @@ export class Protocol implements FrameHandler, MessageSink {
       this.closeCode = code;
       this.closeReason = reason;
       this.parser.stop();
-      if (!this.closeSent) {
+      if (!this.closeSent && this.handler.deferClose?.() !== true) {
         // Echo the code and reason (RFC 6455 §5.5.1, as ws and browsers do); a Close without a code is
         // answered without one.
         this.queueClose(code === 1005 ? EMPTY_BUFFER : encodeClosePayload(code, reason));
