@@ -25,6 +25,14 @@ export interface SendOptions {
   chunkSize?: number;
 }
 
+/** The Sec-WebSocket-Extensions headers of the opening handshake. */
+export interface Extensions {
+  /** What the client offered (undefined: no header). */
+  offer: string | undefined;
+  /** What the server answered (undefined: no header, nothing negotiated). */
+  answer: string | undefined;
+}
+
 export interface CloseInfo {
   /** Status code, or undefined for a Close frame with an empty payload. */
   code: number | undefined;
@@ -44,13 +52,15 @@ export class FramePeer {
   /**
    * @param role the suite's role on this connection: 'client' masks what it sends and expects unmasked frames.
    * @param head bytes that arrived after the HTTP handshake in the same read.
+   * @param extensions the extension headers of the handshake; an answer allows RSV1 (permessage-deflate).
    */
   constructor(
     readonly socket: Socket,
     readonly role: Role,
     head: Buffer,
+    readonly extensions: Extensions = { offer: undefined, answer: undefined },
   ) {
-    this.parser = new FrameParser(role === 'server');
+    this.parser = new FrameParser(role === 'server', extensions.answer !== undefined);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onTcpClosed('FIN'));

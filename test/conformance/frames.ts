@@ -118,9 +118,10 @@ export class ProtocolViolation extends Error {
 
 /**
  * Incremental, strict parser for frames sent by the implementation under test. It enforces what §5 requires
- * of a *sender*, since no extension is ever negotiated by this suite: RSV bits clear, known opcodes, control
- * frames unfragmented and ≤ 125 bytes, minimal length encoding, masking by role (§5.1), well-formed Close
- * payloads (§5.5.1, §7.4), and the data-frame sequence of §5.4.
+ * of a *sender*: RSV bits clear (except RSV1 on the first frame of a data message once permessage-deflate
+ * was negotiated, RFC 7692 §6), known opcodes, control frames unfragmented and ≤ 125 bytes, minimal length
+ * encoding, masking by role (§5.1), well-formed Close payloads (§5.5.1, §7.4), and the data-frame sequence
+ * of §5.4.
  */
 export class FrameParser {
   private chunks: Buffer[] = [];
@@ -130,8 +131,14 @@ export class FrameParser {
    * in many chunks is not re-examined on every chunk. */
   private need = 0;
 
-  /** @param expectMasked true when parsing frames sent by a client. */
-  constructor(private readonly expectMasked: boolean) {}
+  /**
+   * @param expectMasked true when parsing frames sent by a client.
+   * @param allowRsv1 true once permessage-deflate was negotiated: RSV1 marks a compressed message.
+   */
+  constructor(
+    private readonly expectMasked: boolean,
+    private readonly allowRsv1 = false,
+  ) {}
 
   /** Feeds bytes; returns the frames completed so far. Throws {@link ProtocolViolation}. */
   push(chunk: Buffer): Frame[] {
@@ -195,7 +202,18 @@ export class FrameParser {
     if (this.buffered < this.need) return undefined;
     this.need = 0;
 
-    if (rsv !== 0) throw new ProtocolViolation(`RSV bits ${rsv.toString(2)} set without an extension (§5.2)`);
+    if (rsv !== 0) {
+      const firstOfMessage = opcode === Op.Text || opcode === Op.Binary;
+      if (!this.allowRsv1) {
+        throw new ProtocolViolation(`RSV bits ${rsv.toString(2)} set without an extension (§5.2)`);
+      }
+      if (rsv !== Rsv.RSV1 || !firstOfMessage) {
+        throw new ProtocolViolation(
+          `RSV bits ${rsv.toString(2)} on a ${firstOfMessage ? 'data' : 'continuation or control'} frame: ` +
+            'permessage-deflate allows RSV1 on the first frame of a message only (RFC 7692 §6)',
+        );
+      }
+    }
     if (masked !== this.expectMasked) {
       throw new ProtocolViolation(
         this.expectMasked ? 'client sent an unmasked frame (§5.1)' : 'server sent a masked frame (§5.1)',
