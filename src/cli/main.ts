@@ -1,17 +1,25 @@
 /** The `wskit` command: dispatches to a subcommand. bin/wskit.js calls run(process.argv.slice(2)). */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import { broadcastCommand } from './broadcast.js';
 import { chatCommand } from './chat.js';
 import { type Command, ExitStatus } from './command.js';
 import { connectCommand } from './connect.js';
 import { describeError } from './describe-error.js';
 import { echoCommand } from './echo.js';
 
-const COMMANDS: readonly Command[] = [echoCommand, connectCommand, chatCommand];
+const COMMANDS: readonly Command[] = [echoCommand, connectCommand, broadcastCommand, chatCommand];
+
+/** A command name longer than this gets a line of its own, rather than pushing every summary right. */
+const NAME_COLUMN = 8;
 
 function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const commands = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  const width = Math.max(...COMMANDS.map((c) => c.name.length).filter((n) => n <= NAME_COLUMN));
+  const commands = COMMANDS.map((c) =>
+    c.name.length > width
+      ? `  ${c.name}\n  ${' '.repeat(width)}  ${c.summary}`
+      : `  ${c.name.padEnd(width)}  ${c.summary}`,
+  ).join('\n');
   return `\
 Usage: wskit <command> [options]
 
@@ -32,6 +40,7 @@ Exit status:
 Examples:
   wskit echo --port 8080
   wskit connect ws://127.0.0.1:8080
+  wskit broadcast --redis redis://127.0.0.1:6379
   wskit chat --port 8080`;
 }
 

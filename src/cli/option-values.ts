@@ -64,3 +64,17 @@ export function parseText(raw: string): string {
   if (raw === '') throw new Error('expected a non-empty value');
   return raw;
 }
+
+/** A Redis URL: `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. */
+export function parseRedisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected a URL such as redis://127.0.0.1:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error('expected a redis:// or rediss:// URL');
+  }
+  return raw;
+}

@@ -1,0 +1,207 @@
+/**
+ * `wskit broadcast`: every message a client sends goes to every client on the same URL path (the
+ * topic), on this server and, with --redis, on every server sharing that Redis.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RedisBroker, type WebSocket, WebSocketServer } from '../index.js';
+import { MAX_TOPIC_LENGTH } from '../pubsub/topic-registry.js';
+import { defineOptions, formatOptions, type OptionValues, parseArgs, UsageError } from './args.js';
+import { type Command, ExitStatus } from './command.js';
+import { describeError } from './describe-error.js';
+import { parseByteSize, parsePort, parseRedisUrl, parseText } from './option-values.js';
+
+const NAME = 'wskit broadcast';
+
+const options = defineOptions({
+  port: {
+    kind: 'value',
+    placeholder: 'PORT',
+    parse: parsePort,
+    default: 8080,
+    description: 'Port to listen on; 0 picks a free port (the URL printed shows which). Default 8080.',
+  },
+  host: {
+    kind: 'value',
+    placeholder: 'HOST',
+    parse: parseText,
+    default: '127.0.0.1',
+    description: 'Address to listen on; 0.0.0.0 or :: for every interface. Default 127.0.0.1.',
+  },
+  redis: {
+    kind: 'value',
+    placeholder: 'URL',
+    parse: parseRedisUrl,
+    description:
+      'Share the topics with every wskit server using this Redis (redis://host:port, rediss:// for TLS; needs the ioredis package). Default: this server only.',
+  },
+  maxPayload: {
+    kind: 'value',
+    placeholder: 'N',
+    parse: parseByteSize,
+    description:
+      'Largest message accepted, in bytes; K, M, G suffixes (KiB, MiB, GiB). A bigger one closes the connection with 1009. 0: no limit. Default 100M.',
+  },
+  deflate: {
+    kind: 'flag',
+    default: true,
+    description: 'Do not negotiate permessage-deflate compression.',
+  },
+  quiet: {
+    kind: 'flag',
+    short: 'q',
+    description: "Print only the listening line and the server's errors: nothing per connection.",
+  },
+});
+
+type BroadcastOptions = OptionValues<typeof options>;
+
+const HELP = `\
+Usage: wskit broadcast [options]
+
+Runs a WebSocket server where each URL path is a topic: a client connecting to
+ws://HOST:PORT/room1 is subscribed to "/room1", and every message it sends
+goes to every client on "/room1" (itself included), with its type. With
+--redis, the clients of every wskit server using the same Redis get it too:
+start several, on one machine or many.
+
+Standard output gets "wskit broadcast server listening on URL", then a line for
+each connection opened and closed and, with --redis, when a topic is
+subscribed in Redis and when Redis is connected (not with --quiet). Errors go
+to standard error, Redis errors included: when Redis is unreachable, messages
+still reach this server's clients, and the server reconnects by itself.
+
+Ctrl+C (SIGINT) or SIGTERM closes every connection with 1001, waits for the
+closing handshakes, and exits with status 0; a second signal drops the
+connections left at once.
+
+Options:
+${formatOptions(options)}
+
+Exit status:
+  0  shut down by SIGINT or SIGTERM
+  1  could not listen (the port is in use...), or --redis without ioredis
+  2  a mistake on the command line
+
+Examples:
+  wskit broadcast                          # on ws://127.0.0.1:8080/ANY-TOPIC
+  wskit broadcast --port 0 --quiet         # on a free port, printed
+  wskit broadcast --port 8081 --redis redis://127.0.0.1:6379   # run several
+  wskit connect ws://127.0.0.1:8080/room1  # then type: every client in
+                                           # /room1 sees it`;
+
+export const broadcastCommand: Command = {
+  name: 'broadcast',
+  summary: 'Run a server relaying each message to the clients on its URL path.',
+  help: () => HELP,
+  async run(argv) {
+    const { options: opts, positionals, help } = parseArgs(argv, options);
+    if (help) {
+      process.stdout.write(`${HELP}\n`);
+      return ExitStatus.OK;
+    }
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `unexpected argument ${JSON.stringify(positionals[0])}: broadcast takes only options`,
+      );
+    }
+    return serve(opts);
+  },
+};
+
+function serve(opts: BroadcastOptions): Promise<number> {
+  const log = opts.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
+  const logError = (line: string) => process.stderr.write(`${NAME}: ${line}\n`);
+  const broker = opts.redis === undefined ? undefined : new RedisBroker({ url: opts.redis });
+  const server = new WebSocketServer({
+    port: opts.port,
+    host: opts.host,
+    maxPayload: opts.maxPayload,
+    perMessageDeflate: opts.deflate,
+    broker,
+  });
+  let connections = 0;
+  let closing = false;
+
+  server.on('listening', () => {
+    const { port } = server.address() as AddressInfo;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    process.stdout.write(`${NAME} server listening on ws://${host}:${port}\n`);
+  });
+  server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const id = ++connections;
+    const topic = new URL(req.url ?? '/', 'ws://host').pathname;
+    if (topic.length > MAX_TOPIC_LENGTH) {
+      ws.close(1008, `A topic (the URL path) has at most ${MAX_TOPIC_LENGTH} characters`);
+      return;
+    }
+    const from = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    log(`connection ${id} opened from ${from} on topic ${topic}`);
+    const first = server.subscriberCount(topic) === 0;
+    ws.subscribe(topic);
+    if (first && broker !== undefined && !opts.quiet) {
+      broker.ready().then(
+        () => {
+          if (server.subscriberCount(topic) > 0) log(`topic ${topic} subscribed in Redis`);
+        },
+        () => {},
+      );
+    }
+    ws.on('message', (data: Buffer, isBinary: boolean) => server.publish(topic, data, { binary: isBinary }));
+    ws.on('error', (err: Error) => {
+      if (!opts.quiet) logError(`connection ${id} error: ${describeError(err)}`);
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      log(`connection ${id} closed: ${code}${reason.length === 0 ? '' : ` ${reason}`}`);
+    });
+  });
+
+  // One line per kind of trouble and outage, not one per message published during it.
+  let reported = new Set<string>();
+  server.on('brokerError', (err: Error) => {
+    if (reported.has(err.message)) return;
+    reported.add(err.message);
+    logError(describeError(err));
+  });
+  broker?.on('ready', () => {
+    reported = new Set();
+    log(`connected to Redis at ${opts.redis}: topics are shared with the servers using it`);
+  });
+
+  return new Promise((resolve) => {
+    const onSignal = () => shutdown(ExitStatus.OK);
+    const stop = (status: number): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const done = () => resolve(status);
+      if (broker === undefined) done();
+      else broker.close().then(done, done);
+    };
+    function shutdown(status: number): void {
+      if (closing) {
+        for (const ws of server.clients) ws.terminate();
+        return;
+      }
+      closing = true;
+      const open = server.clients.size;
+      log(
+        open === 0
+          ? 'shutting down'
+          : `shutting down: closing ${open} connection${open === 1 ? '' : 's'} with 1001`,
+      );
+      server.close(() => stop(status));
+    }
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    server.on('error', (err: Error) => {
+      logError(`cannot listen on ${opts.host} port ${opts.port}: ${describeError(err)}`);
+      stop(ExitStatus.FAILED);
+    });
+    // ready() rejects only when the broker cannot work at all (ioredis missing).
+    broker?.ready().catch((err: Error) => {
+      if (closing) return;
+      logError(describeError(err));
+      shutdown(ExitStatus.FAILED);
+    });
+  });
+}
