@@ -131,12 +131,21 @@ export class RedisServer {
    * Records every command Redis executes from now on (MONITOR). `sync()` resolves once the commands
    * executed before it was called have been recorded.
    */
-  async monitor(): Promise<{ commands: string[][]; sync(): Promise<void>; stop(): void }> {
+  async monitor(): Promise<{
+    commands: string[][];
+    sync(): Promise<void>;
+    until(what: string, count: number, predicate: (command: string[]) => boolean): Promise<void>;
+    stop(): void;
+  }> {
     const monitor = await this.client().monitor();
     const commands: string[][] = [];
     let waiters: { marker: string; resolve: () => void }[] = [];
+    let watchers: (() => void)[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       commands.push(args);
+      const current = watchers;
+      watchers = [];
+      for (const check of current) check();
       if (args[0].toLowerCase() !== 'echo') return;
       for (const w of waiters) if (w.marker === args[1]) w.resolve();
       waiters = waiters.filter((w) => w.marker !== args[1]);
@@ -156,6 +165,16 @@ export class RedisServer {
         }
         await within(seen, 'MONITOR to show the marker command');
       },
+      /** Resolves once `count` commands recorded match `predicate`. */
+      until: (what, count, predicate) =>
+        within(
+          new Promise<void>((resolve) => {
+            const check = () =>
+              commands.filter(predicate).length >= count ? resolve() : watchers.push(check);
+            check();
+          }),
+          `${count} ${what} in MONITOR`,
+        ),
       stop: () => monitor.disconnect(),
     };
   }
