@@ -61,9 +61,15 @@ export interface ChatServerOptions {
   heartbeat?: HeartbeatOptions | false;
   /** Milliseconds between presence announcements to the other servers. Default 20,000. */
   presenceRefreshInterval?: number;
-  /** Where to report joins, leaves and errors (one line each). Default: nowhere. */
-  log?: (line: string) => void;
+  /**
+   * Where to report what happens, one line each: 'info' for joins and leaves (never what people
+   * write), 'warn' for a connection's errors (a client's fault), 'error' for the server's and the
+   * broker's. Default: nowhere.
+   */
+  log?: (line: string, level: LogLevel) => void;
 }
+
+export type LogLevel = 'info' | 'warn' | 'error';
 
 interface Client {
   readonly ws: WebSocket;
@@ -90,7 +96,9 @@ export class ChatServer {
   private readonly presence: Presence;
   private readonly rooms = new Rooms<Client>();
   private readonly options: ChatServerOptions;
-  private readonly log: (line: string) => void;
+  private readonly log: (line: string, level: LogLevel) => void;
+  /** The last broker error reported, and when: the server and the presence both hear of each one. */
+  private lastBrokerError = { message: '', at: -Infinity };
   private closing: Promise<void> | null = null;
 
   /** Loads the page's files and starts listening; rejects if the port cannot be listened on. */
@@ -128,14 +136,17 @@ export class ChatServer {
       verifyClient: (info: VerifyClientInfo, cb: VerifyClientCallback) =>
         sameOrigin(info) ? cb(true) : cb(false, 403, 'Cross-origin connections are not accepted'),
     });
-    this.wss.on('error', (err: Error) => this.log(`server error: ${err.message}`));
-    this.wss.on('brokerError', (err: Error) => this.log(`broker error: ${err.message}`));
+    // Before listening, an error is the listen() failing, which listen() reports.
+    this.wss.on('error', (err: Error) => {
+      if (this.http.listening) this.log(`server error: ${err.message}`, 'error');
+    });
+    this.wss.on('brokerError', (err: Error) => this.brokerError(err));
     this.wss.on('connection', (ws: WebSocket) => this.accept(ws));
     this.presence = new Presence({
       broker: this.broker,
       refreshInterval: options.presenceRefreshInterval,
       onRemoteChange: (room) => this.sendPresence(room),
-      onError: (err) => this.log(`broker error: ${err.message}`),
+      onError: (err) => this.brokerError(err),
     });
   }
 
@@ -184,7 +195,7 @@ export class ChatServer {
     };
     ws.on('message', (data: RawData, isBinary: boolean) => this.receive(client, toBuffer(data), isBinary));
     ws.on('close', () => this.leave(client));
-    ws.on('error', (err: Error) => this.log(`connection error: ${err.message}`));
+    ws.on('error', (err: Error) => this.log(`connection error: ${err.message}`, 'warn'));
   }
 
   private receive(client: Client, data: Buffer, isBinary: boolean): void {
@@ -210,6 +221,14 @@ export class ChatServer {
       if (!(err instanceof ChatError)) throw err;
       this.send(client, err.toMessage());
     }
+  }
+
+  private brokerError(err: Error): void {
+    const now = performance.now();
+    const last = this.lastBrokerError;
+    if (err.message === last.message && now - last.at < 1000) return;
+    this.lastBrokerError = { message: err.message, at: now };
+    this.log(`broker error: ${err.message}`, 'error');
   }
 
   private limited(client: Client): void {
@@ -256,7 +275,7 @@ export class ChatServer {
     this.presence.update(room, this.rooms.names(room));
     this.send(client, this.welcome(client));
     if (!takeover) {
-      this.log(`${name} joined #${room}`);
+      this.log(`${name} joined #${room}`, 'info');
       this.publish(room, { type: 'joined', room, name, ts: Date.now() }, client.ws);
     }
     this.sendPresence(room);
@@ -269,7 +288,7 @@ export class ChatServer {
     this.rooms.remove(room, client);
     if (client.ws.readyState !== client.ws.CLOSED) client.ws.unsubscribe(roomTopic(room));
     this.presence.update(room, this.rooms.names(room));
-    this.log(`${client.name} left #${room}`);
+    this.log(`${client.name} left #${room}`, 'info');
     this.publish(room, { type: 'left', room, name: client.name, ts: Date.now() });
     this.sendPresence(room);
   }

@@ -4,6 +4,8 @@
  * never sent to browsers) whenever they change, and again every `refreshInterval` ms. A server that
  * gets its first member in a room asks the others to announce theirs. An announcement not refreshed
  * within three intervals is dropped, so the members of a server that died without a word disappear.
+ * A broker that emits 'ready' when its connection is (re)established, as RedisBroker does, gets every
+ * room announced again then, with the ask: what was published while it was down was lost.
  *
  * Wire format, JSON: `{ "server": ID, "room": ROOM, "users": [NAME...], "ask": true? }`.
  */
@@ -46,6 +48,9 @@ export class Presence implements BrokerSink {
   private readonly remote = new Map<string, Map<string, Announcement>>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private readonly onBrokerReady = (): void => {
+    for (const [room, users] of this.local) this.announce(room, users, true);
+  };
 
   constructor(options: PresenceOptions) {
     this.options = options;
@@ -53,6 +58,7 @@ export class Presence implements BrokerSink {
     this.refreshInterval = options.refreshInterval ?? DEFAULT_PRESENCE_REFRESH;
     this.now = options.now ?? Date.now;
     this.broker.attach(this);
+    brokerEvents(this.broker)?.on('ready', this.onBrokerReady);
     this.timer = setInterval(() => this.refresh(), this.refreshInterval);
     this.timer.unref();
   }
@@ -114,6 +120,7 @@ export class Presence implements BrokerSink {
     for (const room of [...this.local.keys()]) this.update(room, []);
     this.closed = true;
     clearInterval(this.timer);
+    brokerEvents(this.broker)?.off('ready', this.onBrokerReady);
     this.broker.detach(this);
   }
 
@@ -142,6 +149,19 @@ export class Presence implements BrokerSink {
       if (changed) this.options.onRemoteChange(room);
     }
   }
+}
+
+interface BrokerEvents {
+  on(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}
+
+/** The broker's events, when it has some (RedisBroker is an EventEmitter; the Broker interface has none). */
+function brokerEvents(broker: Broker): BrokerEvents | null {
+  const events = broker as Partial<BrokerEvents>;
+  return typeof events.on === 'function' && typeof events.off === 'function'
+    ? (events as BrokerEvents)
+    : null;
 }
 
 function parseAnnouncement(

@@ -1,7 +1,6 @@
 /** `wskit chat`: the chat app (src/chat/), a page and its WebSocket endpoint on one port. */
-
-import { ChatServer } from '../chat/chat-server.js';
-import type { Broker } from '../index.js';
+import { ChatServer, type LogLevel } from '../chat/chat-server.js';
+import { RedisBroker } from '../index.js';
 import { defineOptions, formatOptions, type OptionValues, parseArgs, UsageError } from './args.js';
 import { type Command, ExitStatus } from './command.js';
 import { describeError } from './describe-error.js';
@@ -21,6 +20,13 @@ function parseRedisUrl(raw: string): string {
     throw new Error('expected a redis:// or rediss:// URL');
   }
   return raw;
+}
+
+/** The URL without its password, for printing. */
+function redact(raw: string): string {
+  const url = new URL(raw);
+  if (url.password !== '') url.password = '***';
+  return url.href;
 }
 
 const options = defineOptions({
@@ -67,7 +73,8 @@ rooms through Redis: a message sent on one reaches the people on all.
 
 Standard output gets "wskit chat server listening on URL" and a line saying
 what to open, then a line for each join and leave (not with --quiet). Nothing
-anyone writes is printed. Errors go to standard error.
+anyone writes is printed. Errors go to standard error: a connection's (not
+with --quiet), the server's and Redis's (always).
 
 Ctrl+C (SIGINT) or SIGTERM closes every connection with 1001 (the pages
 reconnect by themselves when a server is back) and exits with status 0; a
@@ -103,24 +110,43 @@ export const chatCommand: Command = {
   },
 };
 
-/** The RedisBroker, loaded only when --redis is given (it needs the optional ioredis package). */
-async function redisBroker(url: string): Promise<Broker> {
-  // A specifier in a variable: the module is loaded (and type-checked) only when --redis is used.
-  const specifier = '../pubsub/redis-broker.js';
-  const { RedisBroker } = (await import(specifier)) as {
-    RedisBroker: new (options: { url: string }) => Broker;
-  };
-  return new RedisBroker({ url });
+/** How long --redis may take to connect before the command gives up. */
+const REDIS_CONNECT_TIMEOUT = 5_000;
+
+/** A RedisBroker connected to `url`; rejects if Redis cannot be reached in time (or ioredis is missing). */
+async function connectRedis(url: string): Promise<RedisBroker> {
+  const broker = new RedisBroker({ url });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`no connection within ${REDIS_CONNECT_TIMEOUT / 1000} s; is redis-server running?`)),
+      REDIS_CONNECT_TIMEOUT,
+    );
+  });
+  try {
+    await Promise.race([broker.ready(), timeout]);
+    return broker;
+  } catch (err) {
+    await broker.close().catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function serve(opts: ChatOptions): Promise<number> {
-  const log = opts.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
-  let broker: Broker | undefined;
+  const log = (line: string, level: LogLevel): void => {
+    if (level === 'info' && !opts.quiet) process.stdout.write(`${line}\n`);
+    else if (level === 'warn' && !opts.quiet) process.stderr.write(`${NAME}: ${line}\n`);
+    else if (level === 'error') process.stderr.write(`${NAME}: ${line}\n`);
+  };
+  let broker: RedisBroker | undefined;
   if (opts.redis !== undefined) {
     try {
-      broker = await redisBroker(opts.redis);
+      broker = await connectRedis(opts.redis);
     } catch (err) {
-      process.stderr.write(`${NAME}: cannot use Redis at ${opts.redis}: ${describeError(err)}\n`);
+      process.stderr.write(`${NAME}: cannot use Redis at ${redact(opts.redis)}: ${describeError(err)}\n`);
       return ExitStatus.FAILED;
     }
   }
@@ -136,7 +162,7 @@ async function serve(opts: ChatOptions): Promise<number> {
   process.stdout.write(`${NAME} server listening on ${chat.url}\n`);
   process.stdout.write(
     `Open ${open} in a browser (${open}?room=NAME for another room)` +
-      `${broker === undefined ? '' : `; rooms shared through ${opts.redis}`}.\n`,
+      `${broker === undefined ? '' : `; rooms shared through ${redact(opts.redis ?? '')}`}.\n`,
   );
 
   return new Promise((resolve) => {
@@ -152,7 +178,7 @@ async function serve(opts: ChatOptions): Promise<number> {
         return;
       }
       closing = true;
-      log('shutting down');
+      log('shutting down', 'info');
       chat
         .close()
         .then(() => broker?.close())
