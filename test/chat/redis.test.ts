@@ -1,0 +1,115 @@
+// Two chat servers sharing rooms through Redis: a real redis-server on a free port, a RedisBroker
+// each (as two processes would have), and the same through `wskit chat --redis`.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { type Broker, RedisBroker } from '../../src/index.js';
+import { stopAll, wskit } from '../cli/helpers.js';
+import { ChatClient, cleanup, connect, startChat } from './helpers.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts redis-server on a free port, without persistence; resolves once it accepts connections. */
+async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start within 5 s')), 5000);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run redis-server (install Debian's redis-server): ${err.message}`));
+    });
+  });
+  return { url: `redis://127.0.0.1:${port}`, process: child };
+}
+
+describe('chat servers sharing Redis', () => {
+  let redis: { url: string; process: ChildProcess };
+  const brokers: Broker[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+
+  afterEach(async () => {
+    stopAll();
+    await cleanup();
+    await Promise.all(brokers.splice(0).map((b) => b.close()));
+  });
+
+  after(() => {
+    redis?.process.kill();
+  });
+
+  it('deliver messages and notices across servers, and share who is online', async () => {
+    const brokerOne = new RedisBroker({ url: redis.url });
+    const brokerTwo = new RedisBroker({ url: redis.url });
+    brokers.push(brokerOne, brokerTwo);
+    const one = await startChat({ broker: brokerOne });
+    const two = await startChat({ broker: brokerTwo });
+    const ada = await connect(one);
+    const grace = await connect(two);
+    await ada.join('garden', 'Ada');
+    await grace.join('garden', 'Grace');
+    // Subscriptions to Redis take a round trip: presence from both sides means both are listening.
+    await ada.next('presence', (p) => p.users.join() === 'Ada,Grace', 10_000);
+    await grace.next('presence', (p) => p.users.join() === 'Ada,Grace', 10_000);
+    grace.send({ type: 'message', text: 'through redis' });
+    const got = await ada.next('message', (m) => m.text === 'through redis');
+    assert.equal(got.name, 'Grace');
+    ada.send({ type: 'message', text: 'and back' });
+    assert.equal((await grace.next('message', (m) => m.text === 'and back')).name, 'Ada');
+    grace.close();
+    assert.equal((await ada.next('left')).name, 'Grace');
+    await ada.next('presence', (p) => p.users.join() === 'Ada');
+  });
+
+  it('wskit chat --redis: two commands on two ports share a room', async () => {
+    const first = wskit('chat', '--port', '0', '--redis', redis.url);
+    const second = wskit('chat', '--port', '0', '--redis', redis.url);
+    const [, urlOne] = await first.waitForLine('stdout', /listening on (\S+)$/, 10_000);
+    const [, urlTwo] = await second.waitForLine('stdout', /listening on (\S+)$/, 10_000);
+    await first.waitForLine('stdout', /rooms shared through redis:\/\//);
+    const ada = await ChatClient.open(`${urlOne.replace('http', 'ws')}ws`);
+    const grace = await ChatClient.open(`${urlTwo.replace('http', 'ws')}ws`);
+    try {
+      await ada.join('lobby', 'Ada');
+      await grace.join('lobby', 'Grace');
+      await ada.next('presence', (p) => p.users.length === 2, 10_000);
+      await grace.next('presence', (p) => p.users.length === 2, 10_000);
+      ada.send({ type: 'message', text: 'hello from 1' });
+      assert.equal((await grace.next('message', (m) => m.text === 'hello from 1')).name, 'Ada');
+    } finally {
+      ada.ws.terminate();
+      grace.ws.terminate();
+    }
+    first.kill('SIGTERM');
+    second.kill('SIGTERM');
+    assert.equal((await first.exit(10_000)).status, 0);
+    assert.equal((await second.exit(10_000)).status, 0);
+  });
+});
