@@ -142,6 +142,7 @@ function reconnectNow() {
 function setStatus(status, text) {
   chat.status = status;
   ui.status.dataset.state = status;
+  document.body.dataset.connection = status;
   const label = text ?? { online: 'Online', connecting: 'Connecting…', offline: 'Offline' }[status];
   if (ui.statusText.textContent !== label) ui.statusText.textContent = label;
   ui.retryButton.hidden = status === 'online' || status === 'connecting' || chat.socket !== null;
