@@ -18,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'),
   statusText: $('status-text'),
+  statusLive: $('status-live'),
   retryButton: $('retry-button'),
   roomTitle: $('room-title'),
   joinView: $('join-view'),
@@ -147,7 +148,9 @@ function setStatus(status, text) {
   if (ui.statusText.textContent !== label) ui.statusText.textContent = label;
   ui.retryButton.hidden = status === 'online' || status === 'connecting' || chat.socket !== null;
   ui.sendButton.disabled = status !== 'online';
-  ui.joinButton.disabled = false;
+  // Screen readers hear the state when it changes, not every tick of the countdown.
+  const spoken = `Connection: ${status}`;
+  if (ui.statusLive.textContent !== spoken) ui.statusLive.textContent = spoken;
 }
 
 function send(message) {
