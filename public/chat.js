@@ -5,6 +5,8 @@
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 15_000;
+/** A connection open this long counts as a success: the next retry starts from the shortest delay. */
+const STABLE_MS = 5_000;
 /** A connection closed with this code was replaced by a newer one of this page: do not fight it. */
 const CLOSE_REPLACED = 4001;
 /** Messages from the same person closer than this are grouped under one name. */
@@ -91,8 +93,9 @@ function connect() {
   const socket = new WebSocket(`${scheme}//${location.host}/ws`);
   chat.socket = socket;
   setStatus(chat.attempt === 0 ? 'connecting' : 'reconnecting', 'Connecting…');
+  let openedAt = 0;
   socket.addEventListener('open', () => {
-    chat.attempt = 0;
+    openedAt = Date.now();
     setStatus('online');
     if (chat.wanted !== null) sendJoin();
   });
@@ -108,6 +111,9 @@ function connect() {
   socket.addEventListener('close', (event) => {
     if (chat.socket !== socket) return;
     chat.socket = null;
+    // The backoff starts over only after a connection that lasted: a server that accepts and drops
+    // connections at once is not hammered.
+    if (openedAt !== 0 && Date.now() - openedAt > STABLE_MS) chat.attempt = 0;
     if (event.code === CLOSE_REPLACED) {
       setStatus('offline', 'Connected from elsewhere');
       return;
@@ -121,7 +127,8 @@ function scheduleReconnect() {
     setStatus('offline', 'Offline');
     return;
   }
-  // Exponential backoff with full jitter: many pages reconnecting to a restarted server spread out.
+  // Exponential backoff with jitter (a random delay between a quarter of the ceiling and all of it), so
+  // that the pages of a restarted server do not all come back at the same moment.
   const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** chat.attempt);
   const delay = Math.round(ceiling / 4 + Math.random() * ((ceiling * 3) / 4));
   chat.attempt++;
