@@ -511,6 +511,7 @@ function chart(rows, servers, cells, info) {
   const out = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    '<title>wskit benchmarks: throughput of each server relative to ws with bufferutil</title>',
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">wskit benchmarks: relative to ws + bufferutil (= 1, longer is better)</text>`,
     `<text x="10" y="34" fill="#555">${escapeXml(`${info.cpu}, ${info.cores} cores, ${info.kernel}; node ${info.node}; ${info.date}; medians of ${info.reps} repetition(s)${info.quick ? ', --quick' : ''}${noise}`)}</text>`,
