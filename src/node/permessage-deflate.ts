@@ -13,6 +13,9 @@ import { WebSocketError } from '../protocol/errors.js';
 import type { DeflateNegotiationOptions, DeflateParams } from '../protocol/permessage-deflate.js';
 import type { Limiter } from './limiter.js';
 
+/** Synchronous inflation stops at this many times syncLimit bytes of output (then the thread pool). */
+const SYNC_INFLATE_FACTOR = 4;
+
 /** The 4 bytes a sync flush ends with, removed on the wire and put back to inflate (RFC 7692 §7.2.1). */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
@@ -24,7 +27,11 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   level?: number;
   /** zlib memLevel, 1-9. Default 8. */
   memLevel?: number;
-  /** Payloads up to this size are (de)compressed synchronously; larger ones on the thread pool. Default 64 KiB. */
+  /**
+   * Messages up to this size are compressed synchronously, larger ones on the thread pool. Received
+   * payloads up to this size are inflated synchronously unless they inflate to more than 4 × syncLimit
+   * bytes (then on the thread pool). Default 64 KiB.
+   */
   syncLimit?: number;
   /** Most zlib jobs on the thread pool at once, per server (or per client). Default 10. */
   concurrencyLimit?: number;
@@ -204,17 +211,22 @@ export class DeflateCodec {
       maxOutputLength: max,
     };
     if (data.length <= this.syncLimit) {
-      let out: Buffer;
+      // The compressed size says little of the inflated one (64 KiB of a bomb is 64 MiB): the main
+      // thread inflates at most 4 × syncLimit bytes, and hands larger messages to the thread pool.
+      const cap = Math.max(1, Math.min(max, SYNC_INFLATE_FACTOR * this.syncLimit));
       try {
-        out = inflateRawSync(withTail(data), options);
-      } catch (err) {
-        cb(
-          (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? tooBig(this.maxPayload) : corrupt(err),
-        );
+        cb(null, inflateRawSync(withTail(data), { ...options, maxOutputLength: cap }));
         return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') {
+          cb(corrupt(err));
+          return;
+        }
+        if (cap === max) {
+          cb(tooBig(this.maxPayload));
+          return;
+        }
       }
-      cb(null, out);
-      return;
     }
     this.limiter.add((done) => {
       if (this.closed) {

@@ -105,6 +105,31 @@ describe('DeflateCodec', () => {
     assert.deepEqual(inflated, text);
   });
 
+  it('a small payload inflating to more than 4 × syncLimit is inflated on the thread pool, not the main thread', async () => {
+    const zeros = Buffer.alloc(2 * 1024 * 1024);
+    const small = deflateRawSync(zeros, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    assert.ok(small.length < 64 * 1024);
+    const c = codec(stateless, 'server', {}, 16 * 1024 * 1024);
+    const inflated = run((cb) => c.decompress(small, cb));
+    let calledBack = false;
+    c.decompress(small, () => {
+      calledBack = true;
+    });
+    assert.equal(calledBack, false, 'called back synchronously: inflated on the main thread');
+    assert.deepEqual(await inflated, zeros);
+    // Under the cap it stays synchronous.
+    const modest = deflateRawSync(Buffer.alloc(200 * 1024), { finishFlush: constants.Z_SYNC_FLUSH }).subarray(
+      0,
+      -4,
+    );
+    let out: Buffer | undefined;
+    c.decompress(modest, (_err, result) => {
+      out = result;
+    });
+    assert.equal(out?.length, 200 * 1024);
+    c.close();
+  });
+
   for (const [name, params, options] of [
     ['sync', stateless, {}],
     ['thread pool', stateless, { syncLimit: 0 }],
