@@ -111,6 +111,8 @@ export class FrameParser {
       this.parse(chunk);
     } finally {
       this.parsing = false;
+      // The masker's cached view would otherwise keep this chunk's memory alive while the connection idles.
+      this.masker.release();
     }
   }
 

@@ -242,6 +242,15 @@ describe('FrameParser', () => {
     );
   });
 
+  it('does not keep the last chunk alive through the masker’s cached view', () => {
+    const { calls, parser: fp } = parser(true);
+    fp.push(clientFrame({ opcode: 0x2, payload: Buffer.alloc(1000) }));
+    assert.equal(calls.length, 2);
+    const masker = (fp as unknown as { masker: { arrayBuffer: unknown; words: unknown } }).masker;
+    assert.equal(masker.arrayBuffer, null);
+    assert.equal(masker.words, null);
+  });
+
   it('ignores everything after stop()', () => {
     const { calls, parser: fp } = parser(false);
     fp.stop();

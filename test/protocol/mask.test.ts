@@ -63,6 +63,30 @@ describe('Masker', () => {
     assert.deepEqual(buf, expected);
   });
 
+  it('handles the same length-tracking array growing and shrinking with its resizable ArrayBuffer', () => {
+    type Resizable = ArrayBuffer & { resize(length: number): void };
+    const ResizableArrayBuffer = ArrayBuffer as unknown as new (
+      length: number,
+      options: { maxByteLength: number },
+    ) => Resizable;
+    const ab = new ResizableArrayBuffer(64, { maxByteLength: 1024 });
+    const buf = new Uint8Array(ab); // tracks the buffer's length
+    const m = new Masker();
+    const check = (n: number) => {
+      const expected = Uint8Array.from(buf);
+      naive(expected, 0, n, KEY, 0, 0);
+      m.apply(buf, 0, n, KEY, 0);
+      assert.deepEqual(buf, expected, `length ${n}`);
+    };
+    check(64);
+    ab.resize(512);
+    check(512);
+    ab.resize(100);
+    check(100);
+    ab.resize(800);
+    check(800);
+  });
+
   it('release() drops the cached view; the masker still works afterwards', () => {
     const m = new Masker();
     const buf = Buffer.alloc(64, 1);

@@ -242,6 +242,52 @@ describe('closing handshake', () => {
   });
 });
 
+describe('deferClose', () => {
+  it('holds the Close echo back until the handler calls close(); messages queued first go first', () => {
+    const r = open({ role: 'server' });
+    r.handler.deferClose = () => true;
+    r.p.receive(clientFrame({ opcode: 0x8, payload: Buffer.concat([close1000, Buffer.from('bye')]) }));
+    assert.deepEqual(r.events, [['close', 1000, Buffer.from('bye')]]);
+    assert.equal(r.p.takeOutput(), null, 'no echo yet');
+    assert.equal(r.p.closeSent, false);
+    r.p.send('still compressing', false);
+    r.p.close(1000, 'bye');
+    assert.deepEqual(
+      decodeFrames(r.p.takeOutput()).map((f) => [f.opcode, f.payload.toString('latin1')]),
+      [
+        [0x1, 'still compressing'],
+        [0x8, '\x03\xe8bye'],
+      ],
+    );
+    assert.equal(r.p.state, ReadyState.CLOSED);
+    assert.equal(r.p.receiveEof(), true);
+  });
+
+  it('holds back the Close of a protocol error; input is ignored meanwhile', () => {
+    const r = open({ role: 'server' });
+    let defer = true;
+    r.handler.deferClose = () => defer;
+    r.p.receive(clientFrame({ opcode: 0x1, payload: Buffer.from([0xff]) }));
+    assert.deepEqual(r.events, [['error', 'WS_ERR_INVALID_UTF8', 1007]]);
+    assert.equal(r.p.takeOutput(), null);
+    assert.equal(r.p.state, ReadyState.CLOSING);
+    r.p.receive(clientFrame({ opcode: 0x1, payload: 'ignored' }));
+    assert.equal(r.events.length, 1);
+    defer = false;
+    r.p.close(r.p.error!.closeCode);
+    const frames = decodeFrames(r.p.takeOutput());
+    assert.equal(frames.length, 1);
+    assert.equal(closeCodeOf(frames[0]), 1007);
+  });
+
+  it('a handler answering false changes nothing', () => {
+    const r = open({ role: 'server' });
+    r.handler.deferClose = () => false;
+    r.p.receive(clientFrame({ opcode: 0x8, payload: close1000 }));
+    assert.equal(closeCodeOf(decodeFrames(r.p.takeOutput())[0]), 1000);
+  });
+});
+
 describe('sending', () => {
   it('strings are text, Buffers binary unless isBinary is false', () => {
     const r = open({ role: 'server' });
