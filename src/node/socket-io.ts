@@ -46,7 +46,8 @@ function onEnd(this: OwnedSocket): void {
   const ws = this[kWebSocket];
   ws._protocol!.receiveEof();
   if (ws._readyState === ReadyState.OPEN) ws._readyState = ReadyState.CLOSING;
-  this.end();
+  // Ending a socket that is already ended builds an error (with its stack trace) for nothing.
+  if (!this.writableEnded) this.end();
 }
 
 function onClose(this: OwnedSocket): void {
