@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RequestHeadParser, type RequestHeadResult } from '../../src/protocol/http-request-head.js';
+
+const limits = { maxHeaderSize: 16 * 1024, maxHeadersCount: 100 };
+
+function parse(text: string | Buffer, chunkSize = Number.POSITIVE_INFINITY): RequestHeadResult {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
+  const parser = new RequestHeadParser(limits);
+  let result: RequestHeadResult = { state: 'incomplete' };
+  for (let i = 0; i < bytes.length; i += Math.min(chunkSize, bytes.length)) {
+    result = parser.push(bytes.subarray(i, i + chunkSize));
+    if (result.state === 'done') {
+      // What was not pushed yet follows the head, as the socket's next chunks would.
+      return { ...result, rest: Buffer.concat([result.rest, bytes.subarray(i + chunkSize)]) };
+    }
+    if (result.state === 'error') return result;
+  }
+  return result;
+}
+
+const UPGRADE =
+  'GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+describe('RequestHeadParser', () => {
+  it('reads a request head in one chunk and byte by byte, keeping the bytes after it', () => {
+    for (const size of [Number.POSITIVE_INFINITY, 1, 3, 7]) {
+      const result = parse(Buffer.concat([Buffer.from(UPGRADE), Buffer.from([0x81, 0x80])]), size);
+      assert.equal(result.state, 'done', `chunks of ${size}`);
+      if (result.state !== 'done') return;
+      assert.equal(result.head.method, 'GET');
+      assert.equal(result.head.url, '/chat?room=1');
+      assert.equal(result.head.httpVersion, '1.1');
+      assert.equal(result.head.httpVersionMajor, 1);
+      assert.equal(result.head.httpVersionMinor, 1);
+      assert.equal(result.head.headers.host, 'example.com');
+      assert.equal(result.head.headers['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
+      assert.deepEqual(result.head.rawHeaders.slice(0, 2), ['Host', 'example.com']);
+      assert.deepEqual(result.rest, Buffer.from([0x81, 0x80]));
+    }
+  });
+
+  it('is incomplete until the blank line', () => {
+    const parser = new RequestHeadParser(limits);
+    assert.equal(parser.push(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')).state, 'incomplete');
+    assert.equal(parser.push(Buffer.from('\r')).state, 'incomplete');
+    assert.equal(parser.push(Buffer.from('\n')).state, 'done');
+  });
+
+  it('joins repeated fields as Node does', () => {
+    const result = parse(
+      'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\nCookie: a=1\r\nCookie: b=2\r\nSet-Cookie: s=1\r\nSet-Cookie: s=2\r\n' +
+        'User-Agent: first\r\nUser-Agent: second\r\nConnection: keep-alive\r\nConnection: Upgrade\r\n\r\n',
+    );
+    assert.equal(result.state, 'done');
+    if (result.state !== 'done') return;
+    assert.equal(result.head.headers['x-a'], '1, 2');
+    assert.equal(result.head.headers.cookie, 'a=1; b=2');
+    assert.deepEqual(result.head.headers['set-cookie'], ['s=1', 's=2']);
+    assert.equal(result.head.headers['user-agent'], 'first');
+    assert.equal(result.head.headers.connection, 'keep-alive, Upgrade');
+  });
+
+  it('trims optional whitespace and ignores empty lines before the request line', () => {
+    const result = parse('\r\nGET / HTTP/1.1\r\nHost:   a.example  \r\nEmpty:\r\n\r\n');
+    assert.equal(result.state, 'done');
+    if (result.state !== 'done') return;
+    assert.equal(result.head.headers.host, 'a.example');
+    assert.equal(result.head.headers.empty, '');
+  });
+
+  for (const [name, head, status] of [
+    ['a request line with two spaces', 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['a request line without version', 'GET /\r\nHost: a\r\n\r\n', 400],
+    ['a bad version', 'GET / HTTP/one\r\nHost: a\r\n\r\n', 400],
+    ['a method that is not a token', 'G(ET / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['a control character in the target', 'GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['obsolete line folding', 'GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n', 400],
+    ['a space before the colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', 400],
+    ['a line without colon', 'GET / HTTP/1.1\r\nHost a\r\n\r\n', 400],
+    ['a bare LF inside a value', 'GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n', 400],
+    ['a NUL in a value', 'GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n', 400],
+    ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
+    ['a body (Content-Length)', 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello', 400],
+    ['a body (Transfer-Encoding)', 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+  ] as const) {
+    it(`refuses ${name} with ${status}`, () => {
+      const result = parse(head);
+      assert.equal(result.state, 'error');
+      if (result.state === 'error') assert.equal(result.status, status);
+    });
+  }
+
+  it('refuses a head over maxHeaderSize with 431, before it ends', () => {
+    const parser = new RequestHeadParser({ maxHeaderSize: 1024, maxHeadersCount: 100 });
+    assert.equal(parser.push(Buffer.from('GET / HTTP/1.1\r\n')).state, 'incomplete');
+    const result = parser.push(Buffer.from(`X: ${'a'.repeat(2000)}`));
+    assert.equal(result.state, 'error');
+    if (result.state === 'error') assert.equal(result.status, 431);
+  });
+
+  it('refuses more than maxHeadersCount fields with 431', () => {
+    const parser = new RequestHeadParser({ maxHeaderSize: 64 * 1024, maxHeadersCount: 3 });
+    const result = parser.push(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n'));
+    assert.equal(result.state, 'error');
+    if (result.state === 'error') assert.equal(result.status, 431);
+  });
+
+  it('a __proto__ field cannot change the headers object', () => {
+    const result = parse('GET / HTTP/1.1\r\nHost: a\r\n__proto__: x\r\n\r\n');
+    assert.equal(result.state, 'done');
+    if (result.state === 'done') assert.equal(Object.getPrototypeOf(result.head.headers), Object.prototype);
+  });
+
+  it('reads a large head in many chunks in linear time (no quadratic re-scan)', () => {
+    const parser = new RequestHeadParser({ maxHeaderSize: 8 * 1024 * 1024, maxHeadersCount: 200_000 });
+    let result = parser.push(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n'));
+    for (let i = 0; i < 30_000 && result.state === 'incomplete'; i++)
+      result = parser.push(Buffer.from(`X${i}: v\r\n`));
+    result = parser.push(Buffer.from('\r\n'));
+    assert.equal(result.state, 'done');
+    if (result.state === 'done') assert.equal(result.head.rawHeaders.length, 2 * 30_001);
+  });
+});
