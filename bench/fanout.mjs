@@ -3,14 +3,18 @@
 // 10,000 subscribers to one topic, in one server process and across two server processes joined by
 // Redis. docs/pubsub.md has the method and the figures.
 //
-//   node bench/fanout.mjs [--subscribers 1000,10000] [--only local,redis] [--reps 3] [--duration 5]
-//                         [--warmup 1] [--size 64] [--quick]
+//   node bench/fanout.mjs [--subscribers 1000,10000] [--only local,redis] [--modes burst,turn]
+//                         [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]
+//
+// Two ways of publishing: "burst", as many messages as the flow window allows in one turn of the
+// event loop (a busy feed: the frames for one connection leave in one write), and "turn", one message
+// per turn (a chat server relaying what arrives: one write per subscriber per message).
 //
 // Needs dist/ (npm run build), ioredis and redis-server for the Redis rows, taskset for pinning.
 // The same file runs as the coordinator (no role argument), as a server ("server") and as the clients
 // ("clients"); they talk over IPC.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,8 @@ const WINDOW_DELIVERIES = 500_000;
 /** How often the clients report what they received (ms). */
 const REPORT_EVERY = 25;
 const TIMEOUT = 60_000;
+/** The unit of the CPU times in /proc/PID/stat. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 const role = process.argv[2];
 if (role === 'server') await server(parseFlags(process.argv.slice(3)));
@@ -45,7 +51,7 @@ function parseFlags(argv) {
 function usage(problem) {
   console.error(
     `${problem ? `fanout: ${problem}\n` : ''}usage: node bench/fanout.mjs [--subscribers 1000,10000] [--only local,redis]\n` +
-      '                              [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]',
+      '         [--modes burst,turn] [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]',
   );
   process.exit(problem ? 2 : 0);
 }
@@ -62,6 +68,9 @@ async function coordinator(flags) {
   const quick = flags.quick === true;
   const subscribers = (flags.subscribers ?? '1000,10000').split(',').map(Number);
   const only = (flags.only ?? 'local,redis').split(',');
+  const modes = (flags.modes ?? 'burst,turn').split(',');
+  for (const m of modes) if (m !== 'burst' && m !== 'turn') usage(`unknown mode ${m}`);
+  for (const o of only) if (o !== 'local' && o !== 'redis') usage(`unknown setup ${o}`);
   const reps = Number(flags.reps ?? (quick ? 1 : 3));
   const duration = Number(flags.duration ?? (quick ? 2 : 5));
   const warmup = Number(flags.warmup ?? 1);
@@ -95,19 +104,31 @@ async function coordinator(flags) {
       console.log(`fanout: ${redis.version} on port ${redis.port}`);
     }
     const rows = [];
-    for (const count of subscribers) {
-      for (const setup of only) {
-        const results = [];
-        for (let rep = 1; rep <= reps; rep++) {
-          const result = await runOnce({ setup, count, size, duration, warmup, redis, pins, children });
-          console.log(
-            `  ${count} subscribers, ${label(setup)}, run ${rep}: ${format(result.rate)} deliveries/s` +
-              ` (${format(result.rate / count)} messages/s; CPU: servers ${result.serverCpu}, clients ${result.clientCpu})`,
-          );
-          results.push(result);
+    for (const mode of modes) {
+      for (const count of subscribers) {
+        for (const setup of only) {
+          const results = [];
+          for (let rep = 1; rep <= reps; rep++) {
+            const run = { setup, mode, count, size, duration, warmup, redis, pins, children };
+            const result = await runOnce(run);
+            console.log(
+              `  ${mode}, ${count} subscribers, ${label(setup)}, run ${rep}: ${format(result.rate)} deliveries/s` +
+                ` (${format(result.rate / count)} messages/s, ${result.cpuPerDelivery.toFixed(2)} µs of server CPU each;` +
+                ` CPU: servers ${result.serverCpu}, clients ${result.clientCpu}${result.redisCpu && `, Redis ${result.redisCpu}`})`,
+            );
+            results.push(result);
+          }
+          const middle = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+          results.sort((a, b) => a.rate - b.rate);
+          rows.push({
+            count,
+            setup,
+            mode,
+            median: results[Math.floor(results.length / 2)],
+            cpuPerDelivery: middle(results.map((r) => r.cpuPerDelivery)),
+            results,
+          });
         }
-        results.sort((a, b) => a.rate - b.rate);
-        rows.push({ count, setup, median: results[Math.floor(results.length / 2)], results });
       }
     }
     console.log(
@@ -116,13 +137,16 @@ async function coordinator(flags) {
         .join(' ')}\n`,
     );
     console.log(
-      '| subscribers | servers | deliveries/s (median) | messages published/s | runs | server CPU | clients CPU |',
+      '| publishing | subscribers | servers | deliveries/s (median) | runs | messages published/s | ' +
+        'server CPU per delivery (median) | CPU of the median run: servers; clients; Redis |',
     );
-    console.log('|---:|---|---:|---:|---|---|---|');
-    for (const { count, setup, median, results } of rows) {
+    console.log('|---|---:|---|---:|---|---:|---:|---|');
+    for (const { count, setup, mode, median, cpuPerDelivery, results } of rows) {
+      const cpu = [median.serverCpu, median.clientCpu, median.redisCpu].filter((c) => c !== '').join('; ');
       console.log(
-        `| ${count.toLocaleString('en')} | ${label(setup)} | ${format(median.rate)} | ${format(median.rate / count)} | ` +
-          `${results.map((r) => format(r.rate)).join(', ')} | ${median.serverCpu} | ${median.clientCpu} |`,
+        `| ${mode === 'burst' ? 'bursts' : 'one per turn'} | ${count.toLocaleString('en')} | ${label(setup)} | ` +
+          `${format(median.rate)} | ${results.map((r) => format(r.rate)).join(', ')} | ` +
+          `${format(median.rate / count)} | ${cpuPerDelivery.toFixed(2)} µs | ${cpu} |`,
       );
     }
   } finally {
@@ -205,13 +229,13 @@ async function request(child, op, type = op) {
   return reply;
 }
 
-async function runOnce({ setup, count, size, duration, warmup, redis, pins, children }) {
+async function runOnce({ setup, mode, count, size, duration, warmup, redis, pins, children }) {
   const serverCount = setup === 'local' ? 1 : 2;
   const servers = [];
   const all = [];
   for (let i = 0; i < serverCount; i++) {
     const share = Math.floor(count / serverCount) + (i < count % serverCount ? 1 : 0);
-    const args = ['--expect', String(share), '--size', String(size)];
+    const args = ['--expect', String(share), '--size', String(size), '--mode', mode];
     if (setup === 'redis') args.push('--redis', `redis://127.0.0.1:${redis.port}`);
     servers.push(startRole('server', args, pins.servers[i % Math.max(1, pins.servers.length)], children));
   }
@@ -249,24 +273,28 @@ async function runOnce({ setup, count, size, duration, warmup, redis, pins, chil
 
     await delay(warmup * 1000);
     const cpu0 = await Promise.all(all.map((p) => request(p, 'cpu')));
+    const redis0 = redis === null ? 0 : procCpuSeconds(redis.pid);
     const d0 = delivered;
     const t0 = performance.now();
     await delay(duration * 1000);
     const d1 = delivered;
     const t1 = performance.now();
     const cpu1 = await Promise.all(all.map((p) => request(p, 'cpu')));
+    const redisUsed = redis === null ? 0 : procCpuSeconds(redis.pid) - redis0;
     const elapsed = (t1 - t0) / 1000;
-    const cpuShare = (i) => {
-      const used = (cpu1[i].user - cpu0[i].user + cpu1[i].system - cpu0[i].system) / 1e6;
-      return `${Math.round((100 * used) / elapsed)}%`;
-    };
+    const used = (i) => (cpu1[i].user - cpu0[i].user + cpu1[i].system - cpu0[i].system) / 1e6;
+    const percent = (seconds, digits = 0) => `${((100 * seconds) / elapsed).toFixed(digits)}%`;
     const stats = await Promise.all(servers.map((s) => request(s, 'stats')));
     const dropped = stats.reduce((n, s) => n + s.dropped, 0);
     if (dropped > 0) console.log(`  (${dropped} messages dropped for slow subscribers)`);
+    const serverSeconds = servers.reduce((sum, _, i) => sum + used(i), 0);
     return {
       rate: (d1 - d0) / elapsed,
-      serverCpu: servers.map((_, i) => cpuShare(i)).join(' + '),
-      clientCpu: cpuShare(serverCount),
+      // What a delivery costs the servers, whatever share of the core they got on a busy machine.
+      cpuPerDelivery: (1e6 * serverSeconds) / (d1 - d0),
+      serverCpu: servers.map((_, i) => percent(used(i))).join(' + '),
+      clientCpu: percent(used(serverCount)),
+      redisCpu: setup === 'redis' ? percent(redisUsed, 1) : '',
     };
   } finally {
     await Promise.all(
@@ -279,6 +307,16 @@ async function runOnce({ setup, count, size, duration, warmup, redis, pins, chil
           }),
       ),
     );
+  }
+}
+
+/** CPU time of a process from /proc (Linux), in seconds; 0 where there is no /proc. */
+function procCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0; // not Linux
   }
 }
 
@@ -352,20 +390,20 @@ async function server(flags) {
   let published = 0;
   let target = 0;
   let pumping = false;
-  // Publishes up to `target`, yielding to the event loop every few milliseconds so the sockets drain.
+  // Publishes up to `target`: all at once ("burst"), or one message per turn of the event loop.
+  const burst = flags.mode === 'burst';
   const pump = () => {
-    const until = performance.now() + 4;
-    while (published < target && performance.now() < until) {
+    do {
       wss.publish(TOPIC, payload);
       published++;
-    }
+    } while (burst && published < target);
     pumping = published < target;
     if (pumping) setImmediate(pump);
   };
   process.on('message', (m) => {
     if (m.op === 'to') {
       target = Math.max(target, m.seq);
-      if (!pumping) pump();
+      if (!pumping && published < target) pump();
     } else if (m.op === 'cpu') {
       process.send({ type: 'cpu', ...process.cpuUsage() });
     } else if (m.op === 'stats') {
