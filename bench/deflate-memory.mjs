@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { constants, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants, createDeflateRaw, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 const SELF = fileURLToPath(import.meta.url);
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -386,6 +386,34 @@ async function threadPoolFigures() {
   return rows;
 }
 
+/** What context takeover buys: bytes on the wire for 20 similar 2 KiB messages, with and without it. */
+async function takeoverFigures() {
+  const messages = Array.from({ length: 20 }, (_, k) => Buffer.from(message(2 * KiB, k)));
+  const rows = [];
+  for (const [windowBits, memLevel] of [
+    [15, 8],
+    [10, 4],
+  ]) {
+    const options = { level: 1, windowBits, memLevel };
+    const sync = { ...options, finishFlush: constants.Z_SYNC_FLUSH };
+    const alone = messages.reduce((sum, m) => sum + deflateRawSync(m, sync).length - 4, 0);
+    const stream = createDeflateRaw(options);
+    let takeover = 0;
+    stream.on('data', (chunk) => {
+      takeover += chunk.length;
+    });
+    for (const m of messages) {
+      stream.write(m);
+      await new Promise((resolve) => stream.flush(constants.Z_SYNC_FLUSH, resolve));
+      takeover -= 4;
+    }
+    stream.close();
+    const raw = messages.reduce((sum, m) => sum + m.length, 0);
+    rows.push({ windowBits, memLevel, raw, alone, takeover });
+  }
+  return rows;
+}
+
 const kb = (bytes) => (bytes / KiB).toFixed(1);
 
 async function main() {
@@ -432,9 +460,18 @@ async function main() {
   console.log('| size | sync | thread pool |');
   console.log('|---|---|---|');
   for (const r of pool) console.log(`| ${r.size} | ${r.syncUs.toFixed(1)} | ${r.asyncUs.toFixed(1)} |`);
+  const takeover = await takeoverFigures();
+  console.log('\n20 similar 2 KiB messages at level 1: bytes on the wire');
+  console.log('| window, memLevel | uncompressed | no context takeover | context takeover |');
+  console.log('|---|---|---|---|');
+  for (const r of takeover) {
+    console.log(`| ${r.windowBits}, ${r.memLevel} | ${r.raw} | ${r.alone} | ${r.takeover} |`);
+  }
   const json = arg('json', undefined);
-  if (json)
-    writeFileSync(json, `${JSON.stringify({ node: process.version, results, zlib, pool }, null, 2)}\n`);
+  if (json) {
+    const all = { node: process.version, results, zlib, pool, takeover };
+    writeFileSync(json, `${JSON.stringify(all, null, 2)}\n`);
+  }
 }
 
 const role = process.argv[2];
