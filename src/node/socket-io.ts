@@ -23,6 +23,9 @@ export function attachSocket(ws: WebSocket, duplex: Duplex, head: Buffer): void 
   socket.on('end', onEnd);
   socket.on('close', onClose);
   socket.on('error', onError);
+  // A socket read by wskit's own listener was paused after the request head; one from Node's http
+  // server is not flowing yet. Either way, reading starts now.
+  socket.resume();
 }
 
 /** Whether a socket was already handed to a WebSocket. */

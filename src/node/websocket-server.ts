@@ -1,19 +1,14 @@
 import { EventEmitter } from 'node:events';
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import type { ExtensionOffer } from '../protocol/header-tokens.js';
-import { buildErrorResponse } from '../protocol/http-status.js';
 import { formatResponse, negotiateAsServer } from '../protocol/permessage-deflate.js';
 import { checkUpgradeRequest, upgradeResponseLines } from '../protocol/server-handshake.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
+import { abortHandshake } from './abort-handshake.js';
 import { type ResolvedDeflate, resolveDeflate } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
 import { Limiter } from './limiter.js';
@@ -27,6 +22,7 @@ import {
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import type { SendData } from './send-data.js';
 import { isAttached } from './socket-io.js';
+import { createUpgradeListener } from './upgrade-listener.js';
 import { WebSocket } from './websocket.js';
 
 /** What verifyClient is told about a connection attempt (as in ws). */
@@ -99,7 +95,7 @@ export class WebSocketServer extends EventEmitter {
   /** The connected clients (when clientTracking is on). */
   readonly clients: Set<WebSocket>;
   private readonly connections = new Set<WebSocket>();
-  private readonly ownServer: HttpServer | null;
+  private readonly ownServer: NetServer | null;
   private readonly httpServer: HttpServer | HttpsServer | null;
   private readonly heartbeat: Heartbeat | null;
   private readonly deflate: ResolvedDeflate | null;
@@ -135,21 +131,22 @@ export class WebSocketServer extends EventEmitter {
     this.topics = new Topics(this, options);
 
     if (options.port !== undefined) {
-      const server = createServer(
-        { maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 },
-        (_req, res: ServerResponse) => {
-          const body = 'Upgrade Required';
-          res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
-          res.end(body);
-        },
-      );
-      server.maxHeadersCount = options.maxHeadersCount ?? 100;
       // Every connection to a server of our own is a WebSocket to be: the handshake timer starts
       // with the TCP connection, so that a client sending half a request (or nothing) is dropped.
       const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-      server.on('connection', (socket: Duplex) => startHandshakeTimer(socket, handshakeTimeout));
+      const server = createUpgradeListener({
+        maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
+        maxHeadersCount: options.maxHeadersCount ?? 100,
+        onConnection: (socket) => startHandshakeTimer(socket, handshakeTimeout),
+        onUpgrade: (req, socket, head) => {
+          const request = req as unknown as IncomingMessage;
+          this.handleUpgrade(request, socket, head, (ws) => this.emit('connection', ws, request));
+        },
+      });
+      server.on('listening', () => this.emit('listening'));
+      server.on('error', (err: Error) => this.emit('error', err));
       this.ownServer = server;
-      this.httpServer = server;
+      this.httpServer = null;
       server.listen(options.port, options.host, options.backlog, callback);
     } else {
       this.ownServer = null;
@@ -183,7 +180,7 @@ export class WebSocketServer extends EventEmitter {
         'The server is operating in "noServer" mode: it has no address',
       );
     }
-    return this.httpServer?.address() ?? null;
+    return (this.ownServer ?? this.httpServer)?.address() ?? null;
   }
 
   /** Whether a request is for this server (checks `path`). Override to route by other means. */
@@ -436,22 +433,6 @@ function clearHandshakeTimer(socket: Duplex): void {
 
 function onTimedSocketClose(this: Duplex): void {
   clearHandshakeTimer(this);
-}
-
-/** Answers a refused opening handshake with an HTTP error and closes the socket. */
-export function abortHandshake(
-  socket: Duplex,
-  status: number,
-  reason: string,
-  headers?: Record<string, string | number>,
-): void {
-  socket.on('error', () => {});
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.once('finish', () => socket.destroy());
-  socket.end(buildErrorResponse(status, reason, headers));
 }
 
 /** Typed listeners for the events a WebSocketServer emits (declaration merging with the class). */

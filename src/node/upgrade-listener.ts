@@ -1,0 +1,74 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { headerHasToken } from '../protocol/header-tokens.js';
+import { RequestHeadParser } from '../protocol/http-request-head.js';
+import { abortHandshake } from './abort-handshake.js';
+import { UpgradeRequest } from './upgrade-request.js';
+
+export interface UpgradeListenerOptions {
+  maxHeaderSize: number;
+  maxHeadersCount: number;
+  /** Called for each TCP connection, before anything is read (starts the handshake timer). */
+  onConnection(socket: Socket): void;
+  /** A complete upgrade request: the handshake proper (checks, 101) is the caller's. */
+  onUpgrade(req: UpgradeRequest, socket: Socket, head: Buffer): void;
+}
+
+const kHead = Symbol('wskit.requestHead');
+
+interface HeadSocket extends Socket {
+  [kHead]?: { parser: RequestHeadParser; options: UpgradeListenerOptions };
+}
+
+/**
+ * The server wskit creates for the `port` option: plain TCP that reads each request head itself with
+ * the core's RequestHeadParser (no HTTP parser, IncomingMessage or ServerResponse per connection) and
+ * hands upgrade requests on. A request that is not an upgrade is answered 426; a malformed one 400 or
+ * 431.
+ */
+export function createUpgradeListener(options: UpgradeListenerOptions): Server {
+  return createServer((socket: HeadSocket) => {
+    socket[kHead] = {
+      parser: new RequestHeadParser({
+        maxHeaderSize: options.maxHeaderSize,
+        maxHeadersCount: options.maxHeadersCount,
+      }),
+      options,
+    };
+    socket.on('data', onHeadData);
+    socket.on('error', onHeadError);
+    options.onConnection(socket);
+  });
+}
+
+function onHeadData(this: HeadSocket, chunk: Buffer): void {
+  const state = this[kHead];
+  if (state === undefined) return;
+  const result = state.parser.push(chunk);
+  if (result.state === 'incomplete') return;
+  this.removeListener('data', onHeadData);
+  this.removeListener('error', onHeadError);
+  this[kHead] = undefined;
+  // Further bytes (the first frames) wait in the socket until the WebSocket attaches its 'data'
+  // listener, as after Node's http 'upgrade' (no pause(): that costs two epoll_ctl calls).
+  // (Typed read-only, but Readable has a setter for it, which node:http uses for the same purpose.)
+  (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  if (result.state === 'error') {
+    abortHandshake(this, result.status, result.reason);
+    return;
+  }
+  const req = new UpgradeRequest(result.head, this);
+  // An upgrade request as Node's http server tells them (Upgrade present, Connection: upgrade); the
+  // handshake checks then refuse a wrong Upgrade value with 400. Anything else is plain HTTP: 426.
+  if (req.headers.upgrade === undefined || !headerHasToken(req.headers.connection, 'upgrade')) {
+    abortHandshake(this, 426, 'Upgrade Required: this server speaks WebSocket only', {
+      Upgrade: 'websocket',
+    });
+    return;
+  }
+  state.options.onUpgrade(req, this, result.rest);
+}
+
+function onHeadError(this: HeadSocket): void {
+  this[kHead] = undefined;
+  this.destroy();
+}
