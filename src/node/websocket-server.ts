@@ -383,7 +383,7 @@ export class WebSocketServer extends EventEmitter {
     });
     ws._topics = this.topics;
     this.connections.add(ws);
-    ws.once('close', () => this.connections.delete(ws));
+    ws._connections = this.connections;
     this.heartbeat?.add(ws);
     cb(ws, req);
   }

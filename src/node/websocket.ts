@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload } from '../protocol/close.js';
-import { DEFAULT_MAX_PAYLOAD, ReadyState } from '../protocol/constants.js';
+import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, ReadyState } from '../protocol/constants.js';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
 import type { DeflateParams } from '../protocol/permessage-deflate.js';
 import { Protocol, type ProtocolHandler } from '../protocol/protocol.js';
@@ -83,7 +83,7 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   /** @internal */ _url = '';
   /** @internal */ _options: ConnectionOptions;
   /** @internal */ _closeCode = 1006;
-  /** @internal */ _closeReason: Buffer = Buffer.alloc(0);
+  /** @internal */ _closeReason: Buffer = EMPTY_BUFFER;
   /** @internal */ _closeTimer: NodeJS.Timeout | null = null;
   /** @internal */ _inReceive = false;
   /** @internal pause() was called (and not resume()). */
@@ -114,6 +114,8 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   _topics: Topics | null = null;
   /** @internal Published messages dropped for this connection because it was too slow. */
   _dropped = 0;
+  /** @internal The server's set of connections, left when this one closes (no listener per connection). */
+  _connections: Set<WebSocket> | null = null;
 
   constructor(
     address: string | URL | null,
@@ -723,6 +725,7 @@ export function emitClose(ws: WebSocket): void {
   ws._heartbeat = null;
   ws._deflate?.close(notOpen(ReadyState.CLOSED));
   ws._topics?.remove(ws);
+  ws._connections?.delete(ws);
   ws.emit('close', ws._closeCode, ws._closeReason);
 }
 

@@ -37,7 +37,8 @@ export class FrameParser {
   private readonly isServer: boolean;
   allowRsv1: boolean;
   private readonly handler: FrameHandler;
-  private readonly masker = new Masker();
+  /** Created with the first masked payload: an idle connection holds none. */
+  private masker: Masker | null = null;
 
   private state = HEADER;
   /** Header bytes gathered when a header is split across chunks. */
@@ -47,7 +48,7 @@ export class FrameParser {
   // The frame being read.
   private opcode = 0;
   private masked = false;
-  private readonly maskKey = Buffer.alloc(4);
+  private maskKey: Buffer | null = null;
   private remaining = 0;
   private consumed = 0;
   private control: Buffer | null = null;
@@ -76,7 +77,7 @@ export class FrameParser {
   stop(): void {
     this.stopped = true;
     this.backlog = [];
-    this.masker.release();
+    this.masker?.release();
   }
 
   /** Stops handing on frames; input fed meanwhile is kept for resume(). */
@@ -112,7 +113,7 @@ export class FrameParser {
     } finally {
       this.parsing = false;
       // The masker's cached view would otherwise keep this chunk's memory alive while the connection idles.
-      this.masker.release();
+      this.masker?.release();
     }
   }
 
@@ -215,10 +216,11 @@ export class FrameParser {
       );
     }
     if (masked) {
-      this.maskKey[0] = buf[p];
-      this.maskKey[1] = buf[p + 1];
-      this.maskKey[2] = buf[p + 2];
-      this.maskKey[3] = buf[p + 3];
+      const key = (this.maskKey ??= Buffer.allocUnsafe(4));
+      key[0] = buf[p];
+      key[1] = buf[p + 1];
+      key[2] = buf[p + 2];
+      key[3] = buf[p + 3];
     }
     this.opcode = opcode;
     this.masked = masked;
@@ -239,7 +241,7 @@ export class FrameParser {
     const available = chunk.length - pos;
     const n = Math.min(available, this.remaining);
     const end = pos + n;
-    if (this.masked) this.masker.apply(chunk, pos, end, this.maskKey, 0, this.consumed);
+    if (this.masked) (this.masker ??= new Masker()).apply(chunk, pos, end, this.maskKey!, 0, this.consumed);
     this.remaining -= n;
     this.consumed += n;
     const last = this.remaining === 0;

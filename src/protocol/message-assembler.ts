@@ -28,8 +28,9 @@ function invalidUtf8(): WebSocketError {
  */
 export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onData'> {
   private readonly sink: MessageSink;
-  private readonly buffer = new MessageBuffer();
-  private readonly utf8 = new Utf8Validator();
+  /** Created for the first message that arrives in more than one piece. */
+  private buffer: MessageBuffer | null = null;
+  private utf8: Utf8Validator | null = null;
   maxPayload: number;
   private readonly validateUtf8: boolean;
 
@@ -69,7 +70,8 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
       this.compressed = rsv1;
     }
     this.fin = fin;
-    if (this.maxPayload > 0 && this.buffer.length + length > this.maxPayload) {
+    const buffered = this.buffer === null ? 0 : this.buffer.length;
+    if (this.maxPayload > 0 && buffered + length > this.maxPayload) {
       throw new WebSocketError(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         `Message larger than maxPayload (${this.maxPayload} bytes)`,
@@ -80,18 +82,20 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
 
   onData(piece: Buffer, last: boolean): void {
     const text = this.opcode === Opcode.Text && !this.compressed && this.validateUtf8;
-    if (last && this.fin && this.buffer.length === 0) {
+    if (last && this.fin && (this.buffer === null || this.buffer.length === 0)) {
       // The whole message arrived as one piece: no copy, one native validation.
-      if (text && !(this.utf8.complete && isUtf8(piece))) throw invalidUtf8();
+      if (text && !((this.utf8 === null || this.utf8.complete) && isUtf8(piece))) throw invalidUtf8();
       this.end();
       this.sink.onMessage(piece, this.opcode === Opcode.Binary, this.compressed);
       return;
     }
-    if (text && piece.length > 0 && !this.utf8.push(piece)) throw invalidUtf8();
-    this.buffer.append(piece);
+    const utf8 = text ? (this.utf8 ??= new Utf8Validator()) : null;
+    if (utf8 !== null && piece.length > 0 && !utf8.push(piece)) throw invalidUtf8();
+    const buffer = (this.buffer ??= new MessageBuffer());
+    buffer.append(piece);
     if (last && this.fin) {
-      if (text && !this.utf8.complete) throw invalidUtf8();
-      const data = this.buffer.take();
+      if (utf8 !== null && !utf8.complete) throw invalidUtf8();
+      const data = buffer.take();
       const isBinary = this.opcode === Opcode.Binary;
       const compressed = this.compressed;
       this.end();
@@ -101,6 +105,6 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
 
   private end(): void {
     this.inMessage = false;
-    this.utf8.reset();
+    this.utf8?.reset();
   }
 }
