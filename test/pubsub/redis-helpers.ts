@@ -2,7 +2,7 @@
 // and killed by the test, and server processes (fixtures/topics-process.ts) driven over IPC. Every
 // wait has a deadline; every process started here is killed by stopProcesses() (and at exit).
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -137,19 +137,36 @@ export class RedisServer {
     until(what: string, count: number, predicate: (command: string[]) => boolean): Promise<void>;
     stop(): void;
   }> {
-    const monitor = await this.client().monitor();
+    // A raw connection: ioredis's monitor() mistakes a command shown in the same packet as MONITOR's
+    // "+OK" for a reply ("Command queue state error") when Redis is busy.
+    const monitor = connect(this.port, '127.0.0.1');
+    monitor.on('error', () => {}); // Redis killed before stop(): nothing to report
+    monitor.setEncoding('utf8');
+    const started = new Promise<void>((resolve, reject) => {
+      monitor.once('error', reject);
+      monitor.once('data', () => resolve());
+    });
+    monitor.write('MONITOR\r\n');
     const commands: string[][] = [];
     let waiters: { marker: string; resolve: () => void }[] = [];
     let watchers: (() => void)[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    let pending = '';
+    monitor.on('data', (text: string) => {
+      pending += text;
+      const lines = pending.split('\r\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line !== '+OK') onCommand(parseMonitorLine(line));
+    });
+    function onCommand(args: string[]): void {
       commands.push(args);
       const current = watchers;
       watchers = [];
       for (const check of current) check();
-      if (args[0].toLowerCase() !== 'echo') return;
+      if (args[0]?.toLowerCase() !== 'echo') return;
       for (const w of waiters) if (w.marker === args[1]) w.resolve();
       waiters = waiters.filter((w) => w.marker !== args[1]);
-    });
+    }
+    await within(started, 'MONITOR to start');
     let markers = 0;
     return {
       commands,
@@ -175,7 +192,7 @@ export class RedisServer {
           }),
           `${count} ${what} in MONITOR`,
         ),
-      stop: () => monitor.disconnect(),
+      stop: () => monitor.destroy(),
     };
   }
 
@@ -192,6 +209,19 @@ export class RedisServer {
       client.disconnect();
     }
   }
+}
+
+/** The command of a MONITOR line: `+1700000000.1 [0 127.0.0.1:5000] "subscribe" "wskit:room"`. */
+function parseMonitorLine(line: string): string[] {
+  const args: string[] = [];
+  for (const [, quoted] of line.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
+    args.push(
+      quoted.replace(/\\(x[0-9a-f]{2}|.)/g, (_, escape: string) =>
+        escape.length === 3 ? String.fromCharCode(Number.parseInt(escape.slice(1), 16)) : escape,
+      ),
+    );
+  }
+  return args;
 }
 
 function assert(condition: boolean, what: string): void {
