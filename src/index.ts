@@ -17,7 +17,8 @@ export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { ErrorCode } from './protocol/errors.js';
 export { WebSocketError } from './protocol/errors.js';
 export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
-export { RedisBroker, type RedisBrokerOptions, type RedisClient } from './pubsub/redis-broker.js';
+export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
+export type { RedisClient } from './pubsub/redis-client.js';
 export type { BackpressurePolicy, PublishOptions, TopicsOptions } from './pubsub/topics.js';
 
 import { WebSocket } from './node/websocket.js';

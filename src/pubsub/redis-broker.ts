@@ -25,24 +25,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
 import type { Broker, BrokerSink } from './broker.js';
+import {
+  DEFAULT_REDIS_URL,
+  loadIoredis,
+  PUBLISHER_DEFAULTS,
+  type RedisClient,
+  redact,
+  SUBSCRIBER_DEFAULTS,
+} from './redis-client.js';
 import { decodeEnvelope, encodeEnvelope, ORIGIN_LENGTH } from './redis-envelope.js';
-
-/** The part of an ioredis client that RedisBroker uses; an ioredis `Redis` instance fits. */
-export interface RedisClient {
-  /** ioredis's connection status: 'wait', 'connecting', 'connect', 'ready', 'reconnecting', 'close', 'end'. */
-  readonly status: string;
-  connect(): Promise<void>;
-  publish(channel: string, message: Buffer): Promise<number>;
-  subscribe(...channels: string[]): Promise<unknown>;
-  unsubscribe(...channels: string[]): Promise<unknown>;
-  quit(): Promise<unknown>;
-  disconnect(): void;
-  duplicate(override?: Record<string, unknown>): RedisClient;
-  // biome-ignore lint/suspicious/noExplicitAny: the listener type of Node's EventEmitter, which ioredis's is
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: as above
-  off(event: string, listener: (...args: any[]) => void): unknown;
-}
 
 export interface RedisBrokerOptions {
   /**
@@ -68,22 +59,10 @@ export interface RedisBrokerOptions {
   redisOptions?: Record<string, unknown>;
 }
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_PREFIX = 'wskit:';
-
-/** Commands are refused rather than queued while disconnected; in-flight ones fail when the connection drops. */
-const FAIL_FAST = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-};
-const PUBLISHER_DEFAULTS = { ...FAIL_FAST, connectionName: 'wskit-publisher' };
-const SUBSCRIBER_DEFAULTS = { ...FAIL_FAST, autoResubscribe: false, connectionName: 'wskit-subscriber' };
 
 /** Channels per SUBSCRIBE command when resubscribing everything. */
 const SUBSCRIBE_BATCH = 1000;
-
-type RedisConstructor = new (url: string, options: Record<string, unknown>) => RedisClient;
 
 type State = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -121,6 +100,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   private epoch = 0;
   private resubscribing = false;
   private waiters: Waiter[] = [];
+  private closing: Promise<void> | null = null;
 
   constructor(options: RedisBrokerOptions = {}) {
     super();
@@ -192,8 +172,12 @@ export class RedisBroker extends EventEmitter implements Broker {
   }
 
   /** Quits the clients the broker created; unsubscribes the clients given to it. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.state = 'closed';
     this.settle(closedError());
     await this.started;
@@ -427,22 +411,6 @@ function deliver(sink: BrokerSink, topic: string, data: Buffer, isBinary: boolea
   }
 }
 
-async function loadIoredis(): Promise<RedisConstructor> {
-  try {
-    const ioredis = (await import('ioredis')) as unknown as { default: RedisConstructor };
-    return ioredis.default;
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
-    throw new WebSocketError(
-      'WS_ERR_BROKER_UNAVAILABLE',
-      missing
-        ? 'RedisBroker needs the ioredis package (an optional peer dependency of wskit): npm install ioredis'
-        : `RedisBroker could not load ioredis: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-}
-
 function closedError(): WebSocketError {
   return new WebSocketError('WS_ERR_BROKER_UNAVAILABLE', 'The RedisBroker is closed');
 }
@@ -450,15 +418,4 @@ function closedError(): WebSocketError {
 /** broadcast() travels on a topic of its own, whose name starts with NUL. */
 function describeTopic(topic: string): string {
   return topic.charCodeAt(0) === 0 ? 'broadcast()' : `topic ${JSON.stringify(topic)}`;
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return 'the Redis URL given';
-  }
 }
