@@ -216,8 +216,8 @@ function parseMonitorLine(line: string): string[] {
   const args: string[] = [];
   for (const [, quoted] of line.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
     args.push(
-      quoted.replace(/\\(x[0-9a-f]{2}|.)/g, (_, escape: string) =>
-        escape.length === 3 ? String.fromCharCode(Number.parseInt(escape.slice(1), 16)) : escape,
+      quoted.replace(/\\(x[0-9a-f]{2}|.)/g, (_, code: string) =>
+        code.length === 3 ? String.fromCharCode(Number.parseInt(code.slice(1), 16)) : code,
       ),
     );
   }
