@@ -6,28 +6,25 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RedisBroker, type WebSocket, WebSocketServer } from '../index.js';
 import { MAX_TOPIC_LENGTH } from '../pubsub/topic-registry.js';
-import { defineOptions, formatOptions, type OptionValues, parseArgs, UsageError } from './args.js';
+import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
 import { describeError } from './describe-error.js';
-import { parseByteSize, parsePort, parseRedisUrl, parseText } from './option-values.js';
+import { parseRedisUrl } from './option-values.js';
+import {
+  deflateOption,
+  hostOption,
+  maxPayloadOption,
+  parseOptionsOnly,
+  portOption,
+  runUntilSignal,
+  wsUrl,
+} from './server-command.js';
 
 const NAME = 'wskit broadcast';
 
 const options = defineOptions({
-  port: {
-    kind: 'value',
-    placeholder: 'PORT',
-    parse: parsePort,
-    default: 8080,
-    description: 'Port to listen on; 0 picks a free port (the URL printed shows which). Default 8080.',
-  },
-  host: {
-    kind: 'value',
-    placeholder: 'HOST',
-    parse: parseText,
-    default: '127.0.0.1',
-    description: 'Address to listen on; 0.0.0.0 or :: for every interface. Default 127.0.0.1.',
-  },
+  port: portOption,
+  host: hostOption,
   redis: {
     kind: 'value',
     placeholder: 'URL',
@@ -35,18 +32,8 @@ const options = defineOptions({
     description:
       'Share the topics with every wskit server using this Redis (redis://host:port, rediss:// for TLS; needs the ioredis package). Default: this server only.',
   },
-  maxPayload: {
-    kind: 'value',
-    placeholder: 'N',
-    parse: parseByteSize,
-    description:
-      'Largest message accepted, in bytes; K, M, G suffixes (KiB, MiB, GiB). A bigger one closes the connection with 1009. 0: no limit. Default 100M.',
-  },
-  deflate: {
-    kind: 'flag',
-    default: true,
-    description: 'Do not negotiate permessage-deflate compression.',
-  },
+  maxPayload: maxPayloadOption,
+  deflate: deflateOption,
   quiet: {
     kind: 'flag',
     short: 'q',
@@ -95,17 +82,8 @@ export const broadcastCommand: Command = {
   summary: 'Run a server relaying each message to the clients on its URL path.',
   help: () => HELP,
   async run(argv) {
-    const { options: opts, positionals, help } = parseArgs(argv, options);
-    if (help) {
-      process.stdout.write(`${HELP}\n`);
-      return ExitStatus.OK;
-    }
-    if (positionals.length > 0) {
-      throw new UsageError(
-        `unexpected argument ${JSON.stringify(positionals[0])}: broadcast takes only options`,
-      );
-    }
-    return serve(opts);
+    const opts = parseOptionsOnly(argv, options, HELP, 'broadcast');
+    return opts === null ? ExitStatus.OK : serve(opts);
   },
 };
 
@@ -121,12 +99,10 @@ function serve(opts: BroadcastOptions): Promise<number> {
     broker,
   });
   let connections = 0;
-  let closing = false;
 
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    process.stdout.write(`${NAME} server listening on ws://${host}:${port}\n`);
+    process.stdout.write(`${NAME} server listening on ${wsUrl(opts.host, port)}\n`);
   });
   server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const id = ++connections;
@@ -158,50 +134,41 @@ function serve(opts: BroadcastOptions): Promise<number> {
 
   // One line per kind of trouble and outage, not one per message published during it.
   let reported = new Set<string>();
-  server.on('brokerError', (err: Error) => {
+  const report = (err: Error): void => {
     if (reported.has(err.message)) return;
     reported.add(err.message);
     logError(describeError(err));
-  });
+  };
+  server.on('brokerError', report);
   broker?.on('ready', () => {
     reported = new Set();
     log(`connected to Redis at ${opts.redis}: topics are shared with the servers using it`);
   });
 
-  return new Promise((resolve) => {
-    const onSignal = () => shutdown(ExitStatus.OK);
-    const stop = (status: number): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      const done = () => resolve(status);
-      if (broker === undefined) done();
-      else broker.close().then(done, done);
-    };
-    function shutdown(status: number): void {
-      if (closing) {
-        for (const ws of server.clients) ws.terminate();
-        return;
-      }
-      closing = true;
+  const { done, close, fail } = runUntilSignal(
+    () => {
       const open = server.clients.size;
       log(
         open === 0
           ? 'shutting down'
           : `shutting down: closing ${open} connection${open === 1 ? '' : 's'} with 1001`,
       );
-      server.close(() => stop(status));
-    }
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    server.on('error', (err: Error) => {
-      logError(`cannot listen on ${opts.host} port ${opts.port}: ${describeError(err)}`);
-      stop(ExitStatus.FAILED);
-    });
-    // ready() rejects only when the broker cannot work at all (ioredis missing).
-    broker?.ready().catch((err: Error) => {
-      if (closing) return;
-      logError(describeError(err));
-      shutdown(ExitStatus.FAILED);
-    });
+      return new Promise<void>((resolve) => server.close(() => resolve())).then(() => broker?.close());
+    },
+    () => {
+      for (const ws of server.clients) ws.terminate();
+    },
+  );
+  server.on('error', (err: Error) => {
+    logError(`cannot listen on ${opts.host} port ${opts.port}: ${describeError(err)}`);
+    const failed = () => fail(ExitStatus.FAILED);
+    if (broker === undefined) failed();
+    else broker.close().then(failed, failed);
   });
+  // ready() rejects only when the broker cannot work at all (ioredis missing).
+  broker?.ready().catch((err: Error) => {
+    report(err);
+    close(ExitStatus.FAILED);
+  });
+  return done;
 }

@@ -1,26 +1,13 @@
 /** `wskit chat`: the chat app (src/chat/), a page and its WebSocket endpoint on one port. */
 import { ChatServer, type LogLevel } from '../chat/chat-server.js';
 import { RedisBroker } from '../index.js';
-import { defineOptions, formatOptions, type OptionValues, parseArgs, UsageError } from './args.js';
+import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
 import { describeError } from './describe-error.js';
-import { parsePort, parseText } from './option-values.js';
+import { parseRedisUrl } from './option-values.js';
+import { hostOption, parseOptionsOnly, portOption, runUntilSignal } from './server-command.js';
 
 const NAME = 'wskit chat';
-
-/** A Redis URL: redis://[user:password@]host[:port][/db], or rediss:// for TLS. */
-function parseRedisUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error('expected a URL such as redis://127.0.0.1:6379');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new Error('expected a redis:// or rediss:// URL');
-  }
-  return raw;
-}
 
 /** The URL without its password, for printing. */
 function redact(raw: string): string {
@@ -30,20 +17,8 @@ function redact(raw: string): string {
 }
 
 const options = defineOptions({
-  port: {
-    kind: 'value',
-    placeholder: 'PORT',
-    parse: parsePort,
-    default: 8080,
-    description: 'Port to listen on; 0 picks a free port (the URL printed shows which). Default 8080.',
-  },
-  host: {
-    kind: 'value',
-    placeholder: 'HOST',
-    parse: parseText,
-    default: '127.0.0.1',
-    description: 'Address to listen on; 0.0.0.0 or :: for every interface. Default 127.0.0.1.',
-  },
+  port: portOption,
+  host: hostOption,
   redis: {
     kind: 'value',
     placeholder: 'URL',
@@ -98,15 +73,8 @@ export const chatCommand: Command = {
   summary: 'Run a chat app: a web page and its WebSocket server.',
   help: () => HELP,
   async run(argv) {
-    const { options: opts, positionals, help } = parseArgs(argv, options);
-    if (help) {
-      process.stdout.write(`${HELP}\n`);
-      return ExitStatus.OK;
-    }
-    if (positionals.length > 0) {
-      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: chat takes only options`);
-    }
-    return serve(opts);
+    const opts = parseOptionsOnly(argv, options, HELP, 'chat');
+    return opts === null ? ExitStatus.OK : serve(opts);
   },
 };
 
@@ -165,27 +133,17 @@ async function serve(opts: ChatOptions): Promise<number> {
       `${broker === undefined ? '' : `; rooms shared through ${redact(opts.redis ?? '')}`}.\n`,
   );
 
-  return new Promise((resolve) => {
-    let closing = false;
-    const stop = (): void => {
-      process.off('SIGINT', shutdown);
-      process.off('SIGTERM', shutdown);
-      resolve(ExitStatus.OK);
-    };
-    function shutdown(): void {
-      if (closing) {
-        stop();
-        return;
-      }
-      closing = true;
+  const { done } = runUntilSignal(
+    () => {
       log('shutting down', 'info');
-      chat
+      return chat
         .close()
         .then(() => broker?.close())
-        .catch((err: unknown) => process.stderr.write(`${NAME}: ${describeError(err)}\n`))
-        .finally(stop);
-    }
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-  });
+        .catch((err: unknown) => {
+          process.stderr.write(`${NAME}: ${describeError(err)}\n`);
+        });
+    },
+    () => {},
+  );
+  return done;
 }

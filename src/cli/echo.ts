@@ -2,46 +2,33 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from '../index.js';
-import { defineOptions, formatOptions, type OptionValues, parseArgs, UsageError } from './args.js';
+import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
 import { describeError } from './describe-error.js';
-import { parseByteSize, parsePath, parsePort, parseText } from './option-values.js';
+import { parsePath } from './option-values.js';
+import {
+  deflateOption,
+  hostOption,
+  maxPayloadOption,
+  parseOptionsOnly,
+  portOption,
+  runUntilSignal,
+  wsUrl,
+} from './server-command.js';
 
 const NAME = 'wskit echo';
 
 const options = defineOptions({
-  port: {
-    kind: 'value',
-    placeholder: 'PORT',
-    parse: parsePort,
-    default: 8080,
-    description: 'Port to listen on; 0 picks a free port (the URL printed shows which). Default 8080.',
-  },
-  host: {
-    kind: 'value',
-    placeholder: 'HOST',
-    parse: parseText,
-    default: '127.0.0.1',
-    description: 'Address to listen on; 0.0.0.0 or :: for every interface. Default 127.0.0.1.',
-  },
+  port: portOption,
+  host: hostOption,
   path: {
     kind: 'value',
     placeholder: 'PATH',
     parse: parsePath,
     description: 'Accept connections on this URL path only (others get 400). Default: any.',
   },
-  maxPayload: {
-    kind: 'value',
-    placeholder: 'N',
-    parse: parseByteSize,
-    description:
-      'Largest message accepted, in bytes; K, M, G suffixes (KiB, MiB, GiB). A bigger one closes the connection with 1009. 0: no limit. Default 100M.',
-  },
-  deflate: {
-    kind: 'flag',
-    default: true,
-    description: 'Do not negotiate permessage-deflate compression.',
-  },
+  maxPayload: maxPayloadOption,
+  deflate: deflateOption,
   quiet: {
     kind: 'flag',
     short: 'q',
@@ -84,15 +71,8 @@ export const echoCommand: Command = {
   summary: 'Run a WebSocket echo server.',
   help: () => HELP,
   async run(argv) {
-    const { options: opts, positionals, help } = parseArgs(argv, options);
-    if (help) {
-      process.stdout.write(`${HELP}\n`);
-      return ExitStatus.OK;
-    }
-    if (positionals.length > 0) {
-      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: echo takes only options`);
-    }
-    return serve(opts);
+    const opts = parseOptionsOnly(argv, options, HELP, 'echo');
+    return opts === null ? ExitStatus.OK : serve(opts);
   },
 };
 
@@ -107,12 +87,10 @@ function serve(opts: EchoOptions): Promise<number> {
     perMessageDeflate: opts.deflate,
   });
   let connections = 0;
-  let closing = false;
 
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    process.stdout.write(`${NAME} server listening on ws://${host}:${port}${opts.path ?? ''}\n`);
+    process.stdout.write(`${NAME} server listening on ${wsUrl(opts.host, port, opts.path)}\n`);
   });
   server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const id = ++connections;
@@ -125,33 +103,23 @@ function serve(opts: EchoOptions): Promise<number> {
     });
   });
 
-  return new Promise((resolve) => {
-    const stop = (status: number): void => {
-      process.off('SIGINT', shutdown);
-      process.off('SIGTERM', shutdown);
-      resolve(status);
-    };
-    function shutdown(): void {
-      if (closing) {
-        for (const ws of server.clients) ws.terminate();
-        return;
-      }
-      closing = true;
+  const { done, fail } = runUntilSignal(
+    () => {
       const open = server.clients.size;
       log(
         open === 0
           ? 'shutting down'
           : `shutting down: closing ${open} connection${open === 1 ? '' : 's'} with 1001`,
       );
-      server.close(() => stop(ExitStatus.OK));
-    }
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-    server.on('error', (err: Error) => {
-      process.stderr.write(
-        `${NAME}: cannot listen on ${opts.host} port ${opts.port}: ${describeError(err)}\n`,
-      );
-      stop(ExitStatus.FAILED);
-    });
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+    () => {
+      for (const ws of server.clients) ws.terminate();
+    },
+  );
+  server.on('error', (err: Error) => {
+    process.stderr.write(`${NAME}: cannot listen on ${opts.host} port ${opts.port}: ${describeError(err)}\n`);
+    fail(ExitStatus.FAILED);
   });
+  return done;
 }
