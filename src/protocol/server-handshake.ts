@@ -61,16 +61,18 @@ export function checkUpgradeRequest(req: UpgradeRequest): AcceptedUpgrade | Refu
   if (!headerHasToken(h.connection, 'upgrade')) {
     return refuse(400, 'Missing or invalid Connection header: expected a list containing "Upgrade"');
   }
-  const key = single(h['sec-websocket-key'])?.trim();
-  if (key === undefined || !isValidKey(key)) {
-    return refuse(400, 'Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
-  }
   const versionText = single(h['sec-websocket-version'])?.trim();
   const version = versionText === '13' ? 13 : versionText === '8' ? 8 : 0;
   if (version === 0) {
     return refuse(426, `Unsupported Sec-WebSocket-Version ${JSON.stringify(versionText ?? '')}: use 13`, {
       'Sec-WebSocket-Version': '13',
     });
+  }
+  // After the version: an old client (hixie-76 sends Sec-WebSocket-Key1/Key2 and no version) is told
+  // which version to speak (426) rather than that its key is missing.
+  const key = single(h['sec-websocket-key'])?.trim();
+  if (key === undefined || !isValidKey(key)) {
+    return refuse(400, 'Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
   }
   let protocols: string[] = [];
   let extensions: ExtensionOffer[] = [];

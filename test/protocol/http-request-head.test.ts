@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { RequestHeadParser, type RequestHeadResult } from '../../src/protocol/http-request-head.js';
+import { checkUpgradeRequest } from '../../src/protocol/server-handshake.js';
 
 const limits = { maxHeaderSize: 16 * 1024, maxHeadersCount: 100 };
 
@@ -121,5 +123,65 @@ describe('RequestHeadParser', () => {
     result = parser.push(Buffer.from('\r\n'));
     assert.equal(result.state, 'done');
     if (result.state === 'done') assert.equal(result.head.rawHeaders.length, 2 * 30_001);
+  });
+});
+
+describe('hostile request heads', () => {
+  it('random bytes, in random chunks, never throw: incomplete, done or a 4xx', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 20 }),
+        (bytes, cuts) => {
+          const parser = new RequestHeadParser({ maxHeaderSize: 512, maxHeadersCount: 10 });
+          const data = Buffer.from(bytes);
+          let pos = 0;
+          for (const cut of [...cuts, data.length]) {
+            if (pos >= data.length) break;
+            const result = parser.push(data.subarray(pos, pos + cut));
+            pos += cut;
+            if (result.state === 'error') {
+              assert.ok(result.status === 400 || result.status === 431);
+              return;
+            }
+            if (result.state === 'done') {
+              // Whatever was accepted passes through the handshake check without throwing either.
+              const check = checkUpgradeRequest(result.head);
+              if (!check.ok) assert.ok(check.status >= 400 && check.status < 600);
+              return;
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('request-like inputs with random header lines never throw', () => {
+    const line = fc.stringMatching(/^[\x20-\x7e\t:]{0,40}$/);
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+        const head = `GET / HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+        const result = new RequestHeadParser(limits).push(Buffer.from(head, 'latin1'));
+        assert.notEqual(result.state, 'incomplete');
+        if (result.state === 'done') checkUpgradeRequest(result.head);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a hixie-76 request (Key1/Key2, no version) is told to use version 13 (426)', () => {
+    const result = parse(
+      'GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n' +
+        'Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nSec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\nOrigin: http://example.com\r\n\r\n^n:ds[4U',
+    );
+    assert.equal(result.state, 'done');
+    if (result.state !== 'done') return;
+    const check = checkUpgradeRequest(result.head);
+    assert.equal(check.ok, false);
+    if (!check.ok) {
+      assert.equal(check.status, 426);
+      assert.equal(check.headers['Sec-WebSocket-Version'], '13');
+    }
   });
 });
