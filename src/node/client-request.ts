@@ -9,12 +9,13 @@ import { argumentError, WebSocketError } from '../protocol/errors.js';
 import { generateKey } from '../protocol/handshake-keys.js';
 import { isToken } from '../protocol/header-tokens.js';
 import { acceptAsClient, clientOffer, PERMESSAGE_DEFLATE } from '../protocol/permessage-deflate.js';
+import { abortConnecting } from './connection-end.js';
 import { resolveDeflate } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
 import { Limiter } from './limiter.js';
 import { resolveHeartbeat } from './options.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
-import { abortConnecting, type WebSocket } from './websocket.js';
+import type { WebSocket } from './websocket.js';
 
 /** ws's client options (those wskit supports), and the TLS options of https.request. */
 export interface ClientOptions

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../protocol/constants.js';
-import { emitClose, type WebSocket } from './websocket.js';
+import { emitClose } from './connection-end.js';
+import type { WebSocket } from './websocket.js';
 
 /** The WebSocket a socket belongs to; listeners are shared functions, not per-connection closures. */
 const kWebSocket = Symbol('wskit.websocket');

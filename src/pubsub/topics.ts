@@ -1,5 +1,6 @@
+import { overflow } from '../node/connection-end.js';
 import { isBlob, type SendData, toPayload } from '../node/send-data.js';
-import { overflow, type WebSocket } from '../node/websocket.js';
+import type { WebSocket } from '../node/websocket.js';
 import { Opcode } from '../protocol/constants.js';
 import { WebSocketError } from '../protocol/errors.js';
 import { serializeFrame } from '../protocol/frame-serializer.js';
