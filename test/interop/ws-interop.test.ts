@@ -291,41 +291,23 @@ for (const dir of directions) {
       assert.deepEqual(await atServer, { code: 1000, reason: 'done', wasClean: true });
     });
 
-    it('close without a code is 1005 on both sides', async () => {
-      const { server, client } = await open();
-      const atServer = recordCloseEvent(server);
-      const atClient = recordCloseEvent(client);
-      client.close();
-      assert.deepEqual(await atServer, { code: 1005, reason: '', wasClean: true });
-      assert.deepEqual(await atClient, { code: 1005, reason: '', wasClean: true });
-    });
-
-    it('close from the server without a code is 1005 on both sides', async () => {
-      const { server, client } = await open();
-      const atServer = recordCloseEvent(server);
-      const atClient = recordCloseEvent(client);
-      server.close();
-      assert.deepEqual(await atClient, { code: 1005, reason: '', wasClean: true });
-      assert.deepEqual(await atServer, { code: 1005, reason: '', wasClean: true });
-    });
-
-    it('terminate() by the client is 1006, not clean, on both sides', async () => {
-      const { server, client } = await open();
-      const atServer = recordCloseEvent(server);
-      const atClient = recordCloseEvent(client);
-      client.terminate();
-      assert.deepEqual(await atServer, { code: 1006, reason: '', wasClean: false });
-      assert.deepEqual(await atClient, { code: 1006, reason: '', wasClean: false });
-    });
-
-    it('terminate() by the server is 1006, not clean, on both sides', async () => {
-      const { server, client } = await open();
-      const atServer = recordCloseEvent(server);
-      const atClient = recordCloseEvent(client);
-      server.terminate();
-      assert.deepEqual(await atClient, { code: 1006, reason: '', wasClean: false });
-      assert.deepEqual(await atServer, { code: 1006, reason: '', wasClean: false });
-    });
+    for (const [name, side, how, code, wasClean] of [
+      ['close without a code is 1005 on both sides', 'client', 'close', 1005, true],
+      ['close from the server without a code is 1005 on both sides', 'server', 'close', 1005, true],
+      ['terminate() by the client is 1006, not clean, on both sides', 'client', 'terminate', 1006, false],
+      ['terminate() by the server is 1006, not clean, on both sides', 'server', 'terminate', 1006, false],
+    ] as const) {
+      it(name, async () => {
+        const { server, client } = await open();
+        const atServer = recordCloseEvent(server);
+        const atClient = recordCloseEvent(client);
+        const actor = side === 'client' ? client : server;
+        if (how === 'close') actor.close();
+        else actor.terminate();
+        assert.deepEqual(await atServer, { code, reason: '', wasClean });
+        assert.deepEqual(await atClient, { code, reason: '', wasClean });
+      });
+    }
 
     for (const culprit of ['client', 'server'] as const) {
       it(`garbage from the ${culprit} fails the connection with 1002 on both sides`, async () => {
