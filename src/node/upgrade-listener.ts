@@ -2,9 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { headerHasToken } from '../protocol/header-tokens.js';
 import { RequestHeadParser } from '../protocol/http-request-head.js';
 import { abortHandshake } from './abort-handshake.js';
+import { acceptLeanSockets, LeanSocket } from './lean-socket.js';
 import { UpgradeRequest } from './upgrade-request.js';
 
 export interface UpgradeListenerOptions {
+  /** Serve connections as LeanSockets when Node's libuv bindings allow it (else net.Sockets). */
+  leanSockets: boolean;
   maxHeaderSize: number;
   maxHeadersCount: number;
   /** Called for each TCP connection, before anything is read (starts the handshake timer). */
@@ -26,7 +29,7 @@ interface HeadSocket extends Socket {
  * 431.
  */
 export function createUpgradeListener(options: UpgradeListenerOptions): Server {
-  return createServer((socket: HeadSocket) => {
+  const onSocket = (socket: HeadSocket) => {
     socket[kHead] = {
       parser: new RequestHeadParser({
         maxHeaderSize: options.maxHeaderSize,
@@ -37,7 +40,14 @@ export function createUpgradeListener(options: UpgradeListenerOptions): Server {
     socket.on('data', onHeadData);
     socket.on('error', onHeadError);
     options.onConnection(socket);
-  });
+  };
+  const server = createServer(onSocket);
+  if (options.leanSockets) {
+    // A LeanSocket has the part of net.Socket's surface that the handshake and WebSocket use.
+    const onLeanSocket = onSocket as unknown as (socket: LeanSocket) => void;
+    server.once('listening', () => acceptLeanSockets(server, onLeanSocket));
+  }
+  return server;
 }
 
 function onHeadData(this: HeadSocket, chunk: Buffer): void {
@@ -49,9 +59,11 @@ function onHeadData(this: HeadSocket, chunk: Buffer): void {
   this.removeListener('error', onHeadError);
   this[kHead] = undefined;
   // Further bytes (the first frames) wait in the socket until the WebSocket attaches its 'data'
-  // listener, as after Node's http 'upgrade' (no pause(): that costs two epoll_ctl calls).
-  // (Typed read-only, but Readable has a setter for it, which node:http uses for the same purpose.)
-  (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  // listener, as after Node's http 'upgrade'. A net.Socket is not paused (that costs two epoll_ctl
+  // calls) but set back to "no consumer yet" (typed read-only, but Readable has a setter for it,
+  // which node:http uses for the same purpose); a LeanSocket's pause() makes no system call.
+  if ((this as unknown) instanceof LeanSocket) (this as unknown as LeanSocket).pause();
+  else (this as { readableFlowing: boolean | null }).readableFlowing = null;
   if (result.state === 'error') {
     abortHandshake(this, result.status, result.reason);
     return;

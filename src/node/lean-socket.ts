@@ -1,0 +1,562 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo, Server } from 'node:net';
+import {
+  errnoError,
+  isTcpHandle,
+  type LibuvStream,
+  loadLibuvStream,
+  type ShutdownRequest,
+  type TcpHandle,
+  type WriteRequest,
+} from './libuv-stream.js';
+
+const kOwner = Symbol('wskit.leanSocket');
+
+/** Above this many bytes waiting in the kernel's way, write() returns false (net.Socket's default). */
+const HIGH_WATER_MARK = 16 * 1024;
+
+// Flags (one number per socket instead of a field per state).
+const DESTROYED = 1;
+/** end() was called: nothing more may be written. */
+const ENDING = 2;
+/** The write side is shut down ('finish' emitted). */
+const FINISHED = 4;
+/** The peer's FIN arrived. */
+const READ_EOF = 8;
+/** 'end' was emitted. */
+const END_EMITTED = 16;
+/** pause() was called and resume() not yet. */
+const PAUSED = 32;
+/** The handle is not reading (readStop), because data arrived while paused. */
+const READ_STOPPED = 64;
+/** write() returned false: emit 'drain' once everything is written. */
+const NEED_DRAIN = 128;
+/** The shutdown request was made. */
+const SHUTDOWN = 256;
+/** A nextTick delivery of held chunks is scheduled. */
+const FLUSH_SCHEDULED = 512;
+
+type WriteCallback = (err?: Error | null) => void;
+
+/**
+ * A TCP connection driven straight through Node's libuv handle, for the connections of a server
+ * that wskit listens on itself (the `port` option). It has net.Socket's events ('data', 'end',
+ * 'finish', 'drain', 'error', 'close', 'timeout'), its write/cork/end/destroy/pause/resume methods and
+ * its address properties, but none of the Readable/Writable machinery, whose state costs several KB per
+ * connection and a few microseconds per handshake. It is not a stream: it cannot be piped. Pass your
+ * own http.Server (`server` option) or set `leanSockets: false` where real `net.Socket`s are needed.
+ */
+export class LeanSocket extends EventEmitter {
+  /** @internal */ _handle: TcpHandle;
+  /** @internal */ _lib: LibuvStream;
+  /** @internal */ _flags = 0;
+  /** Chunks read while paused (or before the first 'data' listener was ready), oldest first. */
+  /** @internal */ _held: Buffer[] | null = null;
+  /** Bytes handed to the kernel asynchronously and not yet written. */
+  /** @internal */ _writing = 0;
+  /** Asynchronous write requests not yet complete. */
+  /** @internal */ _writes = 0;
+  /** @internal */ _corked = 0;
+  /** @internal */ _corkList: Buffer[] | null = null;
+  /** @internal */ _corkCallbacks: WriteCallback[] | null = null;
+  /** @internal */ _corkBytes = 0;
+  /** @internal */ _peer: Record<string, unknown> | null = null;
+  /** @internal */ _timer: NodeJS.Timeout | null = null;
+  /** The inactivity timeout set with setTimeout() (0: none). */
+  timeout = 0;
+
+  constructor(handle: TcpHandle, lib: LibuvStream) {
+    super();
+    this._handle = handle;
+    this._lib = lib;
+    handle[kOwner] = this;
+    handle.onread = onRead;
+    const err = handle.readStart();
+    if (err !== 0) this.destroy(errnoError(err, 'read'));
+  }
+
+  get destroyed(): boolean {
+    return (this._flags & DESTROYED) !== 0;
+  }
+  get readable(): boolean {
+    return (this._flags & (DESTROYED | READ_EOF)) === 0;
+  }
+  get writable(): boolean {
+    return (this._flags & (DESTROYED | ENDING)) === 0;
+  }
+  get writableEnded(): boolean {
+    return (this._flags & ENDING) !== 0;
+  }
+  get writableFinished(): boolean {
+    return (this._flags & FINISHED) !== 0;
+  }
+  get readableEnded(): boolean {
+    return (this._flags & END_EMITTED) !== 0;
+  }
+  /** Bytes accepted by write() and not yet handed to the kernel. */
+  get writableLength(): number {
+    return this._writing + this._corkBytes;
+  }
+  get bufferSize(): number {
+    return this.writableLength;
+  }
+  get writableHighWaterMark(): number {
+    return HIGH_WATER_MARK;
+  }
+  get writableNeedDrain(): boolean {
+    return (this._flags & NEED_DRAIN) !== 0;
+  }
+  get connecting(): boolean {
+    return false;
+  }
+  get pending(): boolean {
+    return false;
+  }
+  get readyState(): 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if ((this._flags & DESTROYED) !== 0) return 'closed';
+    const r = (this._flags & READ_EOF) === 0;
+    const w = (this._flags & ENDING) === 0;
+    return r && w ? 'open' : r ? 'readOnly' : w ? 'writeOnly' : 'closed';
+  }
+  get bytesRead(): number {
+    return this._handle.bytesRead;
+  }
+  get bytesWritten(): number {
+    return this._handle.bytesWritten;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.peer().address as string | undefined;
+  }
+  get remotePort(): number | undefined {
+    return this.peer().port as number | undefined;
+  }
+  get remoteFamily(): string | undefined {
+    return this.peer().family as string | undefined;
+  }
+  get localAddress(): string | undefined {
+    return (this.address() as Partial<AddressInfo>).address;
+  }
+  get localPort(): number | undefined {
+    return (this.address() as Partial<AddressInfo>).port;
+  }
+  get localFamily(): string | undefined {
+    return (this.address() as Partial<AddressInfo>).family;
+  }
+
+  /** The local address, as net.Socket's address(). */
+  address(): AddressInfo | Record<string, never> {
+    const out: Record<string, unknown> = {};
+    if ((this._flags & DESTROYED) !== 0 || this._handle.getsockname(out) !== 0) return {};
+    return out as unknown as AddressInfo;
+  }
+
+  private peer(): Record<string, unknown> {
+    if (this._peer !== null) return this._peer;
+    const out: Record<string, unknown> = {};
+    if ((this._flags & DESTROYED) !== 0 || this._handle.getpeername(out) !== 0) return out;
+    this._peer = out;
+    return out;
+  }
+
+  setNoDelay(noDelay = true): this {
+    if ((this._flags & DESTROYED) === 0) this._handle.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    if ((this._flags & DESTROYED) === 0) this._handle.setKeepAlive(enable, Math.trunc(initialDelay / 1000));
+    return this;
+  }
+
+  /** Emits 'timeout' after `ms` without reads or writes (0 turns it off), as net.Socket does. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    this.timeout = ms;
+    if (ms > 0 && (this._flags & DESTROYED) === 0) {
+      this._timer = setTimeout(emitTimeout, ms, this);
+      this._timer.unref();
+    }
+    if (callback !== undefined) {
+      if (ms > 0) this.once('timeout', callback);
+      else this.removeListener('timeout', callback);
+    }
+    return this;
+  }
+
+  ref(): this {
+    if ((this._flags & DESTROYED) === 0) this._handle.ref();
+    return this;
+  }
+
+  unref(): this {
+    if ((this._flags & DESTROYED) === 0) this._handle.unref();
+    return this;
+  }
+
+  /** Stops 'data' events; reading stops too as soon as a chunk arrives while paused. */
+  pause(): this {
+    this._flags |= PAUSED;
+    return this;
+  }
+
+  /** Restarts 'data' events: chunks held meanwhile are emitted first (on the next tick). */
+  resume(): this {
+    const flags = this._flags;
+    if ((flags & PAUSED) === 0 && this._held === null) return this;
+    this._flags = flags & ~PAUSED;
+    if (this._held !== null || (flags & READ_EOF) !== 0) {
+      if ((flags & FLUSH_SCHEDULED) === 0) {
+        this._flags |= FLUSH_SCHEDULED;
+        process.nextTick(deliverHeld, this);
+      }
+    } else {
+      this.startReading();
+    }
+    return this;
+  }
+
+  isPaused(): boolean {
+    return (this._flags & PAUSED) !== 0;
+  }
+
+  /** Puts a chunk back in front of what is still to be read (as Readable's unshift). */
+  unshift(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this._held === null) this._held = [chunk];
+    else this._held.unshift(chunk);
+    if ((this._flags & (PAUSED | FLUSH_SCHEDULED)) === 0) {
+      this._flags |= FLUSH_SCHEDULED;
+      process.nextTick(deliverHeld, this);
+    }
+  }
+
+  cork(): void {
+    this._corked++;
+  }
+
+  uncork(): void {
+    if (this._corked === 0 || --this._corked > 0) return;
+    const list = this._corkList;
+    if (list === null) return;
+    const callbacks = this._corkCallbacks;
+    this._corkList = null;
+    this._corkCallbacks = null;
+    this._corkBytes = 0;
+    let cb: WriteCallback | undefined;
+    if (callbacks !== null) {
+      cb =
+        callbacks.length === 1
+          ? callbacks[0]
+          : (err) => {
+              for (const f of callbacks) f(err);
+            };
+    }
+    this.dispatch(list.length === 1 ? list[0] : list, cb);
+  }
+
+  /** Writes a Buffer (or a string, as UTF-8). Returns false once the backlog passes 16 KiB. */
+  write(
+    data: Uint8Array | string,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean {
+    let cb = callback;
+    let enc: BufferEncoding = 'utf8';
+    if (typeof encoding === 'function') cb = encoding;
+    else if (encoding !== undefined) enc = encoding;
+    if ((this._flags & (ENDING | DESTROYED)) !== 0) {
+      this.failWrite(cb);
+      return false;
+    }
+    const buf =
+      typeof data === 'string'
+        ? Buffer.from(data, enc)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (this._corked > 0) {
+      if (this._corkList === null) this._corkList = [buf];
+      else this._corkList.push(buf);
+      if (cb !== undefined) {
+        if (this._corkCallbacks === null) this._corkCallbacks = [cb];
+        else this._corkCallbacks.push(cb);
+      }
+      this._corkBytes += buf.length;
+    } else {
+      this.dispatch(buf, cb);
+    }
+    const ok = this._writing + this._corkBytes < HIGH_WATER_MARK;
+    if (!ok) this._flags |= NEED_DRAIN;
+    return ok;
+  }
+
+  /** Ends the write side once everything written is sent (TCP FIN); 'finish' follows. */
+  end(
+    data?: Uint8Array | string | WriteCallback,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): this {
+    let cb: WriteCallback | undefined;
+    if (typeof data === 'function') cb = data;
+    else if (typeof encoding === 'function') cb = encoding;
+    else cb = callback;
+    if (data !== undefined && data !== null && typeof data !== 'function' && (this._flags & ENDING) === 0) {
+      this.write(data, typeof encoding === 'string' ? encoding : undefined);
+    }
+    if (cb !== undefined) {
+      if ((this._flags & FINISHED) !== 0) process.nextTick(cb);
+      else this.once('finish', cb);
+    }
+    if ((this._flags & (ENDING | DESTROYED)) !== 0) return this;
+    this._flags |= ENDING;
+    if (this._corked > 0) {
+      this._corked = 1;
+      this.uncork();
+    }
+    if (this._writes === 0) this.shutdown();
+    return this;
+  }
+
+  /** Closes the connection now; 'error' (when given one) and 'close' follow. */
+  destroy(error?: Error): this {
+    if ((this._flags & DESTROYED) !== 0) return this;
+    this._flags |= DESTROYED;
+    this._held = null;
+    this._corkList = null;
+    this._corkCallbacks = null;
+    this._corkBytes = 0;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    const handle = this._handle;
+    handle.onread = ignoreRead;
+    handle.close(() => {
+      if (error !== undefined) this.emit('error', error);
+      this.emit('close', error !== undefined);
+    });
+    return this;
+  }
+
+  /** Closes the connection with a TCP RST instead of a FIN (net.Socket's resetAndDestroy). */
+  resetAndDestroy(): this {
+    if ((this._flags & DESTROYED) !== 0) return this;
+    const handle = this._handle;
+    if (typeof handle.reset !== 'function') return this.destroy();
+    this._flags |= DESTROYED;
+    this._held = null;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    handle.onread = ignoreRead;
+    const done = () => this.emit('close', false);
+    if (handle.reset(done) !== 0) handle.close(done);
+    return this;
+  }
+
+  /** @internal Hands buffers to the kernel; what it cannot take now completes in onWriteComplete. */
+  dispatch(data: Buffer | Buffer[], cb: WriteCallback | undefined): void {
+    const lib = this._lib;
+    const handle = this._handle;
+    const req = new lib.WriteWrap();
+    req.handle = handle;
+    req.oncomplete = onWriteComplete;
+    req.callback = cb;
+    req.data = null;
+    req.pending = 0;
+    let total: number;
+    let err: number;
+    if (Array.isArray(data)) {
+      total = 0;
+      for (const b of data) total += b.length;
+      err = handle.writev(req, data, true);
+    } else {
+      total = data.length;
+      err = handle.writeBuffer(req, data);
+    }
+    if (err !== 0) {
+      const error = errnoError(err, 'write');
+      if (cb !== undefined) process.nextTick(cb, error);
+      this.destroy(error);
+      return;
+    }
+    if (this._timer !== null) this._timer.refresh();
+    if (lib.state[lib.kLastWriteWasAsync] !== 0) {
+      // Counted whole until it completes (as net.Socket's writableLength): Node does not tell how
+      // much of it the kernel took at once.
+      req.data = data;
+      req.pending = total;
+      this._writing += req.pending;
+      this._writes++;
+    } else if (cb !== undefined) {
+      process.nextTick(cb, null);
+    }
+  }
+
+  /** @internal */
+  startReading(): void {
+    if ((this._flags & READ_STOPPED) === 0) return;
+    this._flags &= ~READ_STOPPED;
+    if ((this._flags & (DESTROYED | READ_EOF)) !== 0) return;
+    const err = this._handle.readStart();
+    if (err !== 0) this.destroy(errnoError(err, 'read'));
+  }
+
+  /** @internal */
+  stopReading(): void {
+    if ((this._flags & READ_STOPPED) !== 0) return;
+    this._flags |= READ_STOPPED;
+    const err = this._handle.readStop();
+    if (err !== 0) this.destroy(errnoError(err, 'read'));
+  }
+
+  /** @internal The peer sent FIN: 'end', then our own end() (no half-open connections, as net's default). */
+  endOfInput(): void {
+    this._flags |= END_EMITTED;
+    this.emit('end');
+    if ((this._flags & DESTROYED) !== 0) return;
+    if ((this._flags & ENDING) === 0) this.end();
+    else if ((this._flags & FINISHED) !== 0) this.destroy();
+  }
+
+  /** @internal */
+  shutdown(): void {
+    if ((this._flags & (SHUTDOWN | DESTROYED)) !== 0) return;
+    this._flags |= SHUTDOWN;
+    const lib = this._lib;
+    const req = new lib.ShutdownWrap();
+    req.handle = this._handle;
+    req.oncomplete = onShutdownComplete;
+    const err = this._handle.shutdown(req);
+    if (err === 1 || err === lib.UV_ENOTCONN) process.nextTick(finish, this);
+    else if (err !== 0) this.destroy(errnoError(err, 'shutdown'));
+  }
+
+  private failWrite(cb: WriteCallback | undefined): void {
+    const destroyed = (this._flags & DESTROYED) !== 0;
+    const err: NodeJS.ErrnoException = new Error(
+      destroyed ? 'Cannot call write after a socket was destroyed' : 'write after end',
+    );
+    err.code = destroyed ? 'ERR_STREAM_DESTROYED' : 'ERR_STREAM_WRITE_AFTER_END';
+    if (cb !== undefined) process.nextTick(cb, err);
+    if (!destroyed) process.nextTick(emitError, this, err);
+  }
+}
+
+/**
+ * Takes over the accepting of connections from a listening net.Server (which keeps listen(),
+ * address(), close() and its 'error' events): each accepted TCP handle becomes a LeanSocket, given to
+ * `onSocket`, instead of a net.Socket emitted as 'connection'. Returns false, changing nothing, when
+ * Node's bindings or the server's listening handle are not what LeanSocket expects.
+ */
+export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket) => void): boolean {
+  const listening = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
+  if (listening == null || typeof listening.onconnection !== 'function') return false;
+  const lib = loadLibuvStream();
+  if (lib === null) return false;
+  listening.onconnection = (status: number, handle: unknown) => {
+    if (status < 0) {
+      server.emit('error', errnoError(status, 'accept'));
+      return;
+    }
+    if (!isTcpHandle(handle)) {
+      (handle as { close?: () => void } | null)?.close?.();
+      return;
+    }
+    onSocket(new LeanSocket(handle, lib));
+  };
+  return true;
+}
+
+function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
+  const socket = this[kOwner] as LeanSocket;
+  const lib = socket._lib;
+  const n = lib.state[lib.kReadBytesOrError];
+  if (n > 0) {
+    if ((socket._flags & DESTROYED) !== 0 || arrayBuffer === undefined) return;
+    if (socket._timer !== null) socket._timer.refresh();
+    const chunk = Buffer.from(arrayBuffer, lib.state[lib.kArrayBufferOffset], n);
+    if ((socket._flags & PAUSED) !== 0 || socket._held !== null) {
+      if (socket._held === null) socket._held = [chunk];
+      else socket._held.push(chunk);
+      if ((socket._flags & PAUSED) !== 0) socket.stopReading();
+      return;
+    }
+    socket.emit('data', chunk);
+    return;
+  }
+  if (n === 0) return;
+  if (n !== lib.UV_EOF) {
+    socket.destroy(errnoError(n, 'read'));
+    return;
+  }
+  socket._flags |= READ_EOF | READ_STOPPED;
+  if (socket._held === null) socket.endOfInput();
+}
+
+/** The read callback of a destroyed socket (Node's handle accepts only a function there). */
+function ignoreRead(): void {}
+
+/** Emits the chunks held while paused, then 'end' if the peer's FIN came meanwhile. */
+function deliverHeld(socket: LeanSocket): void {
+  socket._flags &= ~FLUSH_SCHEDULED;
+  let held = socket._held;
+  while (held !== null && (socket._flags & (PAUSED | DESTROYED)) === 0) {
+    const chunk = held.shift();
+    if (held.length === 0) socket._held = null;
+    if (chunk !== undefined) socket.emit('data', chunk);
+    held = socket._held;
+  }
+  if ((socket._flags & (PAUSED | DESTROYED)) !== 0 || socket._held !== null) return;
+  if ((socket._flags & READ_EOF) !== 0) {
+    if ((socket._flags & END_EMITTED) === 0) socket.endOfInput();
+  } else {
+    socket.startReading();
+  }
+}
+
+function onWriteComplete(this: WriteRequest, status: number): void {
+  const socket = this.handle[kOwner] as LeanSocket;
+  socket._writing -= this.pending;
+  socket._writes--;
+  this.data = null;
+  const cb = this.callback;
+  if (status < 0) {
+    const err = errnoError(status, 'write');
+    if (cb !== undefined) cb(err);
+    socket.destroy(err);
+    return;
+  }
+  if (cb !== undefined) cb(null);
+  if (socket._writes > 0 || (socket._flags & DESTROYED) !== 0) return;
+  if ((socket._flags & NEED_DRAIN) !== 0) {
+    socket._flags &= ~NEED_DRAIN;
+    socket.emit('drain');
+  }
+  if ((socket._flags & ENDING) !== 0) socket.shutdown();
+}
+
+function onShutdownComplete(this: ShutdownRequest, _status: number): void {
+  finish(this.handle[kOwner] as LeanSocket);
+}
+
+function finish(socket: LeanSocket): void {
+  if ((socket._flags & (DESTROYED | FINISHED)) !== 0) return;
+  socket._flags |= FINISHED;
+  socket.emit('finish');
+  if ((socket._flags & END_EMITTED) !== 0) socket.destroy();
+}
+
+/** Emits 'timeout'; the timer stays, and the next read or write re-arms it (as net.Socket's). */
+function emitTimeout(socket: LeanSocket): void {
+  if ((socket._flags & DESTROYED) === 0) socket.emit('timeout');
+}
+
+function emitError(socket: LeanSocket, err: Error): void {
+  socket.emit('error', err);
+}
