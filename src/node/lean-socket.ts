@@ -9,6 +9,8 @@ import {
   type TcpHandle,
   type WriteRequest,
 } from './libuv-stream.js';
+import { useCompactListenerTable } from './listener-table.js';
+import { kHandshakeTimer, kHead, kWebSocket } from './socket-slots.js';
 
 const kOwner = Symbol('wskit.leanSocket');
 
@@ -64,9 +66,13 @@ export class LeanSocket extends EventEmitter {
   /** @internal */ _timer: NodeJS.Timeout | null = null;
   /** The inactivity timeout set with setTimeout() (0: none). */
   timeout = 0;
+  /** @internal */ [kHead]: unknown = undefined;
+  /** @internal */ [kHandshakeTimer]: unknown = undefined;
+  /** @internal */ [kWebSocket]: unknown = undefined;
 
   constructor(handle: TcpHandle, lib: LibuvStream) {
     super();
+    useCompactListenerTable(this);
     this._handle = handle;
     this._lib = lib;
     handle[kOwner] = this;

@@ -1,10 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../protocol/constants.js';
 import { emitClose } from './connection-end.js';
+import { useCompactListenerTable } from './listener-table.js';
+import { kWebSocket } from './socket-slots.js';
 import type { WebSocket } from './websocket.js';
-
-/** The WebSocket a socket belongs to; listeners are shared functions, not per-connection closures. */
-const kWebSocket = Symbol('wskit.websocket');
 
 interface OwnedSocket extends Duplex {
   [kWebSocket]: WebSocket;
@@ -20,6 +19,8 @@ export function attachSocket(ws: WebSocket, duplex: Duplex, head: Buffer): void 
   socket.setTimeout?.(0);
   socket.setNoDelay?.(true);
   if (head.length > 0) socket.unshift(head);
+  // The handshake's listeners came and went; a socket left with none gets a compact table again.
+  useCompactListenerTable(socket);
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('close', onClose);

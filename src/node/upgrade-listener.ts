@@ -3,6 +3,7 @@ import { headerHasToken } from '../protocol/header-tokens.js';
 import { RequestHeadParser } from '../protocol/http-request-head.js';
 import { abortHandshake } from './abort-handshake.js';
 import { acceptLeanSockets, LeanSocket } from './lean-socket.js';
+import { kHead } from './socket-slots.js';
 import { UpgradeRequest } from './upgrade-request.js';
 
 export interface UpgradeListenerOptions {
@@ -15,8 +16,6 @@ export interface UpgradeListenerOptions {
   /** A complete upgrade request: the handshake proper (checks, 101) is the caller's. */
   onUpgrade(req: UpgradeRequest, socket: Socket, head: Buffer): void;
 }
-
-const kHead = Symbol('wskit.requestHead');
 
 interface HeadSocket extends Socket {
   [kHead]?: { parser: RequestHeadParser; options: UpgradeListenerOptions };

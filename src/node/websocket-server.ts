@@ -22,6 +22,7 @@ import {
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import type { SendData } from './send-data.js';
 import { isAttached } from './socket-io.js';
+import { kHandshakeTimer } from './socket-slots.js';
 import { createUpgradeListener } from './upgrade-listener.js';
 import { WebSocket } from './websocket.js';
 
@@ -416,8 +417,6 @@ export class WebSocketServer extends EventEmitter {
 function onHandshakeSocketError(this: Duplex): void {
   this.destroy();
 }
-
-const kHandshakeTimer = Symbol('wskit.handshakeTimer');
 
 interface TimedSocket extends Duplex {
   [kHandshakeTimer]?: NodeJS.Timeout;

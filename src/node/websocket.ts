@@ -21,6 +21,7 @@ import {
 import type { EventListenerLike } from './events.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { Limiter } from './limiter.js';
+import { useCompactListenerTable } from './listener-table.js';
 import { messageIterator } from './message-iterator.js';
 import {
   type ConnectionOptions,
@@ -66,10 +67,11 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
   static readonly CLOSED = ReadyState.CLOSED;
-  readonly CONNECTING = ReadyState.CONNECTING;
-  readonly OPEN = ReadyState.OPEN;
-  readonly CLOSING = ReadyState.CLOSING;
-  readonly CLOSED = ReadyState.CLOSED;
+  // On the prototype (defined below the class), not on each connection.
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
 
   /** @internal */ _readyState: ReadyState = ReadyState.CONNECTING;
   /** @internal */ _socket: Duplex | null = null;
@@ -121,6 +123,7 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     options?: WebSocketOptions,
   ) {
     super();
+    useCompactListenerTable(this);
     if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
       options = protocols;
       protocols = undefined;
@@ -642,6 +645,15 @@ export type { IncomingMessage };
 
 /** The data of a 'message' event: a Buffer for text; for binary, what `binaryType` asks for. */
 export type RawData = Buffer | ArrayBuffer | Buffer[] | import('node:buffer').Blob;
+
+for (const [name, value] of [
+  ['CONNECTING', ReadyState.CONNECTING],
+  ['OPEN', ReadyState.OPEN],
+  ['CLOSING', ReadyState.CLOSING],
+  ['CLOSED', ReadyState.CLOSED],
+] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
 
 /** Typed listeners for the events a WebSocket emits (declaration merging with the class). */
 export interface WebSocket {

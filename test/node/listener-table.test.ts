@@ -1,0 +1,77 @@
+// useCompactListenerTable: a connection's EventEmitter keeps working with the fast-object table.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { useCompactListenerTable } from '../../src/node/listener-table.js';
+import { WebSocket } from './helpers.js';
+
+describe('useCompactListenerTable', () => {
+  it('every EventEmitter method still works, including after all listeners are gone', () => {
+    const e = new EventEmitter();
+    useCompactListenerTable(e);
+    const calls: string[] = [];
+    const a = (x: number) => calls.push(`a${x}`);
+    const b = (x: number) => calls.push(`b${x}`);
+    e.on('message', a);
+    e.prependListener('message', b);
+    e.once('close', () => calls.push('close'));
+    e.on('toString', () => calls.push('toString')); // a name on Object.prototype: the table has none
+    assert.equal(e.listenerCount('message'), 2);
+    assert.deepEqual(e.eventNames(), ['message', 'close', 'toString']);
+    e.emit('message', 1);
+    e.emit('close');
+    e.emit('close');
+    e.emit('toString');
+    assert.equal(e.emit('hasOwnProperty'), false);
+    e.removeListener('message', b);
+    e.emit('message', 2);
+    e.removeAllListeners();
+    assert.equal(e.emit('message', 3), false);
+    e.on('message', a);
+    e.emit('message', 4);
+    assert.deepEqual(calls, ['b1', 'a1', 'close', 'toString', 'a2', 'a4']);
+  });
+
+  it('leaves an emitter that already has listeners alone', () => {
+    const e = new EventEmitter();
+    const f = () => {};
+    e.on('x', f);
+    const table = (e as unknown as { _events: object })._events;
+    useCompactListenerTable(e);
+    assert.equal((e as unknown as { _events: object })._events, table);
+    assert.deepEqual(e.listeners('x'), [f]);
+  });
+
+  it('the table is a fast-mode object (V8), where Node makes a dictionary', () => {
+    const code = `
+      import { EventEmitter } from 'node:events';
+      import { useCompactListenerTable } from ${JSON.stringify(
+        new URL('../../dist/node/listener-table.js', import.meta.url).href,
+      )};
+      const plain = new EventEmitter();
+      const compact = new EventEmitter();
+      useCompactListenerTable(compact);
+      for (const e of [plain, compact]) { e.on('message', () => {}); e.on('close', () => {}); }
+      console.log(%HasFastProperties(plain._events), %HasFastProperties(compact._events));
+    `;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'false true');
+  });
+});
+
+describe('WebSocket ready-state constants', () => {
+  it('are on the prototype (and the class), not on each connection', () => {
+    const ws = Object.create(WebSocket.prototype) as WebSocket;
+    assert.deepEqual([ws.CONNECTING, ws.OPEN, ws.CLOSING, ws.CLOSED], [0, 1, 2, 3]);
+    assert.deepEqual(
+      [WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED],
+      [0, 1, 2, 3],
+    );
+    assert.equal(Object.hasOwn(ws, 'OPEN'), false);
+    assert.ok(Object.keys(WebSocket.prototype).includes('OPEN'), 'enumerable, as in ws');
+  });
+});
