@@ -53,13 +53,9 @@ function error(status: number, reason: string): RequestHeadResult {
   return { state: 'error', status, reason };
 }
 
-/** Whether a field value has only visible characters, spaces, tabs and obs-text (no CR, LF, NUL, DEL...). */
-function isFieldValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
-  }
-  return true;
+/** The characters String.prototype.trim() removes that can occur in a latin1 header line. */
+function isTrimmed(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0xa0;
 }
 
 function isRequestTarget(target: string): boolean {
@@ -123,61 +119,100 @@ export class RequestHeadParser {
   }
 
   private parse(text: string, rest: Buffer): RequestHeadResult {
-    // A server ignores empty lines before the request line (RFC 9112 §2.2).
-    let start = 0;
-    while (text.startsWith('\r\n', start)) start += 2;
-    const lines = text.slice(start).split('\r\n');
-    const requestLine = lines[0];
-    const sp1 = requestLine.indexOf(' ');
-    const sp2 = sp1 === -1 ? -1 : requestLine.indexOf(' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 === -1 || requestLine.indexOf(' ', sp2 + 1) !== -1) {
+    // One pass over the text by index (no split into lines). A server ignores empty lines before
+    // the request line (RFC 9112 §2.2).
+    let pos = 0;
+    while (text.startsWith('\r\n', pos)) pos += 2;
+    let eol = text.indexOf('\r\n', pos);
+    if (eol === -1) eol = text.length;
+    const sp1 = text.indexOf(' ', pos);
+    const sp2 = sp1 === -1 || sp1 >= eol ? -1 : text.indexOf(' ', sp1 + 1);
+    if (sp1 <= pos || sp1 >= eol || sp2 === -1 || sp2 >= eol || text.lastIndexOf(' ', eol - 1) !== sp2) {
       return error(400, 'Malformed request line: expected "METHOD target HTTP/1.1"');
     }
-    const method = requestLine.slice(0, sp1);
-    const url = requestLine.slice(sp1 + 1, sp2);
-    const version = requestLine.slice(sp2 + 1);
-    for (let i = 0; i < method.length; i++) {
-      if (!isTokenChar(method.charCodeAt(i))) return error(400, 'Malformed request line: invalid method');
+    for (let i = pos; i < sp1; i++) {
+      if (!isTokenChar(text.charCodeAt(i))) return error(400, 'Malformed request line: invalid method');
     }
+    const url = text.slice(sp1 + 1, sp2);
     if (!isRequestTarget(url)) return error(400, 'Malformed request line: invalid request target');
-    const v = /^HTTP\/(\d)\.(\d)$/.exec(version);
-    if (v === null)
-      return error(400, `Malformed request line: invalid HTTP version ${JSON.stringify(version)}`);
-    if (lines.length - 1 > this.limits.maxHeadersCount) {
-      return error(431, `More than ${this.limits.maxHeadersCount} request header fields`);
+    // HTTP/d.d
+    const major = text.charCodeAt(sp2 + 6) - 0x30;
+    const minor = text.charCodeAt(sp2 + 8) - 0x30;
+    if (
+      eol - sp2 !== 9 ||
+      !text.startsWith('HTTP/', sp2 + 1) ||
+      text.charCodeAt(sp2 + 7) !== 0x2e ||
+      !(major >= 0 && major <= 9) ||
+      !(minor >= 0 && minor <= 9)
+    ) {
+      return error(
+        400,
+        `Malformed request line: invalid HTTP version ${JSON.stringify(text.slice(sp2 + 1, eol))}`,
+      );
     }
-    const headers: Record<string, string | string[]> = Object.create(null);
+    const method = text.slice(pos, sp1);
+    // Node's IncomingMessage.headers is a plain object; '__proto__' is defined as an own property
+    // and existence checks use Object.hasOwn, so no header can reach Object.prototype.
+    const headers: Record<string, string | string[]> = {};
     const rawHeaders: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const first = line.charCodeAt(0);
-      if (first === 0x20 || first === 0x09) return error(400, 'Obsolete line folding in a header field');
-      const colon = line.indexOf(':');
-      if (colon <= 0) return error(400, 'Malformed header field: expected "name: value"');
-      const name = line.slice(0, colon);
-      for (let j = 0; j < name.length; j++) {
-        if (!isTokenChar(name.charCodeAt(j)))
-          return error(400, `Invalid header field name ${JSON.stringify(name)}`);
+    let count = 0;
+    pos = eol + 2;
+    while (pos < text.length) {
+      eol = text.indexOf('\r\n', pos);
+      if (eol === -1) eol = text.length;
+      if (++count > this.limits.maxHeadersCount) {
+        return error(431, `More than ${this.limits.maxHeadersCount} request header fields`);
       }
-      const value = line.slice(colon + 1).trim();
-      if (!isFieldValue(value)) return error(400, `Invalid character in header field ${name}`);
+      const first = text.charCodeAt(pos);
+      if (first === 0x20 || first === 0x09) return error(400, 'Obsolete line folding in a header field');
+      const colon = text.indexOf(':', pos);
+      if (colon <= pos || colon >= eol) {
+        return error(400, 'Malformed header field: expected "name: value"');
+      }
+      for (let j = pos; j < colon; j++) {
+        if (!isTokenChar(text.charCodeAt(j))) {
+          return error(400, `Invalid header field name ${JSON.stringify(text.slice(pos, colon))}`);
+        }
+      }
+      // The value without its leading and trailing whitespace (OWS, and what trim() removes).
+      let vs = colon + 1;
+      let ve = eol;
+      while (vs < ve && isTrimmed(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isTrimmed(text.charCodeAt(ve - 1))) ve--;
+      for (let j = vs; j < ve; j++) {
+        const c = text.charCodeAt(j);
+        if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+          return error(400, `Invalid character in header field ${text.slice(pos, colon)}`);
+        }
+      }
+      const name = text.slice(pos, colon);
+      const value = text.slice(vs, ve);
       rawHeaders.push(name, value);
       const key = name.toLowerCase();
-      const existing = headers[key];
-      if (existing === undefined) {
-        headers[key] = key === 'set-cookie' ? [value] : value;
+      if (!Object.hasOwn(headers, key)) {
+        const v = key === 'set-cookie' ? [value] : value;
+        if (key === '__proto__')
+          Object.defineProperty(headers, key, {
+            value: v,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else headers[key] = v;
       } else if (key === 'host') {
         return error(400, 'More than one Host header field');
       } else if (key === 'set-cookie') {
-        (existing as string[]).push(value);
+        (headers[key] as string[]).push(value);
       } else if (!SINGLETONS.has(key)) {
-        headers[key] = `${existing}${key === 'cookie' ? '; ' : ', '}${value}`;
+        headers[key] = `${headers[key]}${key === 'cookie' ? '; ' : ', '}${value}`;
       }
+      pos = eol + 2;
     }
-    if (headers['content-length'] !== undefined && headers['content-length'] !== '0') {
+    const contentLength = Object.hasOwn(headers, 'content-length') ? headers['content-length'] : undefined;
+    if (contentLength !== undefined && contentLength !== '0') {
       return error(400, 'An upgrade request has no body: unexpected Content-Length');
     }
-    if (headers['transfer-encoding'] !== undefined) {
+    if (Object.hasOwn(headers, 'transfer-encoding')) {
       return error(400, 'An upgrade request has no body: unexpected Transfer-Encoding');
     }
     return {
@@ -185,10 +220,10 @@ export class RequestHeadParser {
       head: {
         method,
         url,
-        httpVersion: `${v[1]}.${v[2]}`,
-        httpVersionMajor: Number(v[1]),
-        httpVersionMinor: Number(v[2]),
-        headers: Object.assign({}, headers),
+        httpVersion: `${major}.${minor}`,
+        httpVersionMajor: major,
+        httpVersionMinor: minor,
+        headers,
         rawHeaders,
       },
       rest,

@@ -26,6 +26,45 @@ const UPGRADE =
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
 describe('RequestHeadParser', () => {
+  it('header names that exist on Object.prototype are ordinary own headers', () => {
+    const result = parse(
+      UPGRADE.replace(
+        '\r\n\r\n',
+        '\r\n__proto__: a\r\nconstructor: b\r\ntoString: c\r\nConstructor: d\r\n\r\n',
+      ),
+    );
+    assert.equal(result.state, 'done');
+    if (result.state !== 'done') return;
+    const { headers } = result.head;
+    assert.equal(Object.getPrototypeOf(headers), Object.prototype, 'a plain object, as in Node');
+    assert.ok(Object.hasOwn(headers, '__proto__'));
+    assert.equal(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value, 'a');
+    assert.equal(headers.constructor, 'b, d', 'joined with the later field, not with Object');
+    assert.equal(headers.tostring, 'c');
+    assert.equal(headers.host, 'example.com');
+    assert.deepEqual(result.head.rawHeaders.slice(-8), [
+      '__proto__',
+      'a',
+      'constructor',
+      'b',
+      'toString',
+      'c',
+      'Constructor',
+      'd',
+    ]);
+  });
+
+  it('the version must be HTTP/<digit>.<digit>; OWS around a value is dropped, a bare LF refused', () => {
+    for (const version of ['HTTP/1.10', 'HTTP/x.1', 'http/1.1', 'HTTP/1,1', 'HTTP/11', 'HTTP/1.1 ']) {
+      const result = parse(UPGRADE.replace('HTTP/1.1', version));
+      assert.equal(result.state, 'error', version);
+    }
+    const ok = parse(UPGRADE.replace('Host: example.com', 'Host:\t example.com \t'));
+    assert.equal(ok.state === 'done' && ok.head.headers.host, 'example.com');
+    const lf = parse(UPGRADE.replace('Host: example.com', 'Host: example.com\nX-Injected: 1'));
+    assert.equal(lf.state, 'error');
+  });
+
   it('reads a request head in one chunk and byte by byte, keeping the bytes after it', () => {
     for (const size of [Number.POSITIVE_INFINITY, 1, 3, 7]) {
       const result = parse(Buffer.concat([Buffer.from(UPGRADE), Buffer.from([0x81, 0x80])]), size);
