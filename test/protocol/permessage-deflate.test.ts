@@ -21,6 +21,25 @@ function serverAnswer(header: string, options = defaults): string | null {
 }
 
 describe('permessage-deflate negotiation (RFC 7692 §7.1)', () => {
+  it('a server configured with serverMaxWindowBits 8 compresses with 9 (zlib has no 8) and says so', () => {
+    const eight = resolveNegotiationOptions({ serverMaxWindowBits: 8 });
+    const asked = negotiateAsServer(parseExtensions('permessage-deflate; server_max_window_bits=12'), eight);
+    assert.equal(asked?.params.serverMaxWindowBits, 9);
+    assert.equal(
+      asked && formatResponse(asked),
+      'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9',
+    );
+    // Not asked: the response may not carry the parameter (§7.1.2.1); the window is still 9 bits.
+    const unasked = negotiateAsServer(parseExtensions('permessage-deflate'), eight);
+    assert.equal(unasked?.params.serverMaxWindowBits, 9);
+    assert.doesNotMatch(unasked ? formatResponse(unasked) : '', /server_max_window_bits/);
+    // A client demanding 8 cannot be served by zlib: that offer is declined, the next one taken.
+    assert.equal(
+      serverAnswer('permessage-deflate; server_max_window_bits=8, permessage-deflate', eight),
+      'permessage-deflate; server_no_context_takeover; client_no_context_takeover',
+    );
+  });
+
   it('answers a browser offer without context takeover on either side by default', () => {
     assert.equal(
       serverAnswer('permessage-deflate; client_max_window_bits'),
