@@ -10,6 +10,7 @@ import { checkUpgradeRequest, upgradeResponseLines } from '../protocol/server-ha
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { abortHandshake } from './abort-handshake.js';
 import { type ResolvedDeflate, resolveDeflate } from './deflate-options.js';
+import { HandshakeDeadlines } from './handshake-deadlines.js';
 import { Heartbeat } from './heartbeat.js';
 import { Limiter } from './limiter.js';
 import {
@@ -22,7 +23,6 @@ import {
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import type { SendData } from './send-data.js';
 import { isAttached } from './socket-io.js';
-import { kHandshakeTimer } from './socket-slots.js';
 import { createUpgradeListener } from './upgrade-listener.js';
 import { WebSocket } from './websocket.js';
 
@@ -111,6 +111,8 @@ export class WebSocketServer extends EventEmitter {
   /** Bounds the zlib jobs of all this server's connections on the thread pool. */
   private readonly zlibLimiter: Limiter | null;
   private readonly detach: (() => void) | null;
+  /** The opening-handshake time limit of the sockets being upgraded. */
+  private readonly deadlines: HandshakeDeadlines;
   /** @internal */
   readonly topics: Topics;
   private state = RUNNING;
@@ -138,16 +140,16 @@ export class WebSocketServer extends EventEmitter {
     this.deflate = resolveDeflate(options.perMessageDeflate, false);
     this.zlibLimiter = this.deflate === null ? null : new Limiter(this.deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
+    this.deadlines = new HandshakeDeadlines(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
 
     if (options.port !== undefined) {
       // Every connection to a server of our own is a WebSocket to be: the handshake timer starts
       // with the TCP connection, so that a client sending half a request (or nothing) is dropped.
-      const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
       const server = createUpgradeListener({
         leanSockets: options.leanSockets ?? true,
         maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
         maxHeadersCount: options.maxHeadersCount ?? 100,
-        onConnection: (socket) => startHandshakeTimer(socket, handshakeTimeout),
+        onConnection: (socket) => this.deadlines.add(socket),
         onUpgrade: (req, socket, head) => {
           const request = req as unknown as IncomingMessage;
           this.handleUpgrade(request, socket, head, (ws) => this.emit('connection', ws, request));
@@ -233,7 +235,7 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503, 'Too many connections');
       return;
     }
-    startHandshakeTimer(socket, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    this.deadlines.add(socket);
     const complete = () =>
       this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
     const verify = this.options.verifyClient;
@@ -308,6 +310,7 @@ export class WebSocketServer extends EventEmitter {
     this.state = CLOSING;
     this.detach?.();
     this.heartbeat?.stop();
+    this.deadlines.stop();
     const pending = [...this.connections];
     let left = pending.length + 1;
     const done = () => {
@@ -363,7 +366,7 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503, 'The server is shutting down');
       return;
     }
-    clearHandshakeTimer(socket);
+    this.deadlines.delete(socket);
     // Chosen after verifyClient, as in ws: it may have left what handleProtocols needs on req.
     let protocol: string | undefined;
     if (protocols.length > 0) {
@@ -416,31 +419,6 @@ export class WebSocketServer extends EventEmitter {
 
 function onHandshakeSocketError(this: Duplex): void {
   this.destroy();
-}
-
-interface TimedSocket extends Duplex {
-  [kHandshakeTimer]?: NodeJS.Timeout;
-}
-
-/** Answers 408 and drops the socket unless the opening handshake completes within `ms` (0: no limit). */
-function startHandshakeTimer(socket: Duplex, ms: number): void {
-  const timed = socket as TimedSocket;
-  if (ms <= 0 || timed[kHandshakeTimer] !== undefined) return;
-  timed[kHandshakeTimer] = setTimeout(abortHandshake, ms, socket, 408, 'Opening handshake timed out');
-  socket.once('close', onTimedSocketClose);
-}
-
-function clearHandshakeTimer(socket: Duplex): void {
-  const timed = socket as TimedSocket;
-  const timer = timed[kHandshakeTimer];
-  if (timer === undefined) return;
-  clearTimeout(timer);
-  timed[kHandshakeTimer] = undefined;
-  socket.removeListener('close', onTimedSocketClose);
-}
-
-function onTimedSocketClose(this: Duplex): void {
-  clearHandshakeTimer(this);
 }
 
 /** Typed listeners for the events a WebSocketServer emits (declaration merging with the class). */

@@ -1,0 +1,78 @@
+// HandshakeDeadlines: one timer for the opening-handshake limit of all of a server's sockets.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { describe, it } from 'node:test';
+import { HandshakeDeadlines } from '../../src/node/handshake-deadlines.js';
+import { within } from './helpers.js';
+
+/** Enough of a socket for abortHandshake: records what was written before it ended. */
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  writable = true;
+  written = '';
+  end(data: string): void {
+    this.written += data;
+    this.writable = false;
+    this.emit('finish');
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+function sockets(n: number): FakeSocket[] {
+  return Array.from({ length: n }, () => new FakeSocket());
+}
+
+describe('HandshakeDeadlines', () => {
+  it('answers 408 to the sockets past their deadline, in arrival order, and keeps the others', () => {
+    const deadlines = new HandshakeDeadlines(1000);
+    const [a, b, c] = sockets(3);
+    const start = Date.now();
+    deadlines.add(a as unknown as Duplex);
+    deadlines.add(b as unknown as Duplex);
+    deadlines.delete(b as unknown as Duplex); // b completed its handshake
+    deadlines.add(c as unknown as Duplex);
+    deadlines.sweep(start + 500);
+    assert.equal(a.written, '');
+    deadlines.sweep(start + 60_000);
+    assert.match(a.written, /^HTTP\/1\.1 408 /);
+    assert.match(c.written, /^HTTP\/1\.1 408 /);
+    assert.equal(b.written, '', 'a completed handshake is left alone');
+    assert.equal(a.destroyed && c.destroyed, true);
+    assert.equal(deadlines.size, 0);
+  });
+
+  it('forgets sockets that closed meanwhile, and adding a socket twice keeps its first deadline', () => {
+    const deadlines = new HandshakeDeadlines(1000);
+    const [a, b] = sockets(2);
+    deadlines.add(a as unknown as Duplex);
+    deadlines.add(b as unknown as Duplex);
+    deadlines.add(a as unknown as Duplex);
+    a.destroyed = true;
+    deadlines.sweep(Date.now());
+    assert.equal(deadlines.size, 1);
+    assert.equal(a.written, '');
+    deadlines.stop();
+  });
+
+  it('0 means no limit: nothing is tracked', () => {
+    const deadlines = new HandshakeDeadlines(0);
+    deadlines.add(new FakeSocket() as unknown as Duplex);
+    assert.equal(deadlines.size, 0);
+  });
+
+  it('its timer runs only while sockets wait, and does not keep the process alive', async () => {
+    const deadlines = new HandshakeDeadlines(40);
+    const [a] = sockets(1);
+    deadlines.add(a as unknown as Duplex);
+    const timer = (deadlines as unknown as { timer: NodeJS.Timeout | null }).timer;
+    assert.ok(timer !== null);
+    assert.equal(timer.hasRef(), false);
+    // (within() keeps the event loop alive: the sweep timer itself does not.)
+    await within(new Promise<void>((resolve) => a.on('finish', resolve)), 'the 408');
+    assert.match(a.written, /^HTTP\/1\.1 408 /);
+    assert.equal((deadlines as unknown as { timer: unknown }).timer, null, 'stopped once empty');
+  });
+});
