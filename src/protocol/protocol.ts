@@ -60,9 +60,14 @@ export interface SendOptions {
 export class Protocol implements FrameHandler, MessageSink {
   readonly role: 'server' | 'client';
   private readonly handler: ProtocolHandler;
-  private readonly parser: FrameParser;
-  private readonly assembler: MessageAssembler;
-  private readonly output: OutputQueue;
+  // What the parser, the assembler and the output queue are created with.
+  private rsv1Allowed: boolean;
+  private payloadLimit: number;
+  private readonly generateMask: MaskGenerator | undefined;
+  // Created on first use: a connection that is only open (most of a big server's) holds none of them.
+  private _parser: FrameParser | null = null;
+  private _assembler: MessageAssembler | null = null;
+  private _output: OutputQueue | null = null;
   autoPong: boolean;
   private readonly fragmentSize: number;
 
@@ -81,14 +86,37 @@ export class Protocol implements FrameHandler, MessageSink {
   constructor(handler: ProtocolHandler, options: ProtocolOptions) {
     this.role = options.role;
     this.handler = handler;
-    const isServer = options.role === 'server';
-    this.parser = new FrameParser(this, { isServer, allowRsv1: options.allowRsv1 ?? false });
-    this.assembler = new MessageAssembler(this, {
-      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    });
-    this.output = new OutputQueue(isServer ? null : new MaskKeySource({ generate: options.generateMask }));
+    this.rsv1Allowed = options.allowRsv1 ?? false;
+    this.payloadLimit = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.generateMask = options.generateMask;
     this.autoPong = options.autoPong ?? true;
     this.fragmentSize = options.fragmentSize ?? 0;
+  }
+
+  private get parser(): FrameParser {
+    if (this._parser === null) {
+      this._parser = new FrameParser(this, {
+        isServer: this.role === 'server',
+        allowRsv1: this.rsv1Allowed,
+      });
+    }
+    return this._parser;
+  }
+
+  private get assembler(): MessageAssembler {
+    if (this._assembler === null) {
+      this._assembler = new MessageAssembler(this, { maxPayload: this.payloadLimit });
+    }
+    return this._assembler;
+  }
+
+  private get output(): OutputQueue {
+    if (this._output === null) {
+      this._output = new OutputQueue(
+        this.role === 'server' ? null : new MaskKeySource({ generate: this.generateMask }),
+      );
+    }
+    return this._output;
   }
 
   // ---- input ----
@@ -112,7 +140,7 @@ export class Protocol implements FrameHandler, MessageSink {
    * or 1006 when no Close frame arrived. Returns whether the closing handshake completed.
    */
   receiveEof(): boolean {
-    this.parser.stop();
+    this._parser?.stop();
     this.state = ReadyState.CLOSED;
     return this.closeReceived && this.closeSent;
   }
@@ -132,16 +160,18 @@ export class Protocol implements FrameHandler, MessageSink {
   }
 
   get isPaused(): boolean {
-    return this.parser.isPaused;
+    return this._parser?.isPaused ?? false;
   }
 
   /** Enables or disables RSV1 on incoming messages (permessage-deflate). */
   set allowRsv1(value: boolean) {
-    this.parser.allowRsv1 = value;
+    this.rsv1Allowed = value;
+    if (this._parser !== null) this._parser.allowRsv1 = value;
   }
 
   set maxPayload(value: number) {
-    this.assembler.maxPayload = value;
+    this.payloadLimit = value;
+    if (this._assembler !== null) this._assembler.maxPayload = value;
   }
 
   /** Fails the connection: queues a Close with the error's close code and ignores further input. */
@@ -257,16 +287,16 @@ export class Protocol implements FrameHandler, MessageSink {
 
   /** The bytes to write, in order, or null when nothing is queued. */
   takeOutput(): Buffer[] | null {
-    return this.output.take();
+    return this._output === null ? null : this._output.take();
   }
 
   /** Bytes queued and not yet taken. */
   get bufferedAmount(): number {
-    return this.output.bytes;
+    return this._output === null ? 0 : this._output.bytes;
   }
 
   get hasOutput(): boolean {
-    return !this.output.isEmpty;
+    return this._output !== null && !this._output.isEmpty;
   }
 
   private control(opcode: number, data: Buffer): void {

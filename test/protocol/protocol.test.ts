@@ -433,3 +433,29 @@ describe('handler exceptions', () => {
     assert.equal(r.p.error, null);
   });
 });
+
+describe('Protocol: parts created on first use', () => {
+  it('a protocol that has seen nothing reports no output, no buffered bytes, not paused', () => {
+    const { p } = open({ role: 'server' });
+    assert.equal(p.takeOutput(), null);
+    assert.equal(p.bufferedAmount, 0);
+    assert.equal(p.hasOutput, false);
+    assert.equal(p.isPaused, false);
+    assert.equal(p.receiveEof(), false);
+    assert.equal(p.state, ReadyState.CLOSED);
+  });
+
+  it('maxPayload and allowRsv1 set before the first byte still apply', () => {
+    const limited = open({ role: 'server' });
+    limited.p.maxPayload = 4;
+    limited.p.receive(clientFrame({ opcode: 0x2, payload: 'too long' }));
+    const [close] = decodeFrames(limited.p.takeOutput());
+    assert.equal(closeCodeOf(close), 1009);
+
+    const rsv1 = open({ role: 'server' });
+    rsv1.p.allowRsv1 = true;
+    rsv1.p.receive(clientFrame({ opcode: 0x2, payload: 'x', rsv1: true }));
+    assert.equal(rsv1.p.takeOutput(), null, 'RSV1 accepted: no Close queued');
+    assert.equal(rsv1.events.length, 1);
+  });
+});
