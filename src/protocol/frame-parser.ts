@@ -10,8 +10,11 @@ export interface FrameHandler {
    * A piece of the current data frame's payload, as it arrives (never more than the frame holds).
    * `last` is true for the piece that ends the frame; an empty frame gets one empty last piece.
    * The piece may be a view of the input chunk: keep it only if the chunk is yours to keep.
+   * `gathered` is true when the frame spans chunks and is gathered into one buffer (see FrameParser):
+   * its pieces are then consecutive views of that buffer, and joined they are a view of the whole
+   * payload; the parser holds the buffer until the frame ends.
    */
-  onData(piece: Buffer, last: boolean): void;
+  onData(piece: Buffer, last: boolean, gathered: boolean): void;
   /** A whole control frame (opcode 8, 9 or 10), its payload at most 125 bytes. */
   onControlFrame(opcode: number, payload: Buffer): void;
 }
@@ -26,12 +29,23 @@ export interface FrameParserOptions {
 const HEADER = 0;
 const PAYLOAD = 1;
 const MAX_HEADER = 14;
+/**
+ * A data frame that spans chunks is gathered into a buffer allocated for its whole payload when the
+ * payload is at most this long, or at most twice what has arrived of it: a header that declares a
+ * large length reserves no more memory than that before its bytes come.
+ */
+const GATHER_UP_FRONT = 64 * 1024;
 
 /**
  * An incremental RFC 6455 frame parser: feed it chunks of any size, one byte at a time included; it
  * checks every header rule of §5 and throws a WebSocketError (with the close code to fail the
- * connection with) on a violation. Payloads are unmasked in place and handed on without copying,
- * except control payloads split across chunks, which are gathered (at most 125 bytes).
+ * connection with) on a violation. A payload that lies within one chunk is unmasked in place and
+ * handed on without copying. A data frame that spans chunks is gathered, unmasked on the way, into one
+ * buffer for its whole payload, so that the receiver need not join it: into the chunk where it begins
+ * when the bytes of that chunk before it (its header, frames already read and not handed on) leave room
+ * for the rest of it, the payload then being moved towards the start; otherwise into a new buffer,
+ * within the bound of GATHER_UP_FRONT; otherwise (a large frame, little of it here) it is handed on in
+ * place, piece by piece. Control payloads split across chunks are gathered (at most 125 bytes).
  */
 export class FrameParser {
   private readonly isServer: boolean;
@@ -53,6 +67,13 @@ export class FrameParser {
   private consumed = 0;
   private control: Buffer | null = null;
   private controlLength = 0;
+  /** Where the current data frame's payload is gathered (see the class comment), or null. */
+  private gather: Buffer | null = null;
+  /**
+   * In the chunk being parsed, the end of the last bytes handed on (which the handler may keep):
+   * bytes before a payload and from here on are free to overwrite.
+   */
+  private handedOn = 0;
 
   /** Set by stop(): the rest of the input is ignored. */
   private stopped = false;
@@ -77,6 +98,7 @@ export class FrameParser {
   stop(): void {
     this.stopped = true;
     this.backlog = [];
+    this.gather = null;
     this.masker?.release();
   }
 
@@ -120,6 +142,7 @@ export class FrameParser {
   private parse(chunk: Buffer): void {
     const length = chunk.length;
     let pos = 0;
+    this.handedOn = 0;
     while (pos < length) {
       if (this.stopped) return;
       if (this.paused) {
@@ -234,13 +257,17 @@ export class FrameParser {
   private emitEmpty(): void {
     this.state = HEADER;
     if (this.opcode >= 8) this.handler.onControlFrame(this.opcode, EMPTY_BUFFER);
-    else this.handler.onData(EMPTY_BUFFER, true);
+    else this.handler.onData(EMPTY_BUFFER, true, false);
   }
 
   private payload(chunk: Buffer, pos: number): number {
     const available = chunk.length - pos;
     const n = Math.min(available, this.remaining);
     const end = pos + n;
+    if (this.opcode < 8 && (this.gather !== null || n < this.remaining)) {
+      this.gatherPiece(chunk, pos, end);
+      return end;
+    }
     if (this.masked) (this.masker ??= new Masker()).apply(chunk, pos, end, this.maskKey!, 0, this.consumed);
     this.remaining -= n;
     this.consumed += n;
@@ -248,6 +275,7 @@ export class FrameParser {
     if (last) this.state = HEADER;
     if (this.opcode >= 8) {
       if (last && this.controlLength === 0) {
+        this.handedOn = end;
         this.handler.onControlFrame(this.opcode, chunk.subarray(pos, end));
       } else {
         if (this.control === null) this.control = Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD);
@@ -257,9 +285,52 @@ export class FrameParser {
           this.handler.onControlFrame(this.opcode, Buffer.from(this.control.subarray(0, this.controlLength)));
       }
     } else {
-      this.handler.onData(pos === 0 && end === chunk.length ? chunk : chunk.subarray(pos, end), last);
+      this.handedOn = end;
+      this.handler.onData(pos === 0 && end === chunk.length ? chunk : chunk.subarray(pos, end), last, false);
     }
     return end;
+  }
+
+  /**
+   * A piece `chunk[pos, end)` of a data frame that spans chunks: into the frame's gather buffer, chosen
+   * with the frame's first piece, or handed on in place when the frame is not gathered.
+   */
+  private gatherPiece(chunk: Buffer, pos: number, end: number): void {
+    const n = end - pos;
+    const at = this.consumed;
+    let gather = this.gather;
+    if (gather === null && at === 0) {
+      const length = this.remaining;
+      const rest = length - n;
+      if (pos - this.handedOn >= rest) {
+        // The room before the payload takes the rest of it: the payload moves towards the start, and
+        // the frame ends where this chunk ends.
+        gather = chunk.subarray(pos - rest, end);
+      } else if (length <= GATHER_UP_FRONT || length <= 2 * n) {
+        gather = Buffer.allocUnsafe(length);
+      }
+      this.gather = gather;
+    }
+    this.remaining -= n;
+    this.consumed += n;
+    const last = this.remaining === 0;
+    if (last) {
+      this.state = HEADER;
+      this.gather = null;
+    }
+    let piece: Buffer;
+    if (gather === null) {
+      if (this.masked) (this.masker ??= new Masker()).apply(chunk, pos, end, this.maskKey!, 0, at);
+      piece = pos === 0 && end === chunk.length ? chunk : chunk.subarray(pos, end);
+      this.handedOn = end;
+    } else {
+      if (this.masked)
+        (this.masker ??= new Masker()).applyTo(chunk, pos, end, gather, at, this.maskKey!, 0, at);
+      else gather.set(chunk.subarray(pos, end), at);
+      piece = at === 0 && last ? gather : gather.subarray(at, at + n);
+      if (gather.buffer === chunk.buffer) this.handedOn = end;
+    }
+    this.handler.onData(piece, last, gather !== null);
   }
 }
 

@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { SHARED_SIMD_XOR, SIMD_BLOCK, type SimdXor } from './mask-simd.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -9,7 +10,14 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 const WORDS_FROM = 48;
 
 /**
- * XORs payload bytes with a 4-byte masking key (RFC 6455 §5.3): 32 bits at a time for large ranges,
+ * From this many bytes on, copying into the WebAssembly kernel's scratch area, masking there and
+ * copying back beats the JavaScript word loop (measured: docs/performance.md).
+ */
+const SIMD_FROM = 1024;
+
+/**
+ * XORs payload bytes with a 4-byte masking key (RFC 6455 §5.3): 128 bits at a time in WebAssembly for
+ * large ranges (where WebAssembly SIMD is available), 32 bits at a time in JavaScript for middling ones,
  * four bytes per iteration for small ones.
  *
  * An instance caches one Uint32Array view of the last ArrayBuffer it worked on, so a read chunk holding
@@ -21,6 +29,12 @@ export class Masker {
   private source: Uint8Array | null = null;
   private arrayBuffer: ArrayBufferLike | null = null;
   private words: Uint32Array | null = null;
+  private readonly simd: SimdXor | null;
+
+  /** `simd`: the WebAssembly kernel to use for large ranges; null masks everything in JavaScript. */
+  constructor(simd: SimdXor | null = SHARED_SIMD_XOR) {
+    this.simd = simd;
+  }
 
   /**
    * Masks or unmasks `buf[start, end)` in place. `key` holds the masking key at `keyOffset`; `phase` is
@@ -28,6 +42,10 @@ export class Masker {
    * in pieces).
    */
   apply(buf: Uint8Array, start: number, end: number, key: Uint8Array, keyOffset: number, phase = 0): void {
+    if (end - start >= SIMD_FROM && this.simd !== null) {
+      this.simdCopy(this.simd, buf, start, end, buf, start, key, keyOffset, phase);
+      return;
+    }
     // The key rotated so that m0 applies to the next byte.
     const p = phase & 3;
     let m0 = key[keyOffset + p];
@@ -79,11 +97,64 @@ export class Masker {
     }
   }
 
+  /**
+   * Masks or unmasks `src[start, end)` into `dst` from `dstPos` on, leaving `src` as it was unless the
+   * two overlap. They may overlap when the bytes move towards the start (`dst` is `src`'s memory and
+   * the destination address is not after the source address), as when a payload is moved in place.
+   * `key`, `keyOffset` and `phase` are as for apply(); the key must not lie in the destination range.
+   */
+  applyTo(
+    src: Uint8Array,
+    start: number,
+    end: number,
+    dst: Uint8Array,
+    dstPos: number,
+    key: Uint8Array,
+    keyOffset: number,
+    phase = 0,
+  ): void {
+    if (end - start >= SIMD_FROM && this.simd !== null) {
+      this.simdCopy(this.simd, src, start, end, dst, dstPos, key, keyOffset, phase);
+      return;
+    }
+    dst.set(src.subarray(start, end), dstPos);
+    this.apply(dst, dstPos, dstPos + end - start, key, keyOffset, phase);
+  }
+
   /** Drops the cached view, so that the buffer it points to can be collected. */
   release(): void {
     this.source = null;
     this.arrayBuffer = null;
     this.words = null;
+  }
+
+  /** Through the WebAssembly kernel, one scratch area's worth at a time. */
+  private simdCopy(
+    simd: SimdXor,
+    src: Uint8Array,
+    start: number,
+    end: number,
+    dst: Uint8Array,
+    dstPos: number,
+    key: Uint8Array,
+    keyOffset: number,
+    phase: number,
+  ): void {
+    const p = phase & 3;
+    // The key rotated by the phase, as the little-endian word WebAssembly loads.
+    const word =
+      key[keyOffset + p] |
+      (key[keyOffset + ((p + 1) & 3)] << 8) |
+      (key[keyOffset + ((p + 2) & 3)] << 16) |
+      (key[keyOffset + ((p + 3) & 3)] << 24);
+    const scratch = simd.scratch;
+    // Each block is read whole before it is written out, so a move towards the start is safe.
+    for (let i = start; i < end; i += SIMD_BLOCK) {
+      const n = Math.min(end - i, SIMD_BLOCK);
+      scratch.set(n === src.length ? src : src.subarray(i, i + n));
+      simd.xor(n, word);
+      dst.set(n === SIMD_BLOCK ? scratch : scratch.subarray(0, n), dstPos + i - start);
+    }
   }
 
   /** A Uint32Array over the whole ArrayBuffer of `buf`, at least `last` words long. */

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { Opcode } from './constants.js';
+import { EMPTY_BUFFER, Opcode } from './constants.js';
 import { protocolError, WebSocketError } from './errors.js';
 import type { FrameHandler } from './frame-parser.js';
 import { MessageBuffer } from './message-buffer.js';
@@ -30,6 +30,12 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
   private readonly sink: MessageSink;
   /** Created for the first message that arrives in more than one piece. */
   private buffer: MessageBuffer | null = null;
+  /**
+   * The latest pieces of the message not yet in `buffer`, while each one continues the previous one
+   * in memory (the pieces of a frame the parser gathered): joined by widening a view, not by copying.
+   */
+  private run: Buffer | null = null;
+  private runLength = 0;
   private utf8: Utf8Validator | null = null;
   maxPayload: number;
   private readonly validateUtf8: boolean;
@@ -70,7 +76,7 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
       this.compressed = rsv1;
     }
     this.fin = fin;
-    const buffered = this.buffer === null ? 0 : this.buffer.length;
+    const buffered = (this.buffer === null ? 0 : this.buffer.length) + this.runLength;
     if (this.maxPayload > 0 && buffered + length > this.maxPayload) {
       throw new WebSocketError(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
@@ -80,9 +86,14 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
     }
   }
 
-  onData(piece: Buffer, last: boolean): void {
+  /**
+   * A piece of the current frame. `gathered` (see FrameHandler.onData) says that it is a view of the
+   * buffer the parser gathers the frame into: such pieces are joined by widening a view of that buffer,
+   * which the parser holds until the frame ends anyway, and the frame's payload is not copied again.
+   */
+  onData(piece: Buffer, last: boolean, gathered = false): void {
     const text = this.opcode === Opcode.Text && !this.compressed && this.validateUtf8;
-    if (last && this.fin && (this.buffer === null || this.buffer.length === 0)) {
+    if (last && this.fin && this.run === null && (this.buffer === null || this.buffer.length === 0)) {
       // The whole message arrived as one piece: no copy, one native validation.
       if (text && !((this.utf8 === null || this.utf8.complete) && isUtf8(piece))) throw invalidUtf8();
       this.end();
@@ -91,11 +102,21 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
     }
     const utf8 = text ? (this.utf8 ??= new Utf8Validator()) : null;
     if (utf8 !== null && piece.length > 0 && !utf8.push(piece)) throw invalidUtf8();
-    const buffer = (this.buffer ??= new MessageBuffer());
-    buffer.append(piece);
+    if (gathered) {
+      this.addToRun(piece);
+    } else {
+      this.flushRun();
+      (this.buffer ??= new MessageBuffer()).append(piece);
+    }
     if (last && this.fin) {
       if (utf8 !== null && !utf8.complete) throw invalidUtf8();
-      const data = buffer.take();
+      let data: Buffer;
+      if (this.buffer === null || this.buffer.length === 0) {
+        data = this.takeRun() ?? EMPTY_BUFFER;
+      } else {
+        this.flushRun();
+        data = this.buffer.take();
+      }
       const isBinary = this.opcode === Opcode.Binary;
       const compressed = this.compressed;
       this.end();
@@ -103,8 +124,38 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
     }
   }
 
+  /** Widens the run when `piece` continues it in memory; otherwise moves the run to the buffer first. */
+  private addToRun(piece: Buffer): void {
+    const run = this.run;
+    if (run !== null && piece.buffer === run.buffer && piece.byteOffset === run.byteOffset + this.runLength) {
+      this.runLength += piece.length;
+      return;
+    }
+    this.flushRun();
+    if (piece.length === 0) return;
+    this.run = piece;
+    this.runLength = piece.length;
+  }
+
+  /** The run as one Buffer (null when empty); the run is then empty. */
+  private takeRun(): Buffer | null {
+    const run = this.run;
+    if (run === null) return null;
+    const length = this.runLength;
+    this.run = null;
+    this.runLength = 0;
+    return length === run.length ? run : Buffer.from(run.buffer, run.byteOffset, length);
+  }
+
+  private flushRun(): void {
+    const run = this.takeRun();
+    if (run !== null) (this.buffer ??= new MessageBuffer()).append(run);
+  }
+
   private end(): void {
     this.inMessage = false;
+    this.run = null;
+    this.runLength = 0;
     this.utf8?.reset();
   }
 }

@@ -192,8 +192,8 @@ export class Protocol implements FrameHandler, MessageSink {
     this.assembler.onDataFrame(opcode, fin, rsv1, length);
   }
 
-  onData(piece: Buffer, last: boolean): void {
-    this.assembler.onData(piece, last);
+  onData(piece: Buffer, last: boolean, gathered: boolean): void {
+    this.assembler.onData(piece, last, gathered);
   }
 
   onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {

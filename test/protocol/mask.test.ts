@@ -1,9 +1,11 @@
-// Masker.apply against a naive byte loop (RFC 6455 §5.3), on unaligned views, random ranges, key
-// offsets and phases; bytes outside the range must be left alone.
+// Masker.apply and applyTo against a naive byte loop (RFC 6455 §5.3), on unaligned views, random
+// ranges, key offsets and phases, through the WebAssembly kernel and in JavaScript only; bytes outside
+// the range must be left alone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Masker } from '../../src/protocol/index.js';
+import { createSimdXor, SIMD_BLOCK } from '../../src/protocol/mask-simd.js';
 
 function naive(
   buf: Uint8Array,
@@ -162,3 +164,107 @@ describe('Masker', () => {
     );
   });
 });
+
+describe('Masker: WebAssembly SIMD and JavaScript paths', () => {
+  const simd = createSimdXor();
+
+  it('the WebAssembly kernel loads on this Node (else masking silently stays in JavaScript)', (t) => {
+    if (simd === null) t.skip('no WebAssembly SIMD here');
+    else assert.equal(simd.scratch.length, SIMD_BLOCK);
+  });
+
+  it('the kernel masks [0, end) rounded up to 64 bytes and nothing past it', { skip: simd === null }, () => {
+    const k = simd!;
+    k.scratch.fill(0xff, 0, 512);
+    k.xor(130, 0x04030201);
+    assert.deepEqual([...k.scratch.subarray(0, 8)], [0xfe, 0xfd, 0xfc, 0xfb, 0xfe, 0xfd, 0xfc, 0xfb]);
+    assert.deepEqual([...k.scratch.subarray(188, 192)], [0xfe, 0xfd, 0xfc, 0xfb]);
+    assert.ok(k.scratch.subarray(192, 512).every((b) => b === 0xff));
+  });
+
+  // Lengths around the switch to WebAssembly (1 KiB) and around its 64 KiB blocks.
+  const length = fc.oneof(
+    fc.integer({ min: 900, max: 1200 }),
+    fc.integer({ min: 65500, max: 65600 }),
+    fc.integer({ min: 131000, max: 200000 }),
+  );
+  const maskers: Array<[string, Masker]> = [
+    ['WebAssembly where available', new Masker()],
+    ['JavaScript only', new Masker(null)],
+  ];
+
+  for (const [name, masker] of maskers) {
+    it(`property (${name}): apply() agrees with a naive loop on large ranges`, () => {
+      fc.assert(
+        fc.property(
+          length,
+          fc.nat({ max: 7 }),
+          fc.uint8Array({ minLength: 4, maxLength: 4 }),
+          fc.nat({ max: 7 }),
+          (n, offset, key, phase) => {
+            const all = patterned(offset + n + 5, n);
+            const expected = Uint8Array.from(all);
+            naive(expected, offset, offset + n, key, 0, phase);
+            masker.apply(all, offset, offset + n, key, 0, phase);
+            assert.ok(Buffer.from(all).equals(expected));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
+    it(`property (${name}): applyTo() masks into another buffer and leaves the source alone`, () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.nat({ max: 100 }), length),
+          fc.nat({ max: 7 }),
+          fc.nat({ max: 7 }),
+          fc.uint8Array({ minLength: 4, maxLength: 4 }),
+          fc.nat({ max: 7 }),
+          (n, srcOffset, dstOffset, key, phase) => {
+            const src = patterned(srcOffset + n + 3, 7);
+            const srcBefore = Uint8Array.from(src);
+            const dst = new Uint8Array(dstOffset + n + 9).fill(0xaa);
+            const expected = Uint8Array.from(dst);
+            expected.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
+            naive(expected, dstOffset, dstOffset + n, key, 0, phase);
+            masker.applyTo(src, srcOffset, srcOffset + n, dst, dstOffset, key, 0, phase);
+            assert.ok(Buffer.from(dst).equals(expected));
+            assert.ok(Buffer.from(src).equals(srcBefore));
+          },
+        ),
+        { numRuns: 80 },
+      );
+    });
+
+    it(`property (${name}): applyTo() moves a payload towards the start of its own buffer`, () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.nat({ max: 100 }), length),
+          fc.nat({ max: 70000 }),
+          fc.uint8Array({ minLength: 4, maxLength: 4 }),
+          fc.nat({ max: 3 }),
+          (n, shift, key, phase) => {
+            const start = shift + 3;
+            const buf = patterned(start + n + 2, 11);
+            const expected = Uint8Array.from(buf);
+            expected.copyWithin(start - shift, start, start + n);
+            naive(expected, start - shift, start - shift + n, key, 0, phase);
+            masker.applyTo(buf, start, start + n, buf, start - shift, key, 0, phase);
+            // Bytes the move did not write keep whatever they held; the moved payload must be right.
+            const lo = start - shift;
+            assert.ok(Buffer.from(buf.subarray(0, lo)).equals(expected.subarray(0, lo)));
+            assert.ok(Buffer.from(buf.subarray(lo, lo + n)).equals(expected.subarray(lo, lo + n)));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
+
+function patterned(size: number, seed: number): Uint8Array {
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i++) b[i] = (i * seed + (i >>> 9) + 17) & 0xff;
+  return b;
+}

@@ -234,3 +234,66 @@ describe('MessageAssembler', () => {
     assert.deepEqual(messages, [Buffer.from([0xff, 0xfe])]);
   });
 });
+
+describe('MessageAssembler: gathered pieces', () => {
+  function assembler(maxPayload = 0) {
+    const messages: Buffer[] = [];
+    const a = new MessageAssembler({ onMessage: (d) => messages.push(d) }, { maxPayload });
+    return { a, messages };
+  }
+
+  it('joins consecutive views of one buffer by widening a view: no copy', () => {
+    const { a, messages } = assembler();
+    const frame = Buffer.from('0123456789');
+    a.onDataFrame(0x2, true, false, 10);
+    a.onData(frame.subarray(0, 4), false, true);
+    a.onData(frame.subarray(4, 9), false, true);
+    a.onData(frame.subarray(9), true, true);
+    assert.equal(messages.length, 1);
+    assert.deepEqual(messages[0], frame);
+    assert.equal(messages[0].buffer, frame.buffer);
+    assert.equal(messages[0].byteOffset, frame.byteOffset);
+  });
+
+  it('joins gathered frames, a frame handed on in place and empty pieces into one message', () => {
+    const { a, messages } = assembler();
+    const one = Buffer.from('gathered-one|');
+    const two = Buffer.from('in-place|');
+    const three = Buffer.from('gathered-three');
+    a.onDataFrame(0x2, false, false, one.length);
+    a.onData(one.subarray(0, 5), false, true);
+    a.onData(one.subarray(5), true, true);
+    a.onDataFrame(0x0, false, false, 0);
+    a.onData(Buffer.alloc(0), true, false);
+    a.onDataFrame(0x0, false, false, two.length);
+    a.onData(two, true, false);
+    a.onDataFrame(0x0, true, false, three.length);
+    a.onData(three.subarray(0, 3), false, true);
+    a.onData(three.subarray(3, 3), false, true);
+    a.onData(three.subarray(3), true, true);
+    assert.deepEqual(messages, [Buffer.from('gathered-one|in-place|gathered-three')]);
+  });
+
+  it('counts the gathered bytes against maxPayload', () => {
+    const { a } = assembler(10);
+    const frame = Buffer.from('0123456789');
+    a.onDataFrame(0x2, false, false, 8);
+    a.onData(frame.subarray(0, 4), false, true);
+    a.onData(frame.subarray(4, 8), true, true);
+    assert.throws(
+      () => a.onDataFrame(0x0, true, false, 3),
+      (err: unknown) => err instanceof Error && (err as { closeCode?: number }).closeCode === 1009,
+    );
+  });
+
+  it('validates gathered text as it arrives and fails on the bad piece (1007)', () => {
+    const { a } = assembler();
+    const text = Buffer.concat([Buffer.from('ok'), Buffer.from([0xc0, 0x80]), Buffer.from('more')]);
+    a.onDataFrame(0x1, true, false, text.length);
+    a.onData(text.subarray(0, 2), false, true);
+    assert.throws(
+      () => a.onData(text.subarray(2, 5), false, true),
+      (err: unknown) => (err as { closeCode?: number }).closeCode === 1007,
+    );
+  });
+});
