@@ -37,6 +37,8 @@ const NEED_DRAIN = 128;
 const SHUTDOWN = 256;
 /** A nextTick delivery of held chunks is scheduled. */
 const FLUSH_SCHEDULED = 512;
+/** setNoDelay(true) was called: TCP_NODELAY is set just before the next write (it only affects writes). */
+const NO_DELAY_PENDING = 1024;
 
 type WriteCallback = (err?: Error | null) => void;
 
@@ -165,8 +167,18 @@ export class LeanSocket extends EventEmitter {
     return out;
   }
 
+  /**
+   * Turns Nagle's algorithm off (or on again). Turning it off takes effect with the next write: an
+   * upgraded connection that stays silent never pays the system call.
+   */
   setNoDelay(noDelay = true): this {
-    if ((this._flags & DESTROYED) === 0) this._handle.setNoDelay(noDelay);
+    if ((this._flags & DESTROYED) !== 0) return this;
+    if (noDelay) {
+      this._flags |= NO_DELAY_PENDING;
+    } else {
+      this._flags &= ~NO_DELAY_PENDING;
+      this._handle.setNoDelay(false);
+    }
     return this;
   }
 
@@ -369,6 +381,10 @@ export class LeanSocket extends EventEmitter {
   dispatch(data: Buffer | Buffer[], cb: WriteCallback | undefined): void {
     const lib = this._lib;
     const handle = this._handle;
+    if ((this._flags & NO_DELAY_PENDING) !== 0) {
+      this._flags &= ~NO_DELAY_PENDING;
+      handle.setNoDelay(true);
+    }
     const req = new lib.WriteWrap();
     req.handle = handle;
     req.oncomplete = onWriteComplete;
