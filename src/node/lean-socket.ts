@@ -415,8 +415,13 @@ export class LeanSocket extends EventEmitter {
       req.pending = total;
       this._writing += req.pending;
       this._writes++;
-    } else if (cb !== undefined) {
-      process.nextTick(cb, null);
+    } else {
+      if (cb !== undefined) process.nextTick(cb, null);
+      // write() said false (corked bytes past the mark) but everything went at once: 'drain' is owed.
+      if ((this._flags & NEED_DRAIN) !== 0 && this._writes === 0 && this._corkBytes === 0) {
+        this._flags &= ~NEED_DRAIN;
+        process.nextTick(emitDrain, this);
+      }
     }
   }
 
@@ -577,6 +582,10 @@ function finish(socket: LeanSocket): void {
 /** Emits 'timeout'; the timer stays, and the next read or write re-arms it (as net.Socket's). */
 function emitTimeout(socket: LeanSocket): void {
   if ((socket._flags & DESTROYED) === 0) socket.emit('timeout');
+}
+
+function emitDrain(socket: LeanSocket): void {
+  if ((socket._flags & DESTROYED) === 0) socket.emit('drain');
 }
 
 function emitError(socket: LeanSocket, err: Error): void {

@@ -174,6 +174,20 @@ describe('LeanSocket', () => {
     await until(() => read === total, 'every byte read');
   });
 
+  it("corked writes past 16 KiB make write() false; 'drain' follows the uncork even when all goes at once", async () => {
+    const { lean, peer } = await pair();
+    const received = readAll(peer);
+    lean.cork();
+    assert.equal(lean.write(Buffer.alloc(10 * 1024, 1)), true);
+    assert.equal(lean.write(Buffer.alloc(10 * 1024, 2)), false, 'past the mark while corked');
+    const drained = next(lean, 'drain');
+    lean.uncork();
+    await drained;
+    assert.equal(lean.writableLength, 0);
+    lean.end();
+    assert.equal((await received).length, 20 * 1024);
+  });
+
   it('destroy(error) emits error, then close(true); pending write callbacks get an error', async () => {
     const { lean, peer } = await pair();
     peer.pause();
