@@ -342,18 +342,8 @@ export class LeanSocket extends EventEmitter {
   /** Closes the connection now; 'error' (when given one) and 'close' follow. */
   destroy(error?: Error): this {
     if ((this._flags & DESTROYED) !== 0) return this;
-    this._flags |= DESTROYED;
-    this._held = null;
-    this._corkList = null;
-    this._corkCallbacks = null;
-    this._corkBytes = 0;
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-    const handle = this._handle;
-    handle.onread = ignoreRead;
-    handle.close(() => {
+    this.release();
+    this._handle.close(() => {
       if (error !== undefined) this.emit('error', error);
       this.emit('close', error !== undefined);
     });
@@ -365,16 +355,24 @@ export class LeanSocket extends EventEmitter {
     if ((this._flags & DESTROYED) !== 0) return this;
     const handle = this._handle;
     if (typeof handle.reset !== 'function') return this.destroy();
+    this.release();
+    const done = () => this.emit('close', false);
+    if (handle.reset(done) !== 0) handle.close(done);
+    return this;
+  }
+
+  /** Marks the socket destroyed and lets go of what it held; the handle's closing is the caller's. */
+  private release(): void {
     this._flags |= DESTROYED;
     this._held = null;
+    this._corkList = null;
+    this._corkCallbacks = null;
+    this._corkBytes = 0;
     if (this._timer !== null) {
       clearTimeout(this._timer);
       this._timer = null;
     }
-    handle.onread = ignoreRead;
-    const done = () => this.emit('close', false);
-    if (handle.reset(done) !== 0) handle.close(done);
-    return this;
+    this._handle.onread = ignoreRead;
   }
 
   /** @internal Hands buffers to the kernel; what it cannot take now completes in onWriteComplete. */

@@ -310,7 +310,6 @@ export class WebSocketServer extends EventEmitter {
     this.state = CLOSING;
     this.detach?.();
     this.heartbeat?.stop();
-    this.deadlines.stop();
     const pending = [...this.connections];
     let left = pending.length + 1;
     const done = () => {

@@ -158,6 +158,24 @@ describe('server handshakeTimeout', () => {
     assert.equal(res.statusCode, 408);
   });
 
+  it('a handshake still pending when the server closes is answered 408 all the same', async () => {
+    let verifying!: () => void;
+    const held = new Promise<void>((resolve) => {
+      verifying = resolve;
+    });
+    // verifyClient never calls back: the handshake waits until its deadline.
+    const s = await serve({
+      handshakeTimeout: 100,
+      verifyClient: (_info: unknown, _cb: unknown) => verifying(),
+    });
+    const ws = client(s.url);
+    const response = next<[unknown, { statusCode: number }]>(ws, 'unexpected-response');
+    await held;
+    s.wss.close();
+    const [, res] = await response;
+    assert.equal(res.statusCode, 408);
+  });
+
   it('a completed handshake is not cut off by the timer', async () => {
     const s = await serve({ handshakeTimeout: 50 });
     const { ws, peer } = await connected(s);
