@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import {
   errnoError,
@@ -9,7 +8,7 @@ import {
   type TcpHandle,
   type WriteRequest,
 } from './libuv-stream.js';
-import { useCompactListenerTable } from './listener-table.js';
+import { CompactEventEmitter } from './listener-table.js';
 import { kHandshakeTimer, kHead, kWebSocket } from './socket-slots.js';
 
 const kOwner = Symbol('wskit.leanSocket');
@@ -50,7 +49,7 @@ type WriteCallback = (err?: Error | null) => void;
  * connection and a few microseconds per handshake. It is not a stream: it cannot be piped. Pass your
  * own http.Server (`server` option) or set `leanSockets: false` where real `net.Socket`s are needed.
  */
-export class LeanSocket extends EventEmitter {
+export class LeanSocket extends CompactEventEmitter {
   /** @internal */ _handle: TcpHandle;
   /** @internal */ _lib: LibuvStream;
   /** @internal */ _flags = 0;
@@ -66,6 +65,11 @@ export class LeanSocket extends EventEmitter {
   /** @internal */ _corkBytes = 0;
   /** @internal */ _peer: Record<string, unknown> | null = null;
   /** @internal */ _timer: NodeJS.Timeout | null = null;
+  /**
+   * @internal wskit's own reader of the request head: while set, chunks go straight to it instead of
+   * being emitted as 'data' (no listener to add and remove for each handshake).
+   */
+  _onData: ((this: LeanSocket, chunk: Buffer) => void) | null = null;
   /** The inactivity timeout set with setTimeout() (0: none). */
   timeout = 0;
   /** @internal */ [kHead]: unknown = undefined;
@@ -74,7 +78,6 @@ export class LeanSocket extends EventEmitter {
 
   constructor(handle: TcpHandle, lib: LibuvStream) {
     super();
-    useCompactListenerTable(this);
     this._handle = handle;
     this._lib = lib;
     handle[kOwner] = this;
@@ -290,6 +293,11 @@ export class LeanSocket extends EventEmitter {
       this.failWrite(cb);
       return false;
     }
+    if (typeof data === 'string' && this._corked === 0 && (enc === 'latin1' || enc === 'utf8')) {
+      // Straight to the kernel, without a Buffer (the 101 response of every handshake goes this way).
+      this.dispatch(data, cb, enc);
+      return this.afterWrite();
+    }
     const buf =
       typeof data === 'string'
         ? Buffer.from(data, enc)
@@ -307,6 +315,11 @@ export class LeanSocket extends EventEmitter {
     } else {
       this.dispatch(buf, cb);
     }
+    return this.afterWrite();
+  }
+
+  /** write()'s answer: false once the backlog passes the high-water mark ('drain' is then owed). */
+  private afterWrite(): boolean {
     const ok = this._writing + this._corkBytes < HIGH_WATER_MARK;
     if (!ok) this._flags |= NEED_DRAIN;
     return ok;
@@ -344,7 +357,7 @@ export class LeanSocket extends EventEmitter {
     if ((this._flags & DESTROYED) !== 0) return this;
     this.release();
     this._handle.close(() => {
-      if (error !== undefined) this.emit('error', error);
+      if (error !== undefined) emitError(this, error);
       this.emit('close', error !== undefined);
     });
     return this;
@@ -375,8 +388,15 @@ export class LeanSocket extends EventEmitter {
     this._handle.onread = ignoreRead;
   }
 
-  /** @internal Hands buffers to the kernel; what it cannot take now completes in onWriteComplete. */
-  dispatch(data: Buffer | Buffer[], cb: WriteCallback | undefined): void {
+  /**
+   * @internal Hands buffers (or a string, in `encoding`) to the kernel; what it cannot take now
+   * completes in onWriteComplete.
+   */
+  dispatch(
+    data: Buffer | Buffer[] | string,
+    cb: WriteCallback | undefined,
+    encoding?: 'latin1' | 'utf8',
+  ): void {
     const lib = this._lib;
     const handle = this._handle;
     if ((this._flags & NO_DELAY_PENDING) !== 0) {
@@ -391,7 +411,10 @@ export class LeanSocket extends EventEmitter {
     req.pending = 0;
     let total: number;
     let err: number;
-    if (Array.isArray(data)) {
+    if (typeof data === 'string') {
+      total = -1; // measured only if the write goes asynchronous
+      err = encoding === 'latin1' ? handle.writeLatin1String(req, data) : handle.writeUtf8String(req, data);
+    } else if (Array.isArray(data)) {
       total = 0;
       for (const b of data) total += b.length;
       err = handle.writev(req, data, true);
@@ -410,7 +433,7 @@ export class LeanSocket extends EventEmitter {
       // Counted whole until it completes (as net.Socket's writableLength): Node does not tell how
       // much of it the kernel took at once.
       req.data = data;
-      req.pending = total;
+      req.pending = total === -1 ? Buffer.byteLength(data as string, encoding) : total;
       this._writing += req.pending;
       this._writes++;
     } else {
@@ -512,7 +535,7 @@ function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
       if ((socket._flags & PAUSED) !== 0) socket.stopReading();
       return;
     }
-    socket.emit('data', chunk);
+    deliver(socket, chunk);
     return;
   }
   if (n === 0) return;
@@ -522,6 +545,11 @@ function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
   }
   socket._flags |= READ_EOF | READ_STOPPED;
   if (socket._held === null) socket.endOfInput();
+}
+
+function deliver(socket: LeanSocket, chunk: Buffer): void {
+  if (socket._onData !== null) socket._onData(chunk);
+  else socket.emit('data', chunk);
 }
 
 /** The read callback of a destroyed socket (Node's handle accepts only a function there). */
@@ -534,7 +562,7 @@ function deliverHeld(socket: LeanSocket): void {
   while (held !== null && (socket._flags & (PAUSED | DESTROYED)) === 0) {
     const chunk = held.shift();
     if (held.length === 0) socket._held = null;
-    if (chunk !== undefined) socket.emit('data', chunk);
+    if (chunk !== undefined) deliver(socket, chunk);
     held = socket._held;
   }
   if ((socket._flags & (PAUSED | DESTROYED)) !== 0 || socket._held !== null) return;
@@ -586,6 +614,11 @@ function emitDrain(socket: LeanSocket): void {
   if ((socket._flags & DESTROYED) === 0) socket.emit('drain');
 }
 
+/**
+ * Emits 'error' to the listeners there are. Unlike a net.Socket, a LeanSocket with none does not
+ * throw: the error already closed it, and 'close' says so (hadError). wskit's own handling of a
+ * socket error is just that, so a socket being upgraded needs no 'error' listener of its own.
+ */
 function emitError(socket: LeanSocket, err: Error): void {
-  socket.emit('error', err);
+  if (socket.listenerCount('error') > 0) socket.emit('error', err);
 }

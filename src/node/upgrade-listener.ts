@@ -17,8 +17,17 @@ export interface UpgradeListenerOptions {
   onUpgrade(req: UpgradeRequest, socket: Socket, head: Buffer): void;
 }
 
+/** What a socket carries while its request head is being read: the parser, and who to hand it to. */
+class PendingHead extends RequestHeadParser {
+  readonly options: UpgradeListenerOptions;
+  constructor(options: UpgradeListenerOptions) {
+    super(options);
+    this.options = options;
+  }
+}
+
 interface HeadSocket extends Socket {
-  [kHead]?: { parser: RequestHeadParser; options: UpgradeListenerOptions };
+  [kHead]?: PendingHead;
 }
 
 /**
@@ -29,15 +38,17 @@ interface HeadSocket extends Socket {
  */
 export function createUpgradeListener(options: UpgradeListenerOptions): Server {
   const onSocket = (socket: HeadSocket) => {
-    socket[kHead] = {
-      parser: new RequestHeadParser({
-        maxHeaderSize: options.maxHeaderSize,
-        maxHeadersCount: options.maxHeadersCount,
-      }),
-      options,
-    };
-    socket.on('data', onHeadData);
-    socket.on('error', onHeadError);
+    socket[kHead] = new PendingHead(options);
+    if ((socket as unknown) instanceof LeanSocket) {
+      // Read directly, without listeners; an error just closes a LeanSocket (and its deadline goes).
+      (socket as unknown as LeanSocket)._onData = onHeadData as unknown as (
+        this: LeanSocket,
+        chunk: Buffer,
+      ) => void;
+    } else {
+      socket.on('data', onHeadData);
+      socket.on('error', onHeadError);
+    }
     options.onConnection(socket);
   };
   const server = createServer(onSocket);
@@ -52,17 +63,22 @@ export function createUpgradeListener(options: UpgradeListenerOptions): Server {
 function onHeadData(this: HeadSocket, chunk: Buffer): void {
   const state = this[kHead];
   if (state === undefined) return;
-  const result = state.parser.push(chunk);
+  const result = state.push(chunk);
   if (result.state === 'incomplete') return;
-  this.removeListener('data', onHeadData);
-  this.removeListener('error', onHeadError);
   this[kHead] = undefined;
   // Further bytes (the first frames) wait in the socket until the WebSocket attaches its 'data'
   // listener, as after Node's http 'upgrade'. A net.Socket is not paused (that costs two epoll_ctl
   // calls) but set back to "no consumer yet" (typed read-only, but Readable has a setter for it,
   // which node:http uses for the same purpose); a LeanSocket's pause() makes no system call.
-  if ((this as unknown) instanceof LeanSocket) (this as unknown as LeanSocket).pause();
-  else (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  if ((this as unknown) instanceof LeanSocket) {
+    const lean = this as unknown as LeanSocket;
+    lean._onData = null;
+    lean.pause();
+  } else {
+    this.removeListener('data', onHeadData);
+    this.removeListener('error', onHeadError);
+    (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  }
   if (result.state === 'error') {
     abortHandshake(this, result.status, result.reason);
     return;

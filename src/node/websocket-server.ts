@@ -6,12 +6,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import type { ExtensionOffer } from '../protocol/header-tokens.js';
 import { formatResponse, negotiateAsServer } from '../protocol/permessage-deflate.js';
-import { checkUpgradeRequest, upgradeResponseLines } from '../protocol/server-handshake.js';
+import { checkUpgradeRequest, upgradeResponse, upgradeResponseLines } from '../protocol/server-handshake.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { abortHandshake } from './abort-handshake.js';
 import { type ResolvedDeflate, resolveDeflate } from './deflate-options.js';
 import { HandshakeDeadlines } from './handshake-deadlines.js';
 import { Heartbeat } from './heartbeat.js';
+import { LeanSocket } from './lean-socket.js';
 import { Limiter } from './limiter.js';
 import {
   type ConnectionOptions,
@@ -216,7 +217,8 @@ export class WebSocketServer extends EventEmitter {
     head: Buffer,
     cb: (ws: WebSocket, req: IncomingMessage) => void,
   ): void {
-    socket.on('error', onHandshakeSocketError);
+    // A socket error during the handshake just closes the socket (a LeanSocket does that by itself).
+    if (!(socket instanceof LeanSocket)) socket.on('error', onHandshakeSocketError);
     const check = checkUpgradeRequest(req);
     if (!check.ok) {
       this.refuse(req, socket, check.status, check.reason, check.headers);
@@ -375,14 +377,15 @@ export class WebSocketServer extends EventEmitter {
       protocol = chosen === false ? undefined : chosen;
     }
     const deflate = this.deflate === null ? null : negotiateAsServer(extensions, this.deflate.negotiation);
-    const lines = upgradeResponseLines({
-      key,
-      protocol,
-      extensions: deflate === null ? undefined : formatResponse(deflate),
-    });
-    this.emit('headers', lines, req);
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-    socket.removeListener('error', onHandshakeSocketError);
+    const response = { key, protocol, extensions: deflate === null ? undefined : formatResponse(deflate) };
+    if (this.listenerCount('headers') > 0) {
+      const lines = upgradeResponseLines(response);
+      this.emit('headers', lines, req);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    } else {
+      socket.write(upgradeResponse(response), 'latin1');
+    }
+    if (!(socket instanceof LeanSocket)) socket.removeListener('error', onHandshakeSocketError);
     const Ctor = this.options.WebSocket ?? WebSocket;
     const ws = new Ctor(null, undefined, this.options);
     ws.setSocket(socket, head, {

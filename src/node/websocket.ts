@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload } from '../protocol/close.js';
@@ -21,7 +20,7 @@ import {
 import type { EventListenerLike } from './events.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { Limiter } from './limiter.js';
-import { useCompactListenerTable } from './listener-table.js';
+import { CompactEventEmitter } from './listener-table.js';
 import { messageIterator } from './message-iterator.js';
 import {
   type ConnectionOptions,
@@ -62,7 +61,7 @@ export type WebSocketOptions = ClientOptions & ConnectionOptions;
  * events and the browser's addEventListener / on* attributes).
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only adds typed overloads of EventEmitter's on/once
-export class WebSocket extends EventEmitter implements ProtocolHandler {
+export class WebSocket extends CompactEventEmitter implements ProtocolHandler {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
@@ -123,7 +122,6 @@ export class WebSocket extends EventEmitter implements ProtocolHandler {
     options?: WebSocketOptions,
   ) {
     super();
-    useCompactListenerTable(this);
     if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
       options = protocols;
       protocols = undefined;

@@ -22,14 +22,42 @@ export function isToken(value: string): boolean {
 /** Whether a comma-separated header value (e.g. Connection) contains `token`, ignoring case. */
 export function headerHasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false;
-  const values = Array.isArray(value) ? value : [value];
   const wanted = token.toLowerCase();
-  for (const v of values) {
-    for (const part of v.split(',')) {
-      if (part.trim().toLowerCase() === wanted) return true;
-    }
+  if (typeof value === 'string') return listHasToken(value, wanted);
+  for (const v of value) if (listHasToken(v, wanted)) return true;
+  return false;
+}
+
+/** One pass over `list` by index, without splitting it: the handshake asks this several times. */
+function listHasToken(list: string, wanted: string): boolean {
+  const n = list.length;
+  let start = 0;
+  while (start <= n) {
+    let end = list.indexOf(',', start);
+    if (end === -1) end = n;
+    // The element without what String.prototype.trim() removes (spaces and tabs, in a header).
+    let s = start;
+    let e = end;
+    while (s < e && isTrimmedSpace(list.charCodeAt(s))) s++;
+    while (e > s && isTrimmedSpace(list.charCodeAt(e - 1))) e--;
+    if (e - s === wanted.length && equalsIgnoringAsciiCase(list, s, wanted)) return true;
+    start = end + 1;
   }
   return false;
+}
+
+function isTrimmedSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0xa0 || c === 0x0a || c === 0x0d;
+}
+
+/** Whether list[at, at + lower.length) equals `lower` (lower case) with A-Z folded to a-z. */
+function equalsIgnoringAsciiCase(list: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = list.charCodeAt(at + i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**

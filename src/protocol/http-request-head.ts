@@ -75,7 +75,8 @@ function isRequestTarget(target: string): boolean {
  */
 export class RequestHeadParser {
   private readonly limits: RequestHeadLimits;
-  private chunks: Buffer[] = [];
+  /** What came before the current chunk (null while nothing did: the usual head fits one read). */
+  private chunks: Buffer[] | null = null;
   private length = 0;
 
   constructor(limits: RequestHeadLimits) {
@@ -83,6 +84,13 @@ export class RequestHeadParser {
   }
 
   push(chunk: Buffer): RequestHeadResult {
+    if (this.chunks === null) {
+      const found = chunk.indexOf('\r\n\r\n', 0, 'latin1');
+      if (found !== -1 && found + 4 <= this.limits.maxHeaderSize) {
+        return this.parse(chunk.toString('latin1', 0, found), chunk.subarray(found + 4));
+      }
+      this.chunks = [];
+    }
     // Look for the blank line in the new bytes, starting 3 bytes back in case it is split.
     const tailLength = Math.min(3, this.length);
     const window = tailLength === 0 ? chunk : Buffer.concat([this.tail(tailLength), chunk]);
@@ -100,7 +108,7 @@ export class RequestHeadParser {
       return error(431, `Request header block larger than ${this.limits.maxHeaderSize} bytes`);
     }
     const data = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.length);
-    this.chunks = [];
+    this.chunks = null;
     this.length = 0;
     return this.parse(data.toString('latin1', 0, end), data.subarray(end + 4));
   }
@@ -108,9 +116,10 @@ export class RequestHeadParser {
   /** The last `n` bytes received so far. */
   private tail(n: number): Buffer {
     const out = Buffer.allocUnsafe(n);
+    const chunks = this.chunks ?? [];
     let filled = 0;
-    for (let i = this.chunks.length - 1; i >= 0 && filled < n; i--) {
-      const c = this.chunks[i];
+    for (let i = chunks.length - 1; i >= 0 && filled < n; i--) {
+      const c = chunks[i];
       const take = Math.min(n - filled, c.length);
       c.copy(out, n - filled - take, c.length - take);
       filled += take;

@@ -34,5 +34,5 @@ export type {
   UpgradeRequest,
   UpgradeResponseOptions,
 } from './server-handshake.js';
-export { checkUpgradeRequest, upgradeResponseLines } from './server-handshake.js';
+export { checkUpgradeRequest, upgradeResponse, upgradeResponseLines } from './server-handshake.js';
 export { isValidUtf8, Utf8Validator } from './utf8-validator.js';

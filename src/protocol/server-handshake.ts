@@ -47,7 +47,7 @@ export function checkUpgradeRequest(req: UpgradeRequest): AcceptedUpgrade | Refu
   if (req.method !== undefined && req.method !== 'GET') {
     return refuse(405, `Invalid HTTP method ${req.method}: the opening handshake is a GET`, { Allow: 'GET' });
   }
-  if (req.httpVersion !== undefined) {
+  if (req.httpVersion !== undefined && req.httpVersion !== '1.1') {
     const [major, minor] = req.httpVersion.split('.').map(Number);
     if (!(major > 1 || (major === 1 && minor >= 1))) {
       return refuse(505, `HTTP/${req.httpVersion} is too old: the opening handshake needs HTTP/1.1 or later`);
@@ -95,6 +95,14 @@ export interface UpgradeResponseOptions {
   protocol?: string | undefined;
   /** The Sec-WebSocket-Extensions value accepted, if any. */
   extensions?: string | undefined;
+}
+
+/** The whole 101 response, blank line included: upgradeResponseLines joined, in one string. */
+export function upgradeResponse(options: UpgradeResponseOptions): string {
+  let text = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(options.key)}\r\n`;
+  if (options.protocol) text += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+  if (options.extensions) text += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+  return `${text}\r\n`;
 }
 
 /** The header lines of the 101 response (without the blank line that ends them). */

@@ -208,6 +208,40 @@ describe('LeanSocket', () => {
     assert.equal(lean.write('x'), false);
   });
 
+  it("with no 'error' listener, an error does not throw: the socket closes, and 'close' says so", async () => {
+    const { lean } = await pair();
+    lean.removeAllListeners('error');
+    const closed = closeOf(lean);
+    lean.destroy(new Error('boom'));
+    assert.equal(await closed, true);
+    const second = await pair();
+    second.lean.removeAllListeners('error');
+    const reset = closeOf(second.lean);
+    second.lean.resume();
+    second.peer.resetAndDestroy();
+    assert.equal(await reset, true);
+  });
+
+  it('write(string) sends latin1 and UTF-8 text as such; a string the kernel cannot take at once is counted', async () => {
+    const { lean, peer } = await pair();
+    const received = readAll(peer);
+    peer.pause();
+    assert.equal(lean.write('caf\u00e9 ', 'latin1'), true);
+    assert.equal(lean.write('\u20ac\u{1f600} '), true);
+    const big = '\u00e9'.repeat(4 * 1024 * 1024); // 8 MiB in UTF-8
+    const written = new Promise<Error | null | undefined>((resolve) => lean.write(big, resolve));
+    assert.ok(lean.writableLength > 0 && lean.writableLength <= 8 * 1024 * 1024 + 10);
+    assert.equal(lean.writableNeedDrain, true);
+    peer.resume();
+    assert.equal(await written, null);
+    assert.equal(lean.writableLength, 0);
+    lean.end();
+    const bytes = await received;
+    assert.deepEqual(bytes.subarray(0, 5), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20]));
+    assert.equal(bytes.subarray(5, 13).toString('utf8'), '\u20ac\u{1f600} ');
+    assert.equal(bytes.length, 13 + 8 * 1024 * 1024);
+  });
+
   it('a reset by the peer is an ECONNRESET error, then close', async () => {
     const { lean, peer } = await pair();
     const error = new Promise<NodeJS.ErrnoException>((resolve) => lean.once('error', resolve));

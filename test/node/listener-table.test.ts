@@ -1,9 +1,10 @@
-// useCompactListenerTable: a connection's EventEmitter keeps working with the fast-object table.
+// useCompactListenerTable and CompactEventEmitter: a connection's EventEmitter keeps working with the
+// fast-object listener table.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { useCompactListenerTable } from '../../src/node/listener-table.js';
+import { CompactEventEmitter, useCompactListenerTable } from '../../src/node/listener-table.js';
 import { WebSocket } from './helpers.js';
 
 describe('useCompactListenerTable', () => {
@@ -60,6 +61,53 @@ describe('useCompactListenerTable', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'false true');
+  });
+});
+
+describe('CompactEventEmitter (the base of WebSocket and LeanSocket)', () => {
+  class Emitter extends CompactEventEmitter {}
+
+  it('is an EventEmitter with a compact table from the start, and every method works', () => {
+    const e = new Emitter();
+    assert.ok(e instanceof EventEmitter);
+    const table = (e as unknown as { _events: object })._events;
+    assert.equal(Object.getPrototypeOf(table), null);
+    assert.deepEqual(Object.getOwnPropertySymbols(e), [], "none of EventEmitter's internal fields");
+    const calls: string[] = [];
+    e.on('message', (x: number) => calls.push(`m${x}`));
+    e.once('close', () => calls.push('close'));
+    e.on('constructor', () => calls.push('constructor'));
+    assert.deepEqual(e.eventNames(), ['message', 'close', 'constructor']);
+    e.emit('message', 1);
+    e.emit('close');
+    e.emit('close');
+    e.emit('constructor');
+    assert.equal(e.emit('toString'), false);
+    e.setMaxListeners(1);
+    assert.equal(e.getMaxListeners(), 1);
+    e.removeAllListeners();
+    assert.equal(e.listenerCount('message'), 0);
+    assert.deepEqual(calls, ['m1', 'close', 'constructor']);
+  });
+
+  it("an 'error' with no listener throws, as with any EventEmitter", () => {
+    assert.throws(() => new Emitter().emit('error', new Error('boom')), /boom/);
+  });
+
+  it('follows EventEmitter.captureRejections, read from the prototype', async () => {
+    const before = EventEmitter.captureRejections;
+    EventEmitter.captureRejections = true;
+    try {
+      const e = new Emitter();
+      const caught = new Promise<Error>((resolve) => e.on('error', resolve));
+      e.on('message', async () => {
+        throw new Error('rejected');
+      });
+      e.emit('message');
+      assert.equal((await caught).message, 'rejected');
+    } finally {
+      EventEmitter.captureRejections = before;
+    }
   });
 });
 

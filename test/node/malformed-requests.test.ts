@@ -157,6 +157,23 @@ describe('malformed opening handshakes get the right status', () => {
     assert.equal(connections, 1);
   });
 
+  it('a client that resets the connection in the middle of its request head does not crash the server', async () => {
+    const s = await serve();
+    let connections = 0;
+    s.wss.on('connection', () => connections++);
+    const socket = await rawConnect(s.port);
+    const gone = readAll(socket);
+    const request = upgradeRequest();
+    socket.write(request.slice(0, request.length >> 1));
+    // Let the server read the first half, then reset.
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.resetAndDestroy();
+    await gone;
+    const { ws } = await connected(s);
+    assert.equal(ws.readyState, ws.OPEN);
+    assert.equal(connections, 1);
+  });
+
   it('a refused request with another pipelined behind it: one response, then the connection is closed', async () => {
     const s = await serve();
     const socket = await rawConnect(s.port);

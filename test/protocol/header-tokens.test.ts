@@ -178,6 +178,21 @@ describe('headerHasToken and isToken', () => {
     assert.equal(headerHasToken('', 'upgrade'), false);
   });
 
+  it('compares each whole element, trimmed of spaces and tabs, with ASCII letters folded', () => {
+    assert.equal(headerHasToken('Upgrade', 'upgrade'), true);
+    assert.equal(headerHasToken('\tupgrade\t,x', 'upgrade'), true);
+    assert.equal(headerHasToken('x,,  ,upgrade', 'upgrade'), true);
+    assert.equal(headerHasToken('x, upgrade,', 'upgrade'), true);
+    assert.equal(headerHasToken('up grade', 'upgrade'), false);
+    assert.equal(headerHasToken('upgradex, xupgrade', 'upgrade'), false);
+    assert.equal(headerHasToken('WebSocket', 'websocket'), true);
+    // Only A-Z fold: the Kelvin sign and latin1 letters are not ASCII letters.
+    assert.equal(headerHasToken('websoc\u212aet', 'websocket'), false);
+    assert.equal(headerHasToken('websoc\u00cbt', 'websocket'), false);
+    assert.equal(headerHasToken(['a', 'b, c'], 'c'), true);
+    assert.equal(headerHasToken(['a', 'b, c'], 'd'), false);
+  });
+
   it('isToken follows RFC 7230 tchar', () => {
     assert.equal(isToken("!#$%&'*+-.^_`|~09azAZ"), true);
     assert.equal(isToken(''), false);

@@ -141,6 +141,24 @@ describe('RequestHeadParser', () => {
     if (result.state === 'error') assert.equal(result.status, 431);
   });
 
+  it('maxHeaderSize counts the blank line, whether the head comes in one chunk or several', () => {
+    const head = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+    for (const [max, state] of [
+      [head.length, 'done'],
+      [head.length - 1, 'error'],
+    ] as const) {
+      for (const size of [Number.POSITIVE_INFINITY, 5]) {
+        const parser = new RequestHeadParser({ maxHeaderSize: max, maxHeadersCount: 100 });
+        let result: RequestHeadResult = { state: 'incomplete' };
+        for (let i = 0; i < head.length && result.state === 'incomplete'; i += Math.min(size, head.length)) {
+          result = parser.push(Buffer.from(head.slice(i, i + size), 'latin1'));
+        }
+        assert.equal(result.state, state, `max ${max}, chunks of ${size}`);
+        if (result.state === 'error') assert.equal(result.status, 431);
+      }
+    }
+  });
+
   it('refuses more than maxHeadersCount fields with 431', () => {
     const parser = new RequestHeadParser({ maxHeaderSize: 64 * 1024, maxHeadersCount: 3 });
     const result = parser.push(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n'));

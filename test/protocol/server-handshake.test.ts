@@ -10,6 +10,7 @@ import {
   type RefusedUpgrade,
   reasonPhrase,
   type UpgradeRequest,
+  upgradeResponse,
   upgradeResponseLines,
 } from '../../src/protocol/index.js';
 
@@ -168,6 +169,18 @@ describe('upgradeResponseLines', () => {
       'Sec-WebSocket-Extensions: permessage-deflate',
     ]);
     assert.equal(upgradeResponseLines({ key: KEY, protocol: '', extensions: '' }).length, 4);
+  });
+
+  it('upgradeResponse is the same response in one string, blank line included', () => {
+    for (const options of [
+      { key: KEY },
+      { key: KEY, protocol: 'chat' },
+      { key: KEY, extensions: 'permessage-deflate; server_no_context_takeover' },
+      { key: KEY, protocol: 'chat', extensions: 'permessage-deflate' },
+      { key: KEY, protocol: '', extensions: '' },
+    ]) {
+      assert.equal(upgradeResponse(options), `${upgradeResponseLines(options).join('\r\n')}\r\n\r\n`);
+    }
   });
 });
 
