@@ -9,7 +9,7 @@ import {
   type WriteRequest,
 } from './libuv-stream.js';
 import { CompactEventEmitter } from './listener-table.js';
-import { kHandshakeTimer, kHead, kWebSocket } from './socket-slots.js';
+import { kHead, kWebSocket } from './socket-slots.js';
 
 const kOwner = Symbol('wskit.leanSocket');
 
@@ -73,7 +73,6 @@ export class LeanSocket extends CompactEventEmitter {
   /** The inactivity timeout set with setTimeout() (0: none). */
   timeout = 0;
   /** @internal */ [kHead]: unknown = undefined;
-  /** @internal */ [kHandshakeTimer]: unknown = undefined;
   /** @internal */ [kWebSocket]: unknown = undefined;
 
   constructor(handle: TcpHandle, lib: LibuvStream) {

@@ -57,7 +57,6 @@ function onEnd(this: OwnedSocket): void {
 
 function onClose(this: OwnedSocket): void {
   const ws = this[kWebSocket];
-  this.removeListener('data', onData);
   ws._protocol!.receiveEof();
   ws._flushScheduled = true; // nothing more can be written
   const callbacks = ws._callbacks;

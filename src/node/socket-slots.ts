@@ -6,7 +6,5 @@
 
 /** The request-head parser of a socket whose opening handshake is being read (upgrade-listener). */
 export const kHead = Symbol('wskit.requestHead');
-/** The timer that drops a socket whose opening handshake takes too long (websocket-server). */
-export const kHandshakeTimer = Symbol('wskit.handshakeTimer');
 /** The WebSocket a socket belongs to, once upgraded (socket-io). */
 export const kWebSocket = Symbol('wskit.websocket');

@@ -142,6 +142,8 @@ export class WebSocketServer extends EventEmitter {
     this.zlibLimiter = this.deflate === null ? null : new Limiter(this.deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
     this.deadlines = new HandshakeDeadlines(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    // One callback for every upgrade of the server's own (port) or given (server) HTTP server.
+    const emitConnection = (ws: WebSocket, req: IncomingMessage) => this.emit('connection', ws, req);
 
     if (options.port !== undefined) {
       // Every connection to a server of our own is a WebSocket to be: the handshake timer starts
@@ -152,8 +154,7 @@ export class WebSocketServer extends EventEmitter {
         maxHeadersCount: options.maxHeadersCount ?? 100,
         onConnection: (socket) => this.deadlines.add(socket),
         onUpgrade: (req, socket, head) => {
-          const request = req as unknown as IncomingMessage;
-          this.handleUpgrade(request, socket, head, (ws) => this.emit('connection', ws, request));
+          this.handleUpgrade(req as unknown as IncomingMessage, socket, head, emitConnection);
         },
       });
       server.on('listening', () => this.emit('listening'));
@@ -170,7 +171,7 @@ export class WebSocketServer extends EventEmitter {
       const onListening = () => this.emit('listening');
       const onError = (err: Error) => this.emit('error', err);
       const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
+        this.handleUpgrade(req, socket, head, emitConnection);
       };
       server.on('listening', onListening);
       server.on('error', onError);
@@ -238,13 +239,13 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     this.deadlines.add(socket);
-    const complete = () =>
-      this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
     const verify = this.options.verifyClient;
     if (verify === undefined) {
-      complete();
+      this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
       return;
     }
+    const complete = () =>
+      this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
     const info: VerifyClientInfo = {
       origin: check.origin,
       secure: Boolean((req.socket as { authorized?: boolean; encrypted?: boolean }).encrypted),
