@@ -376,6 +376,12 @@ export class WebSocketServer extends EventEmitter {
         ? this.options.handleProtocols(new Set(protocols), req)
         : protocols[0];
       protocol = chosen === false ? undefined : chosen;
+      // RFC 6455 §4.2.2: one of the client's values, which are tokens (so nothing can be injected
+      // into the response's header block either).
+      if (protocol !== undefined && !protocols.includes(protocol)) {
+        abortHandshake(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
+        return;
+      }
     }
     const deflate = this.deflate === null ? null : negotiateAsServer(extensions, this.deflate.negotiation);
     const response = { key, protocol, extensions: deflate === null ? undefined : formatResponse(deflate) };

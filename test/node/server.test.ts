@@ -297,6 +297,19 @@ describe('subprotocols', () => {
     assert.equal((await none)[0].protocol, '');
     assert.deepEqual(offered, [['chat.v1', 'chat.v2'], ['chat.v1']]);
   });
+
+  it('a subprotocol the client did not offer is not sent: 500, nothing injected into the response', async () => {
+    const s = await serve({ handleProtocols: () => 'chat.v3\r\nSet-Cookie: a=b' });
+    let connections = 0;
+    s.wss.on('connection', () => connections++);
+    const ws = client(s.url, ['chat.v1']);
+    ws.on('error', () => {});
+    const { status, headers, body } = await refusal(ws);
+    assert.equal(status, 500);
+    assert.equal(headers['set-cookie'], undefined);
+    assert.match(body, /did not offer/);
+    assert.equal(connections, 0);
+  });
 });
 
 describe('server options and events', () => {
