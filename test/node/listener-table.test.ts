@@ -64,6 +64,41 @@ describe('useCompactListenerTable', () => {
   });
 });
 
+describe("an upgraded connection's listener tables", () => {
+  it('stay fast-mode objects (V8) through the handshake and the close, on both the WebSocket and its LeanSocket', () => {
+    // A listener removed from a fast table turns it into a ~200-byte dictionary (and makes every
+    // emit slower): the handshake and the close must add only what they keep.
+    const code = `
+      import { WebSocketServer, WebSocket } from ${JSON.stringify(
+        new URL('../../dist/index.js', import.meta.url).href,
+      )};
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((resolve) => wss.on('listening', resolve));
+      const fast = (o) => %HasFastProperties(o._events);
+      const seen = [];
+      wss.on('connection', (ws) => {
+        ws.on('message', (data) => ws.send(data));
+        seen.push(ws._socket.constructor.name, fast(ws), fast(ws._socket));
+        ws.on('close', () => {
+          seen.push(fast(ws), fast(ws._socket));
+          console.log(JSON.stringify(seen));
+          wss.close();
+        });
+      });
+      const client = new WebSocket('ws://127.0.0.1:' + wss.address().port);
+      client.on('open', () => client.send('x'));
+      client.on('message', () => client.close());
+      setTimeout(() => { console.log('timeout'); process.exit(1); }, 5000).unref();
+    `;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.deepEqual(JSON.parse(r.stdout.trim()), ['LeanSocket', true, true, true, true]);
+  });
+});
+
 describe('CompactEventEmitter (the base of WebSocket and LeanSocket)', () => {
   class Emitter extends CompactEventEmitter {}
 
