@@ -18,6 +18,7 @@ import {
   setAttributeListener,
 } from './event-target.js';
 import type { EventListenerLike } from './events.js';
+import { defineFlagProperties } from './flag-properties.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { Limiter } from './limiter.js';
 import { CompactEventEmitter } from './listener-table.js';
@@ -39,6 +40,18 @@ import {
 } from './send-data.js';
 import { enqueue, type QueuedOperation } from './send-queue.js';
 import { attachSocket, flushOutput, scheduleFlush } from './socket-io.js';
+
+// The bits of WebSocket's _flags.
+const IS_SERVER = 1;
+const IN_RECEIVE = 2;
+const PAUSED = 4;
+const INFLATING = 8;
+const FLUSH_SCHEDULED = 16;
+const NEED_DRAIN = 32;
+const ERROR_EMITTED = 64;
+const HB_SEEN = 128;
+const SENT_CLOSE = 256;
+const RECEIVED_CLOSE = 512;
 
 export type SendCallback = (error?: Error | null) => void;
 
@@ -75,7 +88,7 @@ export class WebSocket extends CompactEventEmitter implements ProtocolHandler {
   /** @internal */ _readyState: ReadyState = ReadyState.CONNECTING;
   /** @internal */ _socket: Duplex | null = null;
   /** @internal */ _protocol: Protocol | null = null;
-  /** @internal */ _isServer: boolean;
+  /** @internal */ declare _isServer: boolean;
   /** @internal */ _binaryType: BinaryType = 'nodebuffer';
   /** @internal */ _subprotocol = '';
   /** @internal */ _extensions = '';
@@ -84,25 +97,27 @@ export class WebSocket extends CompactEventEmitter implements ProtocolHandler {
   /** @internal */ _closeCode = 1006;
   /** @internal */ _closeReason: Buffer = EMPTY_BUFFER;
   /** @internal */ _closeTimer: NodeJS.Timeout | null = null;
-  /** @internal */ _inReceive = false;
+  /** @internal The boolean states below, one bit each (defineFlagProperties, after the class). */
+  _flags = HB_SEEN;
+  /** @internal */ declare _inReceive: boolean;
   /** @internal pause() was called (and not resume()). */
-  _paused = false;
+  declare _paused: boolean;
   /** @internal Reading is held while a received message inflates on the thread pool. */
-  _inflating = false;
-  /** @internal */ _flushScheduled = false;
+  declare _inflating: boolean;
+  /** @internal */ declare _flushScheduled: boolean;
   /** @internal send() returned false: 'drain' is owed once everything buffered is written. */
-  _needDrain = false;
+  declare _needDrain: boolean;
   /** @internal */ _callbacks: SendCallback[] | null = null;
-  /** @internal */ _errorEmitted = false;
+  /** @internal */ declare _errorEmitted: boolean;
   /** @internal */ _req: ClientRequest | null = null;
   /** @internal */ _heartbeat: Heartbeat | null = null;
   /** @internal heartbeat bookkeeping: data seen since the last tick, when a ping went out, when silence began */
-  _hbSeen = true;
+  declare _hbSeen: boolean;
   /** @internal */ _hbPingAt = 0;
   /** @internal */ _hbIdleSince = 0;
   /** @internal */ _redirects = 0;
-  /** @internal */ _sentClose = false;
-  /** @internal */ _receivedClose = false;
+  /** @internal */ declare _sentClose: boolean;
+  /** @internal */ declare _receivedClose: boolean;
   /** @internal Sends, pings and close waiting behind a Blob being read, so that they keep their order. */
   _queue: QueuedOperation[] | null = null;
   /** @internal permessage-deflate, when negotiated: keeps messages in order through (de)compression. */
@@ -643,6 +658,19 @@ export type { IncomingMessage };
 
 /** The data of a 'message' event: a Buffer for text; for binary, what `binaryType` asks for. */
 export type RawData = Buffer | ArrayBuffer | Buffer[] | import('node:buffer').Blob;
+
+defineFlagProperties(WebSocket.prototype, {
+  _isServer: IS_SERVER,
+  _inReceive: IN_RECEIVE,
+  _paused: PAUSED,
+  _inflating: INFLATING,
+  _flushScheduled: FLUSH_SCHEDULED,
+  _needDrain: NEED_DRAIN,
+  _errorEmitted: ERROR_EMITTED,
+  _hbSeen: HB_SEEN,
+  _sentClose: SENT_CLOSE,
+  _receivedClose: RECEIVED_CLOSE,
+});
 
 for (const [name, value] of [
   ['CONNECTING', ReadyState.CONNECTING],
