@@ -8,7 +8,7 @@ import {
   type TcpHandle,
   type WriteRequest,
 } from './libuv-stream.js';
-import { CompactEventEmitter } from './listener-table.js';
+import { LazyEventEmitter } from './listener-table.js';
 import { kHead, kWebSocket } from './socket-slots.js';
 
 const kOwner = Symbol('wskit.leanSocket');
@@ -42,6 +42,18 @@ const NO_DELAY_PENDING = 1024;
 type WriteCallback = (err?: Error | null) => void;
 
 /**
+ * @internal wskit's own consumer of a LeanSocket (the request-head reader, then the WebSocket):
+ * called directly, before any listeners, so that the handshake adds none and each read chunk is
+ * not an EventEmitter dispatch. Listeners added by the application still get every event.
+ */
+export interface LeanSocketSink {
+  data(this: LeanSocket, chunk: Buffer): void;
+  end(this: LeanSocket): void;
+  close(this: LeanSocket, hadError: boolean): void;
+  error(this: LeanSocket, err: Error): void;
+}
+
+/**
  * A TCP connection driven straight through Node's libuv handle, for the connections of a server
  * that wskit listens on itself (the `port` option). It has net.Socket's events ('data', 'end',
  * 'finish', 'drain', 'error', 'close', 'timeout'), its write/cork/end/destroy/pause/resume methods and
@@ -49,7 +61,7 @@ type WriteCallback = (err?: Error | null) => void;
  * connection and a few microseconds per handshake. It is not a stream: it cannot be piped. Pass your
  * own http.Server (`server` option) or set `leanSockets: false` where real `net.Socket`s are needed.
  */
-export class LeanSocket extends CompactEventEmitter {
+export class LeanSocket extends LazyEventEmitter {
   /** @internal */ _handle: TcpHandle;
   /** @internal */ _lib: LibuvStream;
   /** @internal */ _flags = 0;
@@ -65,11 +77,8 @@ export class LeanSocket extends CompactEventEmitter {
   /** @internal */ _corkBytes = 0;
   /** @internal */ _peer: Record<string, unknown> | null = null;
   /** @internal */ _timer: NodeJS.Timeout | null = null;
-  /**
-   * @internal wskit's own reader of the request head: while set, chunks go straight to it instead of
-   * being emitted as 'data' (no listener to add and remove for each handshake).
-   */
-  _onData: ((this: LeanSocket, chunk: Buffer) => void) | null = null;
+  /** @internal wskit's own consumer of this socket's events (see LeanSocketSink). */
+  _sink: LeanSocketSink | null = null;
   /** The inactivity timeout set with setTimeout() (0: none). */
   timeout = 0;
   /** @internal */ [kHead]: unknown = undefined;
@@ -357,7 +366,7 @@ export class LeanSocket extends CompactEventEmitter {
     this.release();
     this._handle.close(() => {
       if (error !== undefined) emitError(this, error);
-      this.emit('close', error !== undefined);
+      emitClose(this, error !== undefined);
     });
     return this;
   }
@@ -368,7 +377,7 @@ export class LeanSocket extends CompactEventEmitter {
     const handle = this._handle;
     if (typeof handle.reset !== 'function') return this.destroy();
     this.release();
-    const done = () => this.emit('close', false);
+    const done = () => emitClose(this, false);
     if (handle.reset(done) !== 0) handle.close(done);
     return this;
   }
@@ -465,7 +474,8 @@ export class LeanSocket extends CompactEventEmitter {
   /** @internal The peer sent FIN: 'end', then our own end() (no half-open connections, as net's default). */
   endOfInput(): void {
     this._flags |= END_EMITTED;
-    this.emit('end');
+    this._sink?.end.call(this);
+    if (hasListeners(this)) this.emit('end');
     if ((this._flags & DESTROYED) !== 0) return;
     if ((this._flags & ENDING) === 0) this.end();
     else if ((this._flags & FINISHED) !== 0) this.destroy();
@@ -547,8 +557,18 @@ function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
 }
 
 function deliver(socket: LeanSocket, chunk: Buffer): void {
-  if (socket._onData !== null) socket._onData(chunk);
-  else socket.emit('data', chunk);
+  socket._sink?.data.call(socket, chunk);
+  if (hasListeners(socket)) socket.emit('data', chunk);
+}
+
+/** Whether the application added listeners (wskit's own code uses the sink). */
+function hasListeners(socket: LeanSocket): boolean {
+  return (socket as unknown as { _eventsCount: number })._eventsCount > 0;
+}
+
+function emitClose(socket: LeanSocket, hadError: boolean): void {
+  socket._sink?.close.call(socket, hadError);
+  if (hasListeners(socket)) socket.emit('close', hadError);
 }
 
 /** The read callback of a destroyed socket (Node's handle accepts only a function there). */
@@ -614,10 +634,11 @@ function emitDrain(socket: LeanSocket): void {
 }
 
 /**
- * Emits 'error' to the listeners there are. Unlike a net.Socket, a LeanSocket with none does not
- * throw: the error already closed it, and 'close' says so (hadError). wskit's own handling of a
- * socket error is just that, so a socket being upgraded needs no 'error' listener of its own.
+ * Tells the sink and the 'error' listeners there are. Unlike a net.Socket, a LeanSocket with no
+ * listener does not throw: the error already closed it (or, after end(), failed a write), and
+ * 'close' says so (hadError). wskit's own handling of a socket error is just that.
  */
 function emitError(socket: LeanSocket, err: Error): void {
+  socket._sink?.error.call(socket, err);
   if (socket.listenerCount('error') > 0) socket.emit('error', err);
 }

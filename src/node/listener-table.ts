@@ -14,7 +14,6 @@ function listenerTable(): object {
 interface EmitterFields {
   _events?: unknown;
   _eventsCount?: unknown;
-  _maxListeners?: unknown;
 }
 
 /**
@@ -22,16 +21,26 @@ interface EmitterFields {
  * so `instanceof EventEmitter` holds and every method is Node's own) whose constructor gives the
  * new object a compact listener table straight away. Node's constructor would first make the
  * 200-byte table, then two fields for its internal capture-rejections and shape flags; without them
- * the emitter reads the capture flag from EventEmitter.prototype, as Node's methods allow (they
- * work on any object with `_events`). What EventEmitter's constructor options do (captureRejections)
- * is not offered here.
+ * the emitter reads the capture flag (and `_maxListeners`, until setMaxListeners) from
+ * EventEmitter.prototype, as Node's methods allow (they work on any object with `_events`). What
+ * EventEmitter's constructor options do (captureRejections) is not offered here.
  */
 export const CompactEventEmitter = function CompactEventEmitter(this: EmitterFields) {
   this._events = listenerTable();
   this._eventsCount = 0;
-  this._maxListeners = undefined;
 } as unknown as typeof EventEmitter;
 CompactEventEmitter.prototype = EventEmitter.prototype;
+
+/**
+ * The same for an emitter that usually has no listeners at all (a LeanSocket, read by wskit through
+ * its sink): no table until the first listener, when Node makes its own. Node's methods treat a
+ * missing `_events` as an empty table.
+ */
+export const LazyEventEmitter = function LazyEventEmitter(this: EmitterFields) {
+  this._events = undefined;
+  this._eventsCount = 0;
+} as unknown as typeof EventEmitter;
+LazyEventEmitter.prototype = EventEmitter.prototype;
 
 /**
  * Gives an EventEmitter that has no listeners a compact listener table (see listenerTable): for

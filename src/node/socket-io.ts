@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../protocol/constants.js';
 import { emitClose } from './connection-end.js';
+import { LeanSocket, type LeanSocketSink } from './lean-socket.js';
 import { useCompactListenerTable } from './listener-table.js';
 import { kWebSocket } from './socket-slots.js';
 import type { WebSocket } from './websocket.js';
@@ -19,12 +20,16 @@ export function attachSocket(ws: WebSocket, duplex: Duplex, head: Buffer): void 
   socket.setTimeout?.(0);
   socket.setNoDelay?.(true);
   if (head.length > 0) socket.unshift(head);
-  // The handshake's listeners came and went; a socket left with none gets a compact table again.
-  useCompactListenerTable(socket);
-  socket.on('data', onData);
-  socket.on('end', onEnd);
-  socket.on('close', onClose);
-  socket.on('error', onError);
+  if ((socket as unknown) instanceof LeanSocket) {
+    (socket as unknown as LeanSocket)._sink = SOCKET_SINK;
+  } else {
+    // The handshake's listeners came and went; a socket left with none gets a compact table again.
+    useCompactListenerTable(socket);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+  }
   // A socket read by wskit's own listener was paused after the request head; one from Node's http
   // server is not flowing yet. Either way, reading starts now.
   socket.resume();
@@ -72,6 +77,14 @@ function onError(this: OwnedSocket): void {
   // A reset or a write to a dead peer: the socket closes and 'close' reports 1006; nothing to throw.
   this.destroy();
 }
+
+/** The same four handlers, called directly by a LeanSocket. */
+const SOCKET_SINK: LeanSocketSink = Object.freeze({
+  data: onData as unknown as LeanSocketSink['data'],
+  end: onEnd as unknown as LeanSocketSink['end'],
+  close: onClose as unknown as LeanSocketSink['close'],
+  error: onError as unknown as LeanSocketSink['error'],
+});
 
 /** Writes everything the protocol has queued, as one write or one corked batch. */
 export function flushOutput(ws: WebSocket): void {

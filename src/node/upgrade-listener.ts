@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { headerHasToken } from '../protocol/header-tokens.js';
 import { RequestHeadParser } from '../protocol/http-request-head.js';
 import { abortHandshake } from './abort-handshake.js';
-import { acceptLeanSockets, LeanSocket } from './lean-socket.js';
+import { acceptLeanSockets, LeanSocket, type LeanSocketSink } from './lean-socket.js';
 import { kHead } from './socket-slots.js';
 import { UpgradeRequest } from './upgrade-request.js';
 
@@ -41,10 +41,7 @@ export function createUpgradeListener(options: UpgradeListenerOptions): Server {
     socket[kHead] = new PendingHead(options);
     if ((socket as unknown) instanceof LeanSocket) {
       // Read directly, without listeners; an error just closes a LeanSocket (and its deadline goes).
-      (socket as unknown as LeanSocket)._onData = onHeadData as unknown as (
-        this: LeanSocket,
-        chunk: Buffer,
-      ) => void;
+      (socket as unknown as LeanSocket)._sink = HEAD_SINK;
     } else {
       socket.on('data', onHeadData);
       socket.on('error', onHeadError);
@@ -72,7 +69,7 @@ function onHeadData(this: HeadSocket, chunk: Buffer): void {
   // which node:http uses for the same purpose); a LeanSocket's pause() makes no system call.
   if ((this as unknown) instanceof LeanSocket) {
     const lean = this as unknown as LeanSocket;
-    lean._onData = null;
+    lean._sink = null;
     lean.pause();
   } else {
     this.removeListener('data', onHeadData);
@@ -94,6 +91,16 @@ function onHeadData(this: HeadSocket, chunk: Buffer): void {
   }
   state.options.onUpgrade(req, this, result.rest);
 }
+
+/** How a LeanSocket's request head is read: its chunks, nothing else (an error already closed it). */
+const HEAD_SINK: LeanSocketSink = Object.freeze({
+  data: onHeadData as unknown as LeanSocketSink['data'],
+  end: ignore,
+  close: ignore,
+  error: ignore,
+});
+
+function ignore(): void {}
 
 function onHeadError(this: HeadSocket): void {
   this[kHead] = undefined;

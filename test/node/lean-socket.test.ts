@@ -208,6 +208,38 @@ describe('LeanSocket', () => {
     assert.equal(lean.write('x'), false);
   });
 
+  it("the sink (wskit's own reader) gets every event first, and the application's listeners still get them", async () => {
+    const { lean, peer } = await pair();
+    lean.removeAllListeners();
+    const order: string[] = [];
+    lean._sink = {
+      data: (chunk) => order.push(`sink data ${chunk}`),
+      end: () => order.push('sink end'),
+      close: (hadError) => order.push(`sink close ${hadError}`),
+      error: (err) => order.push(`sink error ${err.message}`),
+    };
+    lean.on('data', (chunk: Buffer) => order.push(`listener data ${chunk}`));
+    lean.on('end', () => order.push('listener end'));
+    const closed = closeOf(lean);
+    peer.end('hi');
+    assert.equal(await closed, false);
+    assert.deepEqual(order, ['sink data hi', 'listener data hi', 'sink end', 'listener end', 'sink close false']);
+
+    const second = await pair();
+    second.lean.removeAllListeners();
+    const events: string[] = [];
+    second.lean._sink = {
+      data: () => {},
+      end: () => {},
+      close: (hadError) => events.push(`close ${hadError}`),
+      error: (err) => events.push(`error ${err.message}`),
+    };
+    const gone = closeOf(second.lean);
+    second.lean.destroy(new Error('boom'));
+    assert.equal(await gone, true);
+    assert.deepEqual(events, ['error boom', 'close true']);
+  });
+
   it("with no 'error' listener, an error does not throw: the socket closes, and 'close' says so", async () => {
     const { lean } = await pair();
     lean.removeAllListeners('error');

@@ -65,7 +65,7 @@ describe('useCompactListenerTable', () => {
 });
 
 describe("an upgraded connection's listener tables", () => {
-  it('stay fast-mode objects (V8) through the handshake and the close, on both the WebSocket and its LeanSocket', () => {
+  it("stay fast-mode objects (V8) through the handshake and the close; the LeanSocket's is never made", () => {
     // A listener removed from a fast table turns it into a ~200-byte dictionary (and makes every
     // emit slower): the handshake and the close must add only what they keep.
     const code = `
@@ -78,9 +78,10 @@ describe("an upgraded connection's listener tables", () => {
       const seen = [];
       wss.on('connection', (ws) => {
         ws.on('message', (data) => ws.send(data));
-        seen.push(ws._socket.constructor.name, fast(ws), fast(ws._socket));
+        // wskit reads a LeanSocket through its sink: the socket has no listener table at all.
+        seen.push(ws._socket.constructor.name, fast(ws), ws._socket._events === undefined);
         ws.on('close', () => {
-          seen.push(fast(ws), fast(ws._socket));
+          seen.push(fast(ws), ws._socket._events === undefined);
           console.log(JSON.stringify(seen));
           wss.close();
         });
