@@ -7,9 +7,18 @@ import type { WebSocket } from './websocket.js';
  * terminated (the close event reports 1006). Any data counts as a sign of life, so busy connections are
  * never pinged; nor are paused ones. This is the whole "isAlive" recipe of ws's README, built in.
  */
+/** Times are rebased before they reach this many ms after the epoch (they stay 32-bit integers). */
+const REBASE_AFTER = 2 ** 30;
+
 export class Heartbeat {
   private readonly members = new Set<WebSocket>();
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Times on connections are kept as ms since this moment, as 32-bit integers: V8 stores those inside
+   * the object, where a Date.now() value would be a separate 16-byte number per connection. The epoch
+   * moves forward (see clock) long before they could overflow.
+   */
+  private epoch = Date.now();
   readonly interval: number;
   readonly timeout: number;
 
@@ -22,7 +31,7 @@ export class Heartbeat {
     ws._heartbeat = this;
     ws._hbSeen = false;
     ws._hbPingAt = 0;
-    ws._hbIdleSince = Date.now();
+    ws._hbIdleSince = this.clock(Date.now());
     this.members.add(ws);
     if (this.timer === null) {
       const period = Math.max(5, Math.floor(Math.min(this.interval, this.timeout) / 4));
@@ -41,16 +50,35 @@ export class Heartbeat {
     this.timer = null;
   }
 
-  /** @internal */
+  /**
+   * @internal `now` (from Date.now()) as ms since the epoch, a 32-bit integer. Past 2^30 ms (12 days)
+   * the epoch moves up to `now` less the longest span compared, and every member's times with it.
+   */
+  clock(now: number): number {
+    const t = now - this.epoch;
+    if (t < REBASE_AFTER) return t | 0;
+    const keep = this.interval + this.timeout;
+    const shift = t - keep;
+    this.epoch += shift;
+    for (const ws of this.members) {
+      ws._hbIdleSince = Math.max(ws._hbIdleSince - shift, -keep) | 0;
+      if (ws._hbPingAt !== 0) ws._hbPingAt = Math.max(ws._hbPingAt - shift, 1) | 0;
+    }
+    return keep | 0;
+  }
+
+  /** @internal `now` from Date.now(). */
   check(now: number): void {
+    // Never 0, which marks "no ping out".
+    const t = Math.max(1, this.clock(now));
     for (const ws of this.members) {
       // A connection the application paused is not read: its silence says nothing about the peer.
       if (ws._hbSeen || ws.isPaused) {
         ws._hbSeen = false;
         ws._hbPingAt = 0;
-        ws._hbIdleSince = now;
+        ws._hbIdleSince = t;
       } else if (ws._hbPingAt !== 0) {
-        if (now - ws._hbPingAt >= this.timeout) {
+        if (t - ws._hbPingAt >= this.timeout) {
           this.delete(ws);
           ws.emitError(
             new WebSocketError(
@@ -60,8 +88,8 @@ export class Heartbeat {
           );
           ws.terminate();
         }
-      } else if (now - ws._hbIdleSince >= this.interval && ws.readyState === ws.OPEN) {
-        ws._hbPingAt = now;
+      } else if (t - ws._hbIdleSince >= this.interval && ws.readyState === ws.OPEN) {
+        ws._hbPingAt = t;
         ws.ping();
       }
     }

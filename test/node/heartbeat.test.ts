@@ -174,3 +174,52 @@ describe('client heartbeat', () => {
     assert.equal((await closed).code, 1006);
   });
 });
+
+describe('heartbeat clock', () => {
+  /** What Heartbeat uses of a WebSocket. */
+  function member() {
+    return {
+      _heartbeat: null as unknown,
+      _hbSeen: false,
+      _hbPingAt: 0,
+      _hbIdleSince: 0,
+      isPaused: false,
+      readyState: 1,
+      OPEN: 1,
+      pings: 0,
+      ping() {
+        this.pings++;
+      },
+      emitError() {},
+      terminate() {},
+    };
+  }
+
+  it('keeps times as 32-bit integers, and pings on time across the move of its epoch past 2^30 ms', async () => {
+    const { Heartbeat } = await import('../../src/node/heartbeat.js');
+    const hb = new Heartbeat(1000, 500);
+    defer(() => hb.stop());
+    const ws = member();
+    hb.add(ws as never);
+    const epoch = (hb as unknown as { epoch: number }).epoch;
+    const isInt32 = (n: number) => (n | 0) === n;
+    // Silent from the start: pinged once `interval` has passed, not before.
+    hb.check(epoch + 999);
+    assert.equal(ws.pings, 0);
+    // 12 days later (past 2^30 ms): the epoch moves; the member's idle time is still measured right.
+    const late = epoch + 2 ** 30 + 5000;
+    hb.check(late);
+    assert.equal(ws.pings, 1, 'idle for days: pinged');
+    assert.ok((hb as unknown as { epoch: number }).epoch > epoch, 'the epoch moved');
+    assert.ok(isInt32(ws._hbIdleSince) && isInt32(ws._hbPingAt) && ws._hbPingAt > 0);
+    // The answer: data seen, then silence again for interval - 1 ms (no ping), then interval (ping).
+    ws._hbSeen = true;
+    hb.check(late + 10);
+    assert.equal(ws._hbPingAt, 0);
+    hb.check(late + 10 + 999);
+    assert.equal(ws.pings, 1);
+    hb.check(late + 10 + 1000);
+    assert.equal(ws.pings, 2);
+    assert.ok(isInt32(ws._hbIdleSince) && isInt32(ws._hbPingAt));
+  });
+});
