@@ -223,7 +223,13 @@ describe('LeanSocket', () => {
     const closed = closeOf(lean);
     peer.end('hi');
     assert.equal(await closed, false);
-    assert.deepEqual(order, ['sink data hi', 'listener data hi', 'sink end', 'listener end', 'sink close false']);
+    assert.deepEqual(order, [
+      'sink data hi',
+      'listener data hi',
+      'sink end',
+      'listener end',
+      'sink close false',
+    ]);
 
     const second = await pair();
     second.lean.removeAllListeners();
