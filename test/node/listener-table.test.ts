@@ -4,34 +4,43 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { CompactEventEmitter, useCompactListenerTable } from '../../src/node/listener-table.js';
+import {
+  CompactEventEmitter,
+  LazyEventEmitter,
+  useCompactListenerTable,
+} from '../../src/node/listener-table.js';
 import { WebSocket } from './helpers.js';
+
+/** Every EventEmitter method on `e`, including after all listeners are gone. */
+function exerciseEveryMethod(e: EventEmitter): void {
+  const calls: string[] = [];
+  const a = (x: number) => calls.push(`a${x}`);
+  const b = (x: number) => calls.push(`b${x}`);
+  e.on('message', a);
+  e.prependListener('message', b);
+  e.once('close', () => calls.push('close'));
+  e.on('toString', () => calls.push('toString')); // a name on Object.prototype: the table has none
+  assert.equal(e.listenerCount('message'), 2);
+  assert.deepEqual(e.eventNames(), ['message', 'close', 'toString']);
+  e.emit('message', 1);
+  e.emit('close');
+  e.emit('close');
+  e.emit('toString');
+  assert.equal(e.emit('hasOwnProperty'), false);
+  e.removeListener('message', b);
+  e.emit('message', 2);
+  e.removeAllListeners();
+  assert.equal(e.emit('message', 3), false);
+  e.on('message', a);
+  e.emit('message', 4);
+  assert.deepEqual(calls, ['b1', 'a1', 'close', 'toString', 'a2', 'a4']);
+}
 
 describe('useCompactListenerTable', () => {
   it('every EventEmitter method still works, including after all listeners are gone', () => {
     const e = new EventEmitter();
     useCompactListenerTable(e);
-    const calls: string[] = [];
-    const a = (x: number) => calls.push(`a${x}`);
-    const b = (x: number) => calls.push(`b${x}`);
-    e.on('message', a);
-    e.prependListener('message', b);
-    e.once('close', () => calls.push('close'));
-    e.on('toString', () => calls.push('toString')); // a name on Object.prototype: the table has none
-    assert.equal(e.listenerCount('message'), 2);
-    assert.deepEqual(e.eventNames(), ['message', 'close', 'toString']);
-    e.emit('message', 1);
-    e.emit('close');
-    e.emit('close');
-    e.emit('toString');
-    assert.equal(e.emit('hasOwnProperty'), false);
-    e.removeListener('message', b);
-    e.emit('message', 2);
-    e.removeAllListeners();
-    assert.equal(e.emit('message', 3), false);
-    e.on('message', a);
-    e.emit('message', 4);
-    assert.deepEqual(calls, ['b1', 'a1', 'close', 'toString', 'a2', 'a4']);
+    exerciseEveryMethod(e);
   });
 
   it('leaves an emitter that already has listeners alone', () => {
@@ -109,21 +118,22 @@ describe('CompactEventEmitter (the base of WebSocket and LeanSocket)', () => {
     const table = (e as unknown as { _events: object })._events;
     assert.equal(Object.getPrototypeOf(table), null);
     assert.deepEqual(Object.getOwnPropertySymbols(e), [], "none of EventEmitter's internal fields");
-    const calls: string[] = [];
-    e.on('message', (x: number) => calls.push(`m${x}`));
-    e.once('close', () => calls.push('close'));
-    e.on('constructor', () => calls.push('constructor'));
-    assert.deepEqual(e.eventNames(), ['message', 'close', 'constructor']);
-    e.emit('message', 1);
-    e.emit('close');
-    e.emit('close');
-    e.emit('constructor');
-    assert.equal(e.emit('toString'), false);
+    exerciseEveryMethod(e);
     e.setMaxListeners(1);
     assert.equal(e.getMaxListeners(), 1);
+  });
+
+  it('LazyEventEmitter (LeanSocket): no table until the first listener, then every method works', () => {
+    class Lazy extends LazyEventEmitter {}
+    const e = new Lazy();
+    assert.ok(e instanceof EventEmitter);
+    assert.equal((e as unknown as { _events: unknown })._events, undefined);
+    assert.equal(e.emit('data', 1), false);
+    assert.equal(e.listenerCount('error'), 0);
+    assert.deepEqual(e.eventNames(), []);
+    e.removeListener('data', () => {});
     e.removeAllListeners();
-    assert.equal(e.listenerCount('message'), 0);
-    assert.deepEqual(calls, ['m1', 'close', 'constructor']);
+    exerciseEveryMethod(e);
   });
 
   it("an 'error' with no listener throws, as with any EventEmitter", () => {
