@@ -3,16 +3,19 @@
  * `import { WebSocket, WebSocketServer } from 'wskit'` is a drop-in replacement.
  */
 
-export type { ClientOptions } from './node/client-request.js';
-export { CloseEvent, ErrorEvent, Event, MessageEvent } from './node/events.js';
-export type { ConnectionOptions, HeartbeatOptions } from './node/options.js';
-export type { PerMessageDeflateOptions } from './node/permessage-deflate.js';
-export type { BinaryType, SendData } from './node/send-data.js';
-export { createWebSocketStream } from './node/stream.js';
-export type { RawData, SendCallback, WebSocketOptions, WebSocketSendOptions } from './node/websocket.js';
-export { WebSocket } from './node/websocket.js';
-export type { ServerOptions, VerifyClientCallback, VerifyClientInfo } from './node/websocket-server.js';
-export { WebSocketServer } from './node/websocket-server.js';
+export { CloseEvent, ErrorEvent, Event, MessageEvent } from './node/connection/events.js';
+export type { ConnectionOptions, HeartbeatOptions } from './node/connection/options.js';
+export type { BinaryType, SendData } from './node/connection/send-data.js';
+export { createWebSocketStream } from './node/connection/stream.js';
+export type {
+  RawData,
+  SendCallback,
+  WebSocketOptions,
+  WebSocketSendOptions,
+} from './node/connection/websocket.js';
+export { WebSocket } from './node/connection/websocket.js';
+export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
+export type { ClientOptions } from './node/handshake/client-handshake.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { ErrorCode } from './protocol/errors.js';
 export { WebSocketError } from './protocol/errors.js';
@@ -20,6 +23,8 @@ export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
 export type { RedisClient } from './pubsub/redis-client.js';
 export type { BackpressurePolicy, PublishOptions, TopicsOptions } from './pubsub/topics.js';
+export type { ServerOptions, VerifyClientCallback, VerifyClientInfo } from './server/websocket-server.js';
+export { WebSocketServer } from './server/websocket-server.js';
 
-import { WebSocket } from './node/websocket.js';
+import { WebSocket } from './node/connection/websocket.js';
 export default WebSocket;

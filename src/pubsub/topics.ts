@@ -1,6 +1,6 @@
-import { overflow } from '../node/connection-end.js';
-import { isBlob, type SendData, toPayload } from '../node/send-data.js';
-import type { WebSocket } from '../node/websocket.js';
+import type { Subscriptions } from '../node/connection/owner.js';
+import type { SharedCompression, Subscriber } from '../node/connection/publish-target.js';
+import { isBlob, type SendData, toPayload } from '../node/connection/send-data.js';
 import { Opcode } from '../protocol/constants.js';
 import { WebSocketError } from '../protocol/errors.js';
 import { serializeFrame } from '../protocol/frame-serializer.js';
@@ -30,12 +30,12 @@ export interface PublishOptions {
   /** Compress for subscribers that negotiated permessage-deflate (default true; threshold applies). */
   compress?: boolean;
   /** A connection not to send to (typically the one the message came from). */
-  except?: WebSocket;
+  except?: object;
 }
 
 /** What the server hands the topics: its clients and a way to report broker errors. */
 export interface TopicsOwner {
-  readonly clients: Iterable<WebSocket>;
+  readonly clients: Iterable<Subscriber>;
   emit(event: 'brokerError', error: Error): boolean;
 }
 
@@ -46,9 +46,9 @@ export const DEFAULT_MAX_BACKPRESSURE = 1024 * 1024;
  * compressed) once for all its subscribers, the slow-consumer policy, and the link to a broker for
  * subscribers on other servers.
  */
-export class Topics implements BrokerSink {
+export class Topics implements BrokerSink, Subscriptions {
   private readonly owner: TopicsOwner;
-  private readonly registry = new TopicRegistry<WebSocket>();
+  private readonly registry = new TopicRegistry<Subscriber>();
   readonly broker: Broker;
   private readonly ownBroker: boolean;
   private readonly maxBackpressure: number;
@@ -80,30 +80,30 @@ export class Topics implements BrokerSink {
     this.broker.subscribe(this, BROADCAST_TOPIC);
   }
 
-  subscribe(ws: WebSocket, topic: string): void {
+  subscribe(ws: Subscriber, topic: string): void {
     checkTopic(topic);
     if (topic.charCodeAt(0) === 0)
       throw new WebSocketError('WS_ERR_INVALID_ARGUMENT', 'Topics cannot start with NUL');
     if (this.registry.subscribe(ws, topic)) this.broker.subscribe(this, topic);
   }
 
-  unsubscribe(ws: WebSocket, topic: string): boolean {
+  unsubscribe(ws: Subscriber, topic: string): boolean {
     checkTopic(topic);
     const wasSubscribed = this.registry.isSubscribed(ws, topic);
     if (this.registry.unsubscribe(ws, topic)) this.broker.unsubscribe(this, topic);
     return wasSubscribed;
   }
 
-  isSubscribed(ws: WebSocket, topic: string): boolean {
+  isSubscribed(ws: Subscriber, topic: string): boolean {
     return this.registry.isSubscribed(ws, topic);
   }
 
-  topicsOf(ws: WebSocket): string[] {
+  topicsOf(ws: Subscriber): string[] {
     return this.registry.topicsOf(ws);
   }
 
   /** A connection closed: it leaves all its topics. */
-  remove(ws: WebSocket): void {
+  remove(ws: Subscriber): void {
     for (const topic of this.registry.removeAll(ws)) this.broker.unsubscribe(this, topic);
   }
 
@@ -148,7 +148,7 @@ export class Topics implements BrokerSink {
   }
 
   private fanOut(
-    targets: Iterable<WebSocket> | undefined,
+    targets: Iterable<Subscriber> | undefined,
     payload: Buffer,
     isBinary: boolean,
     options: PublishOptions,
@@ -157,43 +157,63 @@ export class Topics implements BrokerSink {
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
     const compress = options.compress !== false;
     let plain: Buffer | null = null;
-    let compressed: Map<string, Buffer> | null = null;
+    let compressed: Map<string, Buffer | Promise<Buffer>> | null = null;
     let delivered = 0;
     for (const ws of targets) {
-      if (ws === options.except || ws.readyState !== ws.OPEN) continue;
+      if (ws === options.except || ws.readyState !== 1) continue;
       if (ws.bufferedAmount > this.maxBackpressure) {
         this.dropped++;
-        ws._dropped++;
+        ws.countDropped();
         if (this.policy === 'close') {
-          overflow(
-            ws,
+          ws.overflow(
             `More than maxBackpressure (${this.maxBackpressure}) bytes were waiting: closed with 1008`,
           );
         }
         continue;
       }
-      const deflate = ws._deflate;
-      if (deflate !== null && compress && payload.length >= ws._deflateThreshold) {
-        const key = deflate.codec.sharedCompressionKey;
+      const codec = ws.compression;
+      if (codec !== null && compress && payload.length >= codec.threshold) {
+        const key = codec.sharedCompressionKey;
         if (key === null) {
           // Context takeover: this connection's compressed bytes are its own.
           ws.send(payload, { binary: isBinary });
         } else {
           let frame = compressed?.get(key);
           if (frame === undefined) {
-            frame = serializeFrame(deflate.codec.compressShared(payload), { opcode, rsv1: true });
+            frame = compressOnce(codec, payload, opcode);
             (compressed ??= new Map()).set(key, frame);
           }
-          ws._sendFramed(frame);
+          ws.sendFramed(frame);
         }
       } else {
         plain ??= serializeFrame(payload, { opcode });
-        ws._sendFramed(plain);
+        ws.sendFramed(plain);
       }
       delivered++;
     }
     return delivered;
   }
+}
+
+/**
+ * A message compressed and framed once for every subscriber with the same settings: at once when it
+ * is small, on the thread pool (a promise each subscriber's queue waits for, in order) when it is large.
+ */
+function compressOnce(codec: SharedCompression, payload: Buffer, opcode: number): Buffer | Promise<Buffer> {
+  let frame: Buffer | undefined;
+  let failure: Error | null = null;
+  let settle: ((error: Error | null, out?: Buffer) => void) | null = null;
+  codec.compressShared(payload, (error, out) => {
+    if (error === null) frame = serializeFrame(out!, { opcode, rsv1: true });
+    else failure = error;
+    settle?.(error, out);
+  });
+  if (frame !== undefined) return frame;
+  if (failure !== null) return Promise.reject(failure);
+  return new Promise<Buffer>((resolve, reject) => {
+    settle = (error, out) =>
+      error === null ? resolve(serializeFrame(out!, { opcode, rsv1: true })) : reject(error);
+  });
 }
 
 function normalize(data: SendData, options: PublishOptions): { payload: Buffer; isBinary: boolean } {

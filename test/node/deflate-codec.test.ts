@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { DeflateChannel, type DeflateChannelSink } from '../../src/node/deflate-channel.js';
-import { Limiter } from '../../src/node/limiter.js';
-import { DeflateCodec, type PerMessageDeflateOptions } from '../../src/node/permessage-deflate.js';
+import { DeflateCodec, type PerMessageDeflateOptions } from '../../src/node/deflate/codec.js';
+import { InflateChannel, type InflateChannelSink } from '../../src/node/deflate/inflate-channel.js';
+import { Limiter } from '../../src/node/deflate/limiter.js';
 import type { WebSocketError } from '../../src/protocol/errors.js';
 import type { DeflateParams } from '../../src/protocol/permessage-deflate.js';
 
@@ -255,7 +255,7 @@ describe('DeflateCodec', () => {
   });
 });
 
-describe('DeflateChannel', () => {
+describe('InflateChannel', () => {
   function sink() {
     const events: unknown[] = [];
     let waiter: { count: number; resolve: () => void } | null = null;
@@ -263,12 +263,10 @@ describe('DeflateChannel', () => {
       events.push(event);
       if (waiter !== null && events.length >= waiter.count) waiter.resolve();
     };
-    const s: DeflateChannelSink = {
+    const s: InflateChannelSink = {
       deliverMessage: (data, isBinary) => push(['message', data.toString(), isBinary]),
       failMessage: (error) => push(['fail', error.code, error.closeCode]),
       receiveDrained: () => {},
-      writeMessage: (payload, isBinary, rsv1, fin) =>
-        push(['write', typeof payload === 'string' ? payload : payload.length, isBinary, rsv1, fin]),
     };
     /** Resolves once `count` events were recorded. */
     const waitFor = (count: number) =>
@@ -289,7 +287,7 @@ describe('DeflateChannel', () => {
     }).subarray(0, -4);
     const bigAsync = Buffer.concat([compressedBig, Buffer.alloc(0)]);
     assert.ok(bigAsync.length > 100);
-    const channel = new DeflateChannel(c, s);
+    const channel = new InflateChannel(c, s);
     channel.receive(bigAsync, false, true);
     channel.receive(Buffer.from('plain'), false, false);
     channel.receive(compressedSmall, false, true);
@@ -302,33 +300,9 @@ describe('DeflateChannel', () => {
     ]);
   });
 
-  it('sends in order, a Close after pending messages, parts following the first part', async () => {
-    const { events, s, push, waitFor } = sink();
-    const c = codec(stateless, 'server', { syncLimit: 100 });
-    const channel = new DeflateChannel(c, s);
-    const big = Buffer.alloc(50_000, 'b');
-    channel.send(big, true, true, true, undefined); // thread pool
-    channel.send('small', false, true, false, undefined);
-    channel.after(() => push(['close']));
-    assert.equal(events.length, 0);
-    assert.ok(channel.pendingBytes >= 50_005);
-    await waitFor(3);
-    assert.equal((events[0] as unknown[])[3], true); // rsv1
-    assert.deepEqual(events.slice(1), [['write', 'small', false, false, true], ['close']]);
-    assert.equal(channel.pendingBytes, 0);
-    // A message in parts: the later parts follow the first part's choice.
-    events.length = 0;
-    channel.send('part one', false, false, false, undefined);
-    channel.send(Buffer.alloc(10), false, true, true, undefined);
-    assert.deepEqual(events, [
-      ['write', 'part one', false, false, false],
-      ['write', 10, false, false, true],
-    ]);
-  });
-
   it('fails on text that is not UTF-8 after inflating (1007)', () => {
     const { events, s } = sink();
-    const channel = new DeflateChannel(codec(stateless, 'server'), s);
+    const channel = new InflateChannel(codec(stateless, 'server'), s);
     const bad = deflateRawSync(Buffer.from([0x68, 0xc3, 0x28]), {
       finishFlush: constants.Z_SYNC_FLUSH,
     }).subarray(0, -4);

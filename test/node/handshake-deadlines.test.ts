@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
-import { HandshakeDeadlines } from '../../src/node/handshake-deadlines.js';
+import { HandshakeDeadlines } from '../../src/node/handshake/handshake-deadlines.js';
 import { within } from './helpers.js';
 
 /** Enough of a socket for abortHandshake: records what was written before it ended. */

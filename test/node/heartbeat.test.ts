@@ -176,31 +176,27 @@ describe('client heartbeat', () => {
 });
 
 describe('heartbeat clock', () => {
-  /** What Heartbeat uses of a WebSocket. */
-  function member() {
-    return {
-      _heartbeat: null as unknown,
-      _hbSeen: false,
-      _hbPingAt: 0,
-      _hbIdleSince: 0,
-      isPaused: false,
-      readyState: 1,
-      OPEN: 1,
-      pings: 0,
-      ping() {
-        this.pings++;
-      },
-      emitError() {},
-      terminate() {},
-    };
+  /** A connection with no transport whose pings are counted. */
+  async function member() {
+    const { Connection } = await import('../../src/node/connection/connection.js');
+    class Counted extends Connection {
+      pings = 0;
+      protected override canSend(): boolean {
+        return true;
+      }
+      override outbox(): never {
+        return { control: () => this.pings++ } as never;
+      }
+    }
+    return new Counted(true, {});
   }
 
   it('keeps times as 32-bit integers, and pings on time across the move of its epoch past 2^30 ms', async () => {
-    const { Heartbeat } = await import('../../src/node/heartbeat.js');
+    const { Heartbeat } = await import('../../src/node/connection/heartbeat.js');
     const hb = new Heartbeat(1000, 500);
     defer(() => hb.stop());
-    const ws = member();
-    hb.add(ws as never);
+    const ws = await member();
+    hb.add(ws);
     const epoch = (hb as unknown as { epoch: number }).epoch;
     const isInt32 = (n: number) => (n | 0) === n;
     // Silent from the start: pinged once `interval` has passed, not before.

@@ -8,7 +8,7 @@ import {
   CompactEventEmitter,
   LazyEventEmitter,
   useCompactListenerTable,
-} from '../../src/node/listener-table.js';
+} from '../../src/node/transport/listener-table.js';
 import { WebSocket } from './helpers.js';
 
 /** Every EventEmitter method on `e`, including after all listeners are gone. */

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { buildErrorResponse } from '../protocol/http-status.js';
+import { buildErrorResponse } from '../../protocol/http-status.js';
 
 /** Answers a refused opening handshake with an HTTP error and closes the socket. */
 export function abortHandshake(

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { RequestHead } from '../protocol/http-request-head.js';
+import type { RequestHead } from '../../protocol/http-request-head.js';
 
 /**
  * The request of an opening handshake that wskit read itself (a server created with `port`): the

@@ -9,8 +9,8 @@ import {
   inflateRaw,
   inflateRawSync,
 } from 'node:zlib';
-import { WebSocketError } from '../protocol/errors.js';
-import type { DeflateNegotiationOptions, DeflateParams } from '../protocol/permessage-deflate.js';
+import { WebSocketError } from '../../protocol/errors.js';
+import type { DeflateNegotiationOptions, DeflateParams } from '../../protocol/permessage-deflate.js';
 import type { Limiter } from './limiter.js';
 
 /** Synchronous inflation stops at this many times syncLimit bytes of output (then the thread pool). */
@@ -123,6 +123,8 @@ export class DeflateCodec {
   private readonly syncLimit: number;
   private readonly limiter: Limiter;
   maxPayload: number;
+  /** Messages smaller than this many bytes are sent uncompressed. */
+  readonly threshold: number;
   private readonly deflateQueue: StreamQueue;
   private readonly inflateQueue: StreamQueue;
   private deflater: DeflateRaw | null = null;
@@ -156,6 +158,7 @@ export class DeflateCodec {
     this.level = options.level ?? options.zlibDeflateOptions?.level ?? 1;
     this.memLevel = options.memLevel ?? options.zlibDeflateOptions?.memLevel ?? 8;
     this.syncLimit = options.syncLimit ?? 64 * 1024;
+    this.threshold = options.threshold ?? 1024;
     this.limiter = limiter;
     this.deflateQueue = new StreamQueue(limiter);
     this.inflateQueue = new StreamQueue(limiter);
@@ -256,15 +259,29 @@ export class DeflateCodec {
     return this.compressTakeover ? null : `${this.compressBits}:${this.level}:${this.memLevel}`;
   }
 
-  /** Compresses a message once for every connection with the same sharedCompressionKey (synchronous). */
-  compressShared(data: Buffer): Buffer {
+  /**
+   * Compresses a message once for every connection with the same sharedCompressionKey: synchronously
+   * up to syncLimit bytes (`cb` is called before this returns), on the thread pool above it, through
+   * the limiter. Independent of this connection's state: the result is delivered even if it closes.
+   */
+  compressShared(data: Buffer, cb: CodecCallback): void {
     const options = {
       level: this.level,
       memLevel: this.memLevel,
       windowBits: this.compressBits,
       finishFlush: constants.Z_SYNC_FLUSH,
     };
-    return withoutTail(deflateRawSync(data, options));
+    if (data.length <= this.syncLimit) {
+      cb(null, withoutTail(deflateRawSync(data, options)));
+      return;
+    }
+    this.limiter.add((done) => {
+      deflateRaw(data, options, (err, out) => {
+        done();
+        if (err) cb(new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
+        else cb(null, withoutTail(out));
+      });
+    });
   }
 
   /** Frees the zlib streams; pending callbacks are dropped. */

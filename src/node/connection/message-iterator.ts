@@ -1,4 +1,15 @@
-import type { WebSocket } from './websocket.js';
+import type { EventEmitter } from 'node:events';
+
+/** The part of a WebSocket the iterator uses. */
+export interface IteratedSocket extends EventEmitter {
+  readonly readyState: number;
+  pause(): void;
+  resume(): void;
+  close(code?: number): void;
+}
+
+const OPEN = 1;
+const CLOSED = 3;
 
 /** Messages queued before the connection is paused, when the loop body is slower than the peer. */
 const HIGH_WATER = 64;
@@ -13,10 +24,10 @@ interface Item {
  * 64 messages wait to be consumed. The iteration ends when the connection closes; leaving the loop
  * early (break) closes the connection, as for a stream.
  */
-export function messageIterator(ws: WebSocket): AsyncIterableIterator<Item> {
+export function messageIterator(ws: IteratedSocket): AsyncIterableIterator<Item> {
   const queue: Item[] = [];
   const waiting: Array<(result: IteratorResult<Item>) => void> = [];
-  let done = ws.readyState === ws.CLOSED;
+  let done = ws.readyState === CLOSED;
   let paused = false;
 
   const onMessage = (data: unknown, isBinary: boolean) => {
@@ -56,7 +67,7 @@ export function messageIterator(ws: WebSocket): AsyncIterableIterator<Item> {
     return(): Promise<IteratorResult<Item>> {
       finish();
       queue.length = 0;
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
+      if (ws.readyState <= OPEN) ws.close(1000);
       // Read again, or the peer's Close is never seen and the handshake waits for closeTimeout.
       if (paused) {
         paused = false;

@@ -1,7 +1,10 @@
-import { argumentError } from '../protocol/errors.js';
-import { type DeflateNegotiationOptions, resolveNegotiationOptions } from '../protocol/permessage-deflate.js';
-import { nonNegative } from './options.js';
-import type { PerMessageDeflateOptions } from './permessage-deflate.js';
+import { argumentError } from '../../protocol/errors.js';
+import {
+  type DeflateNegotiationOptions,
+  resolveNegotiationOptions,
+} from '../../protocol/permessage-deflate.js';
+import { nonNegative } from '../options-check.js';
+import type { PerMessageDeflateOptions } from './codec.js';
 
 /** permessage-deflate settings of a server or client, checked and with defaults filled in. */
 export interface ResolvedDeflate {

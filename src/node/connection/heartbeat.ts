@@ -1,5 +1,15 @@
-import { WebSocketError } from '../protocol/errors.js';
-import type { WebSocket } from './websocket.js';
+/** A connection kept by a Heartbeat: it keeps its own times and does its own check. */
+export interface HeartbeatMember {
+  /** Joins `heartbeat` at `now` (ms since its epoch). */
+  heartbeatJoin(heartbeat: Heartbeat, now: number): void;
+  /**
+   * One tick at `t` (ms since the epoch, never 0): a member silent for `interval` ms sends a ping; one
+   * whose ping got nothing back within `timeout` ms terminates itself.
+   */
+  heartbeatCheck(t: number, interval: number, timeout: number): void;
+  /** The epoch moved forward by `shift` ms: move the member's times back by as much, staying within `keep` ms. */
+  heartbeatRebase(shift: number, keep: number): void;
+}
 
 /**
  * Keeps connections honest with one timer for all of them (a server's, or a client's own): a peer
@@ -11,7 +21,7 @@ import type { WebSocket } from './websocket.js';
 const REBASE_AFTER = 2 ** 30;
 
 export class Heartbeat {
-  private readonly members = new Set<WebSocket>();
+  private readonly members = new Set<HeartbeatMember>();
   private timer: NodeJS.Timeout | null = null;
   /**
    * Times on connections are kept as ms since this moment, as 32-bit integers: V8 stores those inside
@@ -27,12 +37,9 @@ export class Heartbeat {
     this.timeout = timeout;
   }
 
-  add(ws: WebSocket): void {
-    ws._heartbeat = this;
-    ws._hbSeen = false;
-    ws._hbPingAt = 0;
-    ws._hbIdleSince = this.clock(Date.now());
-    this.members.add(ws);
+  add(member: HeartbeatMember): void {
+    member.heartbeatJoin(this, this.clock(Date.now()));
+    this.members.add(member);
     if (this.timer === null) {
       const period = Math.max(5, Math.floor(Math.min(this.interval, this.timeout) / 4));
       this.timer = setInterval(tick, period, this);
@@ -40,8 +47,8 @@ export class Heartbeat {
     }
   }
 
-  delete(ws: WebSocket): void {
-    this.members.delete(ws);
+  delete(member: HeartbeatMember): void {
+    this.members.delete(member);
     if (this.members.size === 0) this.stop();
   }
 
@@ -60,10 +67,7 @@ export class Heartbeat {
     const keep = this.interval + this.timeout;
     const shift = t - keep;
     this.epoch += shift;
-    for (const ws of this.members) {
-      ws._hbIdleSince = Math.max(ws._hbIdleSince - shift, -keep) | 0;
-      if (ws._hbPingAt !== 0) ws._hbPingAt = Math.max(ws._hbPingAt - shift, 1) | 0;
-    }
+    for (const member of this.members) member.heartbeatRebase(shift, keep);
     return keep | 0;
   }
 
@@ -71,28 +75,7 @@ export class Heartbeat {
   check(now: number): void {
     // Never 0, which marks "no ping out".
     const t = Math.max(1, this.clock(now));
-    for (const ws of this.members) {
-      // A connection the application paused is not read: its silence says nothing about the peer.
-      if (ws._hbSeen || ws.isPaused) {
-        ws._hbSeen = false;
-        ws._hbPingAt = 0;
-        ws._hbIdleSince = t;
-      } else if (ws._hbPingAt !== 0) {
-        if (t - ws._hbPingAt >= this.timeout) {
-          this.delete(ws);
-          ws.emitError(
-            new WebSocketError(
-              'WS_ERR_HEARTBEAT_TIMEOUT',
-              `No answer to a ping within ${this.timeout} ms: the connection was terminated`,
-            ),
-          );
-          ws.terminate();
-        }
-      } else if (t - ws._hbIdleSince >= this.interval && ws.readyState === ws.OPEN) {
-        ws._hbPingAt = t;
-        ws.ping();
-      }
-    }
+    for (const member of this.members) member.heartbeatCheck(t, this.interval, this.timeout);
   }
 }
 

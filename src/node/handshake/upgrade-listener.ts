@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { headerHasToken } from '../protocol/header-tokens.js';
-import { RequestHeadParser } from '../protocol/http-request-head.js';
+import { headerHasToken } from '../../protocol/header-tokens.js';
+import { RequestHeadParser } from '../../protocol/http-request-head.js';
+import { acceptLeanSockets, type LeanSocket } from '../transport/lean-socket.js';
+import { kHead } from '../transport/socket-slots.js';
+import { readThrough, stopReadingThrough, type TransportSink } from '../transport/transport.js';
 import { abortHandshake } from './abort-handshake.js';
-import { acceptLeanSockets, LeanSocket, type LeanSocketSink } from './lean-socket.js';
-import { kHead } from './socket-slots.js';
 import { UpgradeRequest } from './upgrade-request.js';
 
 export interface UpgradeListenerOptions {
@@ -39,13 +40,7 @@ interface HeadSocket extends Socket {
 export function createUpgradeListener(options: UpgradeListenerOptions): Server {
   const onSocket = (socket: HeadSocket) => {
     socket[kHead] = new PendingHead(options);
-    if ((socket as unknown) instanceof LeanSocket) {
-      // Read directly, without listeners; an error just closes a LeanSocket (and its deadline goes).
-      (socket as unknown as LeanSocket)._sink = HEAD_SINK;
-    } else {
-      socket.on('data', onHeadData);
-      socket.on('error', onHeadError);
-    }
+    readThrough(socket, HEAD_SINK);
     options.onConnection(socket);
   };
   const server = createServer(onSocket);
@@ -63,19 +58,9 @@ function onHeadData(this: HeadSocket, chunk: Buffer): void {
   const result = state.push(chunk);
   if (result.state === 'incomplete') return;
   this[kHead] = undefined;
-  // Further bytes (the first frames) wait in the socket until the WebSocket attaches its 'data'
-  // listener, as after Node's http 'upgrade'. A net.Socket is not paused (that costs two epoll_ctl
-  // calls) but set back to "no consumer yet" (typed read-only, but Readable has a setter for it,
-  // which node:http uses for the same purpose); a LeanSocket's pause() makes no system call.
-  if ((this as unknown) instanceof LeanSocket) {
-    const lean = this as unknown as LeanSocket;
-    lean._sink = null;
-    lean.pause();
-  } else {
-    this.removeListener('data', onHeadData);
-    this.removeListener('error', onHeadError);
-    (this as { readableFlowing: boolean | null }).readableFlowing = null;
-  }
+  // Further bytes (the first frames) wait in the socket until the connection reads it, as after
+  // Node's http 'upgrade'.
+  stopReadingThrough(this, HEAD_SINK);
   if (result.state === 'error') {
     abortHandshake(this, result.status, result.reason);
     return;
@@ -92,12 +77,12 @@ function onHeadData(this: HeadSocket, chunk: Buffer): void {
   state.options.onUpgrade(req, this, result.rest);
 }
 
-/** How a LeanSocket's request head is read: its chunks, nothing else (an error already closed it). */
-const HEAD_SINK: LeanSocketSink = Object.freeze({
-  data: onHeadData as unknown as LeanSocketSink['data'],
+/** How a request head is read: its chunks; an error closes the socket (and its deadline goes). */
+const HEAD_SINK: TransportSink = Object.freeze({
+  data: onHeadData as unknown as TransportSink['data'],
   end: ignore,
   close: ignore,
-  error: ignore,
+  error: onHeadError as unknown as TransportSink['error'],
 });
 
 function ignore(): void {}

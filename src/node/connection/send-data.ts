@@ -1,5 +1,5 @@
 import { Blob } from 'node:buffer';
-import { argumentError } from '../protocol/errors.js';
+import { argumentError } from '../../protocol/errors.js';
 
 /** What send() accepts, as in ws and the browser. */
 export type SendData =

@@ -3,45 +3,35 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketError } from '../protocol/errors.js';
-import type { ExtensionOffer } from '../protocol/header-tokens.js';
-import { formatResponse, negotiateAsServer } from '../protocol/permessage-deflate.js';
-import { checkUpgradeRequest, upgradeResponse, upgradeResponseLines } from '../protocol/server-handshake.js';
-import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
-import { abortHandshake } from './abort-handshake.js';
-import { type ResolvedDeflate, resolveDeflate } from './deflate-options.js';
-import { HandshakeDeadlines } from './handshake-deadlines.js';
-import { Heartbeat } from './heartbeat.js';
-import { LeanSocket } from './lean-socket.js';
-import { Limiter } from './limiter.js';
+import { Heartbeat } from '../node/connection/heartbeat.js';
 import {
   type ConnectionOptions,
   checkConnectionOptions,
   DEFAULT_CLOSE_TIMEOUT,
-  nonNegative,
   resolveHeartbeat,
-} from './options.js';
-import type { PerMessageDeflateOptions } from './permessage-deflate.js';
-import type { SendData } from './send-data.js';
-import { isAttached } from './socket-io.js';
-import { createUpgradeListener } from './upgrade-listener.js';
-import { WebSocket } from './websocket.js';
+} from '../node/connection/options.js';
+import type { ConnectionOwner } from '../node/connection/owner.js';
+import type { SendData } from '../node/connection/send-data.js';
+import { WebSocket } from '../node/connection/websocket.js';
+import type { PerMessageDeflateOptions } from '../node/deflate/codec.js';
+import { Limiter } from '../node/deflate/limiter.js';
+import { type ResolvedDeflate, resolveDeflate } from '../node/deflate/options.js';
+import { HandshakeDeadlines } from '../node/handshake/handshake-deadlines.js';
+import type { Negotiated } from '../node/handshake/negotiated.js';
+import {
+  UpgradeHandler,
+  type UpgradeOptions,
+  type VerifyClientCallback,
+  type VerifyClientInfo,
+} from '../node/handshake/upgrade-handler.js';
+import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
+import { nonNegative } from '../node/options-check.js';
+import { WebSocketError } from '../protocol/errors.js';
+import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 
-/** What verifyClient is told about a connection attempt (as in ws). */
-export interface VerifyClientInfo {
-  origin: string | undefined;
-  secure: boolean;
-  req: IncomingMessage;
-}
+export type { VerifyClientCallback, VerifyClientInfo };
 
-export type VerifyClientCallback = (
-  verified: boolean,
-  code?: number,
-  message?: string,
-  headers?: Record<string, string | number>,
-) => void;
-
-export interface ServerOptions extends ConnectionOptions, TopicsOptions {
+export interface ServerOptions extends ConnectionOptions, TopicsOptions, UpgradeOptions {
   /** Port to listen on (creates an HTTP server). */
   port?: number;
   /** Host to listen on. */
@@ -56,12 +46,6 @@ export interface ServerOptions extends ConnectionOptions, TopicsOptions {
   path?: string;
   /** Keep the set of connected clients in `clients`. Default true. */
   clientTracking?: boolean;
-  /** Chooses the subprotocol from those offered; false for none. Default: the first offered. */
-  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
-  /** Accepts or refuses a connection attempt, synchronously (return) or asynchronously (callback). */
-  verifyClient?:
-    | ((info: VerifyClientInfo) => boolean)
-    | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
   /**
    * permessage-deflate (RFC 7692): true, or options. Default false, as in ws. By default the server
    * answers with server_no_context_takeover and client_no_context_takeover, so connections keep no
@@ -100,7 +84,7 @@ export const DEFAULT_MAX_CONNECTIONS = 50_000;
  * close(): every client gets a 1001 Close and has `closeTimeout` ms to finish its closing handshake.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only adds typed overloads of EventEmitter's on/once
-export class WebSocketServer extends EventEmitter {
+export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   readonly options: ServerOptions;
   /** The connected clients (when clientTracking is on). */
   readonly clients: Set<WebSocket>;
@@ -108,12 +92,8 @@ export class WebSocketServer extends EventEmitter {
   private readonly ownServer: NetServer | null;
   private readonly httpServer: HttpServer | HttpsServer | null;
   private readonly heartbeat: Heartbeat | null;
-  private readonly deflate: ResolvedDeflate | null;
-  /** Bounds the zlib jobs of all this server's connections on the thread pool. */
-  private readonly zlibLimiter: Limiter | null;
+  private readonly upgrades: UpgradeHandler<WebSocket>;
   private readonly detach: (() => void) | null;
-  /** The opening-handshake time limit of the sockets being upgraded. */
-  private readonly deadlines: HandshakeDeadlines;
   /** @internal */
   readonly topics: Topics;
   private state = RUNNING;
@@ -138,10 +118,12 @@ export class WebSocketServer extends EventEmitter {
     this.clients = this.options.clientTracking ? this.connections : new Set();
     const hb = resolveHeartbeat(options.heartbeat, true);
     this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
-    this.deflate = resolveDeflate(options.perMessageDeflate, false);
-    this.zlibLimiter = this.deflate === null ? null : new Limiter(this.deflate.concurrencyLimit);
+    const deflate: ResolvedDeflate | null = resolveDeflate(options.perMessageDeflate, false);
+    // Bounds the zlib jobs of all this server's connections on the thread pool.
+    const limiter = deflate === null ? null : new Limiter(deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
-    this.deadlines = new HandshakeDeadlines(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    const deadlines = new HandshakeDeadlines(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter);
     // One callback for every upgrade of the server's own (port) or given (server) HTTP server.
     const emitConnection = (ws: WebSocket, req: IncomingMessage) => this.emit('connection', ws, req);
 
@@ -152,7 +134,7 @@ export class WebSocketServer extends EventEmitter {
         leanSockets: options.leanSockets ?? true,
         maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
         maxHeadersCount: options.maxHeadersCount ?? 100,
-        onConnection: (socket) => this.deadlines.add(socket),
+        onConnection: (socket) => deadlines.add(socket),
         onUpgrade: (req, socket, head) => {
           this.handleUpgrade(req as unknown as IncomingMessage, socket, head, emitConnection);
         },
@@ -218,57 +200,7 @@ export class WebSocketServer extends EventEmitter {
     head: Buffer,
     cb: (ws: WebSocket, req: IncomingMessage) => void,
   ): void {
-    // A socket error during the handshake just closes the socket (a LeanSocket does that by itself).
-    if (!(socket instanceof LeanSocket)) socket.on('error', onHandshakeSocketError);
-    const check = checkUpgradeRequest(req);
-    if (!check.ok) {
-      this.refuse(req, socket, check.status, check.reason, check.headers);
-      return;
-    }
-    if (!this.shouldHandle(req)) {
-      this.refuse(req, socket, 400, 'Invalid URL path for this WebSocket server');
-      return;
-    }
-    if (this.state !== RUNNING) {
-      abortHandshake(socket, 503, 'The server is shutting down');
-      return;
-    }
-    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    if (max > 0 && this.connections.size >= max) {
-      abortHandshake(socket, 503, 'Too many connections');
-      return;
-    }
-    this.deadlines.add(socket);
-    const verify = this.options.verifyClient;
-    if (verify === undefined) {
-      this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
-      return;
-    }
-    const complete = () =>
-      this.completeUpgrade(check.key, check.protocols, check.extensions, req, socket, head, cb);
-    const info: VerifyClientInfo = {
-      origin: check.origin,
-      secure: Boolean((req.socket as { authorized?: boolean; encrypted?: boolean }).encrypted),
-      req,
-    };
-    if (verify.length === 2) {
-      (verify as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
-        info,
-        (verified, code, message, headers) => {
-          if (!verified) {
-            abortHandshake(socket, code ?? 401, message ?? '', headers);
-            return;
-          }
-          complete();
-        },
-      );
-      return;
-    }
-    if (!(verify as (info: VerifyClientInfo) => boolean)(info)) {
-      abortHandshake(socket, 401, '');
-      return;
-    }
-    complete();
+    this.upgrades.handle(req, socket, head, cb);
   }
 
   /**
@@ -345,89 +277,42 @@ export class WebSocketServer extends EventEmitter {
     else process.nextTick(done);
   }
 
-  private completeUpgrade(
-    key: string,
-    protocols: string[],
-    extensions: ExtensionOffer[],
-    req: IncomingMessage,
+  // ---- UpgradeHost, ConnectionOwner ----
+
+  /** @internal */
+  refusal(): string | null {
+    if (this.state !== RUNNING) return 'The server is shutting down';
+    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (max > 0 && this.connections.size >= max) return 'Too many connections';
+    return null;
+  }
+
+  /** @internal The 101 was written: the connection opens. */
+  accept(
     socket: Duplex,
     head: Buffer,
+    negotiated: Negotiated,
+    req: IncomingMessage,
     cb: (ws: WebSocket, req: IncomingMessage) => void,
   ): void {
-    if (!socket.readable || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    if (isAttached(socket)) {
-      throw new WebSocketError(
-        'WS_ERR_INVALID_STATE',
-        'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
-      );
-    }
-    if (this.state !== RUNNING) {
-      abortHandshake(socket, 503, 'The server is shutting down');
-      return;
-    }
-    this.deadlines.delete(socket);
-    // Chosen after verifyClient, as in ws: it may have left what handleProtocols needs on req.
-    let protocol: string | undefined;
-    if (protocols.length > 0) {
-      const chosen = this.options.handleProtocols
-        ? this.options.handleProtocols(new Set(protocols), req)
-        : protocols[0];
-      protocol = chosen === false ? undefined : chosen;
-      // RFC 6455 §4.2.2: one of the client's values, which are tokens (so nothing can be injected
-      // into the response's header block either).
-      if (protocol !== undefined && !protocols.includes(protocol)) {
-        abortHandshake(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
-        return;
-      }
-    }
-    const deflate = this.deflate === null ? null : negotiateAsServer(extensions, this.deflate.negotiation);
-    const response = { key, protocol, extensions: deflate === null ? undefined : formatResponse(deflate) };
-    if (this.listenerCount('headers') > 0) {
-      const lines = upgradeResponseLines(response);
-      this.emit('headers', lines, req);
-      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-    } else {
-      socket.write(upgradeResponse(response), 'latin1');
-    }
-    if (!(socket instanceof LeanSocket)) socket.removeListener('error', onHandshakeSocketError);
     const Ctor = this.options.WebSocket ?? WebSocket;
     const ws = new Ctor(null, undefined, this.options);
-    ws.setSocket(socket, head, {
-      protocol,
-      extensions: deflate === null ? '' : 'permessage-deflate',
-      deflate:
-        deflate === null
-          ? undefined
-          : { params: deflate.params, settings: this.deflate!, limiter: this.zlibLimiter! },
-    });
-    ws._topics = this.topics;
+    ws.open(socket, head, negotiated, this);
     this.connections.add(ws);
-    ws._connections = this.connections;
     this.heartbeat?.add(ws);
     cb(ws, req);
   }
 
-  private refuse(
-    req: IncomingMessage,
-    socket: Duplex,
-    status: number,
-    reason: string,
-    headers?: Record<string, string>,
-  ): void {
-    if (this.listenerCount('wsClientError') > 0) {
-      const err = new WebSocketError('WS_ERR_HANDSHAKE_INVALID_REQUEST', reason, { status });
-      this.emit('wsClientError', err, socket, req);
-      return;
-    }
-    abortHandshake(socket, status, reason, headers);
+  /** @internal */
+  get subscriptions(): Topics {
+    return this.topics;
   }
-}
 
-function onHandshakeSocketError(this: Duplex): void {
-  this.destroy();
+  /** @internal A connection closed. */
+  release(connection: object): void {
+    this.topics.remove(connection as WebSocket);
+    this.connections.delete(connection as WebSocket);
+  }
 }
 
 /** Typed listeners for the events a WebSocketServer emits (declaration merging with the class). */

@@ -1,5 +1,5 @@
-import { argumentError } from '../protocol/errors.js';
-import type { MaskGenerator } from '../protocol/mask-key-source.js';
+import type { MaskGenerator } from '../../protocol/mask-key-source.js';
+import { nonNegative } from '../options-check.js';
 
 /** Heartbeat: ping a peer that has been silent for `interval` ms; terminate it if nothing arrives within `timeout` ms. */
 export interface HeartbeatOptions {
@@ -23,7 +23,14 @@ export interface ConnectionOptions {
   closeTimeout?: number;
   /** send() returns false once this many bytes are buffered; 'drain' fires when the buffer empties. Default 16 KiB. */
   highWaterMark?: number;
-  /** When more than this many bytes are buffered for sending, the connection is closed with 1008. Default 64 MiB (0 = no limit). */
+  /**
+   * When more than this many bytes wait to be sent (everything wskit writes: messages, pings, pongs,
+   * the Close, published messages), wskit stops reading from the peer until they drain below
+   * `highWaterMark`: a peer that sends without reading (a ping flood) is held back by TCP. Default
+   * 1 MiB (0 = never stop reading).
+   */
+  readPauseBufferedAmount?: number;
+  /** When more than this many bytes wait to be sent, the connection is closed with 1008. Default 64 MiB (0 = no limit). */
   maxBufferedAmount?: number;
   /** Split outgoing messages larger than this into frames of this size. Default 0 (never). */
   fragmentSize?: number;
@@ -36,6 +43,7 @@ export interface ConnectionOptions {
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
+export const DEFAULT_READ_PAUSE_BUFFERED_AMOUNT = 1024 * 1024;
 export const DEFAULT_HEARTBEAT = { interval: 30_000, timeout: 30_000 } as const;
 
 export function resolveHeartbeat(
@@ -51,18 +59,11 @@ export function resolveHeartbeat(
   return { interval, timeout };
 }
 
-/** Throws WS_ERR_INVALID_ARGUMENT unless `value` is a finite number ≥ min (or undefined). */
-export function nonNegative(name: string, value: unknown, min = 0): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw argumentError(`Option ${name} must be a number ≥ ${min}; got ${String(value)}`);
-  }
-}
-
 export function checkConnectionOptions(options: ConnectionOptions): void {
   nonNegative('maxPayload', options.maxPayload);
   nonNegative('closeTimeout', options.closeTimeout);
   nonNegative('highWaterMark', options.highWaterMark);
   nonNegative('maxBufferedAmount', options.maxBufferedAmount);
+  nonNegative('readPauseBufferedAmount', options.readPauseBufferedAmount);
   nonNegative('fragmentSize', options.fragmentSize);
 }

@@ -1,0 +1,401 @@
+import type { Blob } from 'node:buffer';
+import type { Protocol } from '../../protocol/protocol.js';
+import type { DeflateCodec } from '../deflate/codec.js';
+import type { Transport } from '../transport/transport.js';
+import { notOpen } from './not-open.js';
+
+export type SendCallback = (error?: Error | null) => void;
+
+/** What an Outbox tells the connection it belongs to. */
+export interface OutboxOwner {
+  /** True while a received chunk is being processed: its output is flushed after it, in one write. */
+  readonly receiving: boolean;
+  /** send() returned false and everything has been written since: emit 'drain'. */
+  outboxDrained(): void;
+  /** More than `maxBufferedAmount` bytes wait: close with 1008. */
+  outboxOverflow(): void;
+  /** More than `readPauseBufferedAmount` bytes wait (true), or they drained below `highWaterMark`. */
+  outboxFull(full: boolean): void;
+}
+
+/** The output limits of a connection (see ConnectionOptions). 0 turns a limit off. */
+export interface OutputLimits {
+  highWaterMark: number;
+  readPauseBufferedAmount: number;
+  maxBufferedAmount: number;
+}
+
+const MESSAGE = 0;
+const FRAMED = 1;
+const PING = 2;
+const PONG = 3;
+const ACTION = 4;
+
+/** An operation waiting for its turn, or for its bytes (a Blob being read, a message being compressed). */
+interface Waiting {
+  kind: number;
+  payload: Buffer | string | undefined;
+  isBinary: boolean;
+  rsv1: boolean;
+  fin: boolean;
+  cb: SendCallback | undefined;
+  action: (() => void) | undefined;
+  ready: boolean;
+  error: Error | null;
+  bytes: number;
+}
+
+const FLUSH_SCHEDULED = 1;
+const NEED_DRAIN = 2;
+const FULL = 4;
+const DEAD = 8;
+
+/**
+ * The one ordered path out of a connection: messages, Blobs, compressed messages, published frames,
+ * pings, pongs and the Close pass through it in the order they were given, and it counts every byte
+ * not yet written (waiting here, framed in the protocol, or in the transport). When nothing waits
+ * (no Blob being read, no message on the thread pool) an operation goes straight to the protocol and
+ * the queue costs nothing; otherwise later operations wait behind the first one that is not ready.
+ * The bytes of one tick are written as one write (or one corked batch).
+ */
+export class Outbox {
+  private readonly owner: OutboxOwner;
+  private readonly protocol: Protocol;
+  private readonly transport: Transport;
+  private readonly codec: DeflateCodec | null;
+  private readonly limits: OutputLimits;
+  private waiting: Waiting[] | null = null;
+  /** Callbacks of what the protocol holds, called once it is written. */
+  private callbacks: SendCallback[] | null = null;
+  /** Bytes of the operations waiting here. */
+  private waitingBytes = 0;
+  /** Whether the message being sent in parts (fin: false) is compressed. */
+  private partsCompressed: boolean | null = null;
+  private flags = 0;
+
+  constructor(
+    owner: OutboxOwner,
+    protocol: Protocol,
+    transport: Transport,
+    codec: DeflateCodec | null,
+    limits: OutputLimits,
+  ) {
+    this.owner = owner;
+    this.protocol = protocol;
+    this.transport = transport;
+    this.codec = codec;
+    this.limits = limits;
+  }
+
+  /** Bytes given and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.waitingBytes + this.protocol.bufferedAmount + this.transport.writableLength;
+  }
+
+  /** Whether operations wait (anything given now goes behind them). */
+  get busy(): boolean {
+    return this.waiting !== null;
+  }
+
+  /**
+   * A message or a part of one. `compress` is the caller's choice for a new message (threshold, the
+   * compress option); later parts follow the first part's choice. Returns whether the buffer is
+   * still under highWaterMark.
+   */
+  message(
+    payload: Buffer | string,
+    isBinary: boolean,
+    fin: boolean,
+    compress: boolean,
+    cb?: SendCallback,
+  ): boolean {
+    const codec = this.codec;
+    if (codec === null) {
+      if (this.waiting === null) {
+        this.protocol.send(payload, isBinary, fin ? undefined : { fin: false });
+        return this.queued(cb);
+      }
+      this.wait(MESSAGE, payload, isBinary, false, fin, cb, true);
+      return this.check();
+    }
+    const compressed = this.partsCompressed ?? (compress && byteLength(payload) >= codec.threshold);
+    this.partsCompressed = fin ? null : compressed;
+    if (!compressed) {
+      if (this.waiting === null) {
+        this.protocol.send(payload, isBinary, { fin, rsv1: false });
+        return this.queued(cb);
+      }
+      this.wait(MESSAGE, payload, isBinary, false, fin, cb, true);
+      return this.check();
+    }
+    const op = this.wait(MESSAGE, undefined, isBinary, true, fin, cb, false, byteLength(payload));
+    this.compressInto(op, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    return this.check();
+  }
+
+  /** A Blob, read asynchronously: what is given after it waits until it has been read and sent. */
+  blob(blob: Blob, isBinary: boolean, fin: boolean, compress: boolean, cb?: SendCallback): void {
+    const op = this.wait(MESSAGE, undefined, isBinary, false, fin, cb, false, blob.size);
+    blob.arrayBuffer().then(
+      (ab) => {
+        const data = Buffer.from(ab);
+        const codec = this.codec;
+        const compressed =
+          codec !== null && (this.partsCompressed ?? (compress && data.length >= codec.threshold));
+        if (codec !== null) this.partsCompressed = fin ? null : compressed;
+        if (compressed) {
+          op.rsv1 = true;
+          this.compressInto(op, data);
+          return;
+        }
+        op.payload = data;
+        this.settle(op, null);
+      },
+      (err: unknown) => this.settle(op, err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** Bytes framed once for many connections (a publish), or a frame that will be ready later. */
+  framed(frame: Buffer | Promise<Buffer>): void {
+    if (Buffer.isBuffer(frame)) {
+      if (this.waiting === null) {
+        this.protocol.sendFramed(frame);
+        this.queued(undefined);
+      } else {
+        this.wait(FRAMED, frame, true, false, true, undefined, true);
+      }
+      this.check();
+      return;
+    }
+    const op = this.wait(FRAMED, undefined, true, false, true, undefined, false);
+    frame.then(
+      (bytes) => {
+        op.payload = bytes;
+        op.bytes = bytes.length;
+        this.waitingBytes += bytes.length;
+        this.settle(op, null);
+      },
+      (err: Error) => this.settle(op, err),
+    );
+    this.check();
+  }
+
+  /** A Ping or a Pong (at most 125 bytes, checked by the caller). */
+  control(ping: boolean, bytes: Buffer, cb?: SendCallback): void {
+    if (this.waiting === null) {
+      if (ping) this.protocol.ping(bytes);
+      else this.protocol.pong(bytes);
+      this.queued(cb);
+    } else {
+      this.wait(ping ? PING : PONG, bytes, true, false, true, cb, true);
+    }
+    this.check();
+  }
+
+  /** Runs `action` once everything given before it is in the protocol (a Close after pending sends). */
+  after(action: () => void): void {
+    if (this.waiting === null) {
+      action();
+      return;
+    }
+    const op = this.wait(ACTION, undefined, false, false, true, undefined, true);
+    op.action = action;
+  }
+
+  /** Writes what the protocol holds, as one write or one corked batch. */
+  flush(): void {
+    this.flags &= ~FLUSH_SCHEDULED;
+    const pauseAt = this.limits.readPauseBufferedAmount;
+    if (pauseAt > 0 && (this.flags & FULL) === 0 && this.bufferedAmount > pauseAt) this.hold();
+    const out = this.protocol.takeOutput();
+    if (out === null) return;
+    const callbacks = this.callbacks;
+    this.callbacks = null;
+    const transport = this.transport;
+    if ((this.flags & DEAD) !== 0 || transport.destroyed || !transport.writable) {
+      if (callbacks !== null) {
+        const err = new Error('The socket is not writable: the connection is closed');
+        for (const cb of callbacks) process.nextTick(cb, err);
+      }
+      return;
+    }
+    // A closure only when someone waits: send callbacks, a 'drain' owed after send() returned
+    // false, or reading held until the bytes drain.
+    const done =
+      callbacks === null && (this.flags & (NEED_DRAIN | FULL)) === 0
+        ? undefined
+        : (err?: Error | null) => {
+            if (callbacks !== null) for (const cb of callbacks) cb(err ?? null);
+            if (err) return;
+            const buffered = this.bufferedAmount;
+            if ((this.flags & FULL) !== 0 && buffered <= this.limits.highWaterMark) {
+              this.flags &= ~FULL;
+              this.owner.outboxFull(false);
+            }
+            if ((this.flags & NEED_DRAIN) !== 0 && buffered === 0) {
+              this.flags &= ~NEED_DRAIN;
+              this.owner.outboxDrained();
+            }
+          };
+    if (out.length === 1) {
+      transport.write(out[0], done);
+    } else {
+      transport.cork();
+      const last = out.length - 1;
+      for (let i = 0; i < last; i++) transport.write(out[i]);
+      transport.write(out[last], done);
+      transport.uncork();
+    }
+  }
+
+  /**
+   * Drops everything not yet written (the connection gives up on a peer that does not read): the
+   * callbacks waiting for it learn that it was not sent.
+   */
+  discard(error: Error): void {
+    this.protocol.takeOutput();
+    const waiting = this.waiting;
+    this.waiting = null;
+    this.waitingBytes = 0;
+    const callbacks = this.callbacks;
+    this.callbacks = null;
+    if (callbacks !== null) for (const cb of callbacks) process.nextTick(cb, error);
+    if (waiting !== null) for (const op of waiting) if (op.cb) process.nextTick(op.cb, error);
+  }
+
+  /** The transport is gone: nothing more is written; every callback still waiting gets an error. */
+  closed(): void {
+    this.flags |= DEAD | FLUSH_SCHEDULED;
+    const error = new Error('The socket was closed before the data could be written');
+    const callbacks = this.callbacks;
+    this.callbacks = null;
+    if (callbacks !== null) for (const cb of callbacks) cb(error);
+    const waiting = this.waiting;
+    this.waiting = null;
+    this.waitingBytes = 0;
+    if (waiting !== null) {
+      const notSent = notOpen(3);
+      for (const op of waiting) if (op.cb) op.cb(notSent);
+    }
+  }
+
+  /**
+   * Too much waits: the owner stops reading from the peer (TCP holds it back) until the bytes drain
+   * below highWaterMark, which the callback of the next write tells (every write carries one while
+   * reading is held, so the last one sees the transport empty).
+   */
+  private hold(): void {
+    this.flags |= FULL;
+    this.owner.outboxFull(true);
+  }
+
+  private wait(
+    kind: number,
+    payload: Buffer | string | undefined,
+    isBinary: boolean,
+    rsv1: boolean,
+    fin: boolean,
+    cb: SendCallback | undefined,
+    ready: boolean,
+    bytes = payload === undefined ? 0 : byteLength(payload),
+  ): Waiting {
+    const op: Waiting = {
+      kind,
+      payload,
+      isBinary,
+      rsv1,
+      fin,
+      cb,
+      action: undefined,
+      ready,
+      error: null,
+      bytes,
+    };
+    if (this.waiting === null) this.waiting = [op];
+    else this.waiting.push(op);
+    this.waitingBytes += bytes;
+    return op;
+  }
+
+  private compressInto(op: Waiting, data: Buffer): void {
+    this.codec!.compress(data, op.fin, (error, out) => {
+      op.payload = out;
+      this.settle(op, error);
+    });
+  }
+
+  /** An operation's bytes are ready (or failed): run what can run, in order. */
+  private settle(op: Waiting, error: Error | null): void {
+    op.ready = true;
+    op.error = error;
+    const queue = this.waiting;
+    if (queue === null || (this.flags & DEAD) !== 0) return;
+    let wrote = false;
+    while (queue.length > 0 && queue[0].ready) {
+      const next = queue.shift()!;
+      this.waitingBytes -= next.bytes;
+      if (next.kind === ACTION) {
+        if (queue.length === 0) this.waiting = null;
+        next.action!();
+        continue;
+      }
+      if (next.error !== null) {
+        if (next.cb) next.cb(next.error);
+        continue;
+      }
+      const protocol = this.protocol;
+      if (protocol.closeSent) {
+        if (next.cb) process.nextTick(next.cb, notOpen(2));
+        continue;
+      }
+      if (next.kind === MESSAGE) {
+        protocol.send(next.payload!, next.isBinary, { fin: next.fin, rsv1: next.rsv1 });
+      } else if (next.kind === FRAMED) {
+        protocol.sendFramed(next.payload as Buffer);
+      } else if (next.kind === PING) {
+        protocol.ping(next.payload as Buffer);
+      } else {
+        protocol.pong(next.payload as Buffer);
+      }
+      if (next.cb !== undefined) (this.callbacks ??= []).push(next.cb);
+      wrote = true;
+    }
+    if (queue.length === 0 && this.waiting === queue) this.waiting = null;
+    if (wrote) this.schedule();
+  }
+
+  private queued(cb: SendCallback | undefined): boolean {
+    if (cb !== undefined) (this.callbacks ??= []).push(cb);
+    if (!this.owner.receiving) this.schedule();
+    return this.check();
+  }
+
+  private schedule(): void {
+    if ((this.flags & FLUSH_SCHEDULED) !== 0) return;
+    this.flags |= FLUSH_SCHEDULED;
+    process.nextTick(flushOutbox, this);
+  }
+
+  /** Whether the buffer is under highWaterMark; past maxBufferedAmount the owner closes with 1008. */
+  private check(): boolean {
+    const buffered = this.bufferedAmount;
+    const limits = this.limits;
+    if (limits.maxBufferedAmount > 0 && buffered > limits.maxBufferedAmount) {
+      this.owner.outboxOverflow();
+      return false;
+    }
+    const pauseAt = limits.readPauseBufferedAmount;
+    if (pauseAt > 0 && buffered > pauseAt && (this.flags & FULL) === 0) this.hold();
+    if (buffered < limits.highWaterMark) return true;
+    this.flags |= NEED_DRAIN;
+    return false;
+  }
+}
+
+function flushOutbox(outbox: Outbox): void {
+  outbox.flush();
+}
+
+function byteLength(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+}

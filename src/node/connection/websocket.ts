@@ -1,0 +1,363 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ReadyState } from '../../protocol/constants.js';
+import { argumentError, WebSocketError } from '../../protocol/errors.js';
+import { ClientHandshake, type ClientOptions, type HandshakeClient } from '../handshake/client-handshake.js';
+import type { Negotiated } from '../handshake/negotiated.js';
+import { HOLD_PAUSED } from './connection.js';
+import {
+  addEventListener,
+  type BrowserEventType,
+  getAttributeListener,
+  removeEventListener,
+  setAttributeListener,
+} from './event-target.js';
+import type { EventListenerLike } from './events.js';
+import { Heartbeat } from './heartbeat.js';
+import { messageIterator } from './message-iterator.js';
+import { notOpen } from './not-open.js';
+import { type ConnectionOptions, checkConnectionOptions, resolveHeartbeat } from './options.js';
+import type { SendCallback } from './outbox.js';
+import type { Subscriptions } from './owner.js';
+import { PublishTarget } from './publish-target.js';
+import { BINARY_TYPES, type BinaryType, isBlob, type SendData, toPayload } from './send-data.js';
+
+export type { SendCallback };
+
+export interface WebSocketSendOptions {
+  /** Send as binary (default: true for anything but a string). */
+  binary?: boolean;
+  /** Compress with permessage-deflate when negotiated (default true). */
+  compress?: boolean;
+  /** Whether this is the last part of the message (default true). */
+  fin?: boolean;
+  /** Accepted for ws compatibility: clients always mask, servers never do. */
+  mask?: boolean;
+}
+
+/** Options of a client WebSocket: ws's, plus wskit's connection options. */
+export type WebSocketOptions = ClientOptions & ConnectionOptions;
+
+/**
+ * One WebSocket connection, client or server side, with the API of ws's WebSocket (EventEmitter
+ * events and the browser's addEventListener / on* attributes).
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only adds typed overloads of EventEmitter's on/once
+export class WebSocket extends PublishTarget implements HandshakeClient {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+  // On the prototype (defined below the class), not on each connection.
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** @internal */ _url = '';
+  /** @internal A client's opening handshake in progress. */
+  _handshake: ClientHandshake | null = null;
+
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | WebSocketOptions,
+    options?: WebSocketOptions,
+  ) {
+    if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
+      options = protocols;
+      protocols = undefined;
+    }
+    const opts = (options ?? {}) as WebSocketOptions;
+    checkConnectionOptions(opts);
+    super(address === null, opts);
+    if (address !== null) {
+      const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
+      this._handshake = new ClientHandshake(this, list, opts);
+      this._handshake.start(address);
+    }
+  }
+
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (!BINARY_TYPES.includes(type)) return;
+    this._binaryType = type;
+  }
+
+  /** Bytes queued to be sent and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    if (this._outbox !== null) return this._outbox.bufferedAmount;
+    const queued = this._protocol === null ? 0 : this._protocol.bufferedAmount;
+    return this._socket === null ? queued : queued + this._socket.writableLength;
+  }
+
+  /** The names of the negotiated extensions (e.g. 'permessage-deflate'), or ''. */
+  get extensions(): string {
+    return this._extensions;
+  }
+
+  get isPaused(): boolean {
+    return (this._flags & HOLD_PAUSED) !== 0;
+  }
+
+  /** The subprotocol chosen by the server, or ''. */
+  get protocol(): string {
+    return this._subprotocol;
+  }
+
+  get readyState(): ReadyState {
+    return this._readyState;
+  }
+
+  get url(): string {
+    return this._handshake === null ? this._url : this._handshake.url;
+  }
+
+  /** @internal Whether both Close frames were exchanged (CloseEvent.wasClean). */
+  get wasClean(): boolean {
+    return this._sentClose && this._receivedClose;
+  }
+
+  // ---- browser-style API (the on* attributes are defined below the class) ----
+
+  declare onopen: unknown;
+  declare onmessage: unknown;
+  declare onclose: unknown;
+  declare onerror: unknown;
+
+  addEventListener(
+    type: BrowserEventType | string,
+    listener: EventListenerLike<never> | null,
+    options?: { once?: boolean },
+  ): void {
+    addEventListener(this, type, listener, options);
+  }
+
+  removeEventListener(type: BrowserEventType | string, listener: unknown): void {
+    removeEventListener(this, type, listener);
+  }
+
+  /** Incoming messages as an async iterator: `for await (const { data, isBinary } of ws)`. Ends when the connection closes. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<{ data: unknown; isBinary: boolean }> {
+    return messageIterator(this);
+  }
+
+  // ---- topics (server side) ----
+
+  /** Subscribes this connection to a topic: it gets what server.publish(topic, ...) sends, from any server sharing the broker. */
+  subscribe(topic: string): void {
+    this.subscriptions().subscribe(this, topic);
+  }
+
+  /** Unsubscribes; returns whether the connection was subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this.subscriptions().unsubscribe(this, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this._owner?.subscriptions?.isSubscribed(this, topic) ?? false;
+  }
+
+  /** The topics this connection is subscribed to. */
+  getTopics(): string[] {
+    return this._owner?.subscriptions?.topicsOf(this) ?? [];
+  }
+
+  private subscriptions(): Subscriptions {
+    const subscriptions = this._owner?.subscriptions;
+    if (subscriptions == null) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_STATE',
+        'Topics belong to a server: subscribe() works on the connections a WebSocketServer accepted',
+      );
+    }
+    if (this._readyState === ReadyState.CLOSED) {
+      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot subscribe: the connection is closed');
+    }
+    return subscriptions;
+  }
+
+  // ---- sending ----
+
+  /**
+   * Sends a message. Returns false when the send buffer has passed `highWaterMark` (wait for 'drain'),
+   * true otherwise. Throws when the connection is still CONNECTING; after it closed, `cb` gets the error.
+   */
+  send(data: SendData, options?: WebSocketSendOptions | SendCallback, cb?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
+    const payload = isBlob(data) ? data : toPayload(data);
+    if (!this.canSend()) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return false;
+    }
+    const isBinary = options?.binary ?? typeof payload !== 'string';
+    const fin = options?.fin !== false;
+    const compress = options?.compress !== false;
+    if (isBlob(payload)) {
+      this.outbox().blob(payload, isBinary, fin, compress, cb);
+      return true;
+    }
+    return this.outbox().message(payload, isBinary, fin, compress, cb);
+  }
+
+  /** Sends a Ping (payload of at most 125 bytes). */
+  ping(data?: SendData, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(true, data, mask, cb);
+  }
+
+  /** Sends an unsolicited Pong (payload of at most 125 bytes). */
+  pong(data?: SendData, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(false, data, mask, cb);
+  }
+
+  /**
+   * Starts the closing handshake. Throws WS_ERR_INVALID_ARGUMENT for a code that may not be sent or a
+   * reason over 123 bytes. Called while connecting, it aborts the handshake.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    if (this._readyState === ReadyState.CONNECTING) {
+      this.abortConnecting();
+      return;
+    }
+    this.startClose(code, reason);
+  }
+
+  /** Destroys the connection at once, without a closing handshake (the close code is 1006). */
+  terminate(): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    if (this._readyState === ReadyState.CONNECTING) {
+      this.abortConnecting();
+      return;
+    }
+    this.destroyTransport();
+  }
+
+  /** Stops reading from the peer until resume(). */
+  pause(): void {
+    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this.holdReading(HOLD_PAUSED, true);
+  }
+
+  resume(): void {
+    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this.holdReading(HOLD_PAUSED, false);
+  }
+
+  private control(
+    ping: boolean,
+    data: SendData | undefined,
+    mask: boolean | SendCallback | undefined,
+    cb?: SendCallback,
+  ): void {
+    if (typeof mask === 'function') cb = mask;
+    if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
+    if (isBlob(data)) throw argumentError('Ping and pong payloads cannot be Blobs');
+    const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (bytes.length > 125)
+      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`);
+    if (!this.canSend()) {
+      if (cb) process.nextTick(cb, notOpen(this._readyState));
+      return;
+    }
+    this.outbox().control(ping, bytes, cb);
+  }
+
+  // ---- the client's opening handshake (HandshakeClient) ----
+
+  private endHandshake(): ClientHandshake | null {
+    const handshake = this._handshake;
+    if (handshake !== null) this._url = handshake.url;
+    this._handshake = null;
+    return handshake;
+  }
+
+  private abortConnecting(): void {
+    this.handshakeFailed(
+      new WebSocketError(
+        'WS_ERR_HANDSHAKE_REJECTED',
+        'WebSocket was closed before the connection was established',
+      ),
+    );
+  }
+
+  /** @internal 'error' then 'close' (1006). */
+  handshakeFailed(error: Error): void {
+    if (this._readyState !== ReadyState.CONNECTING) return;
+    this._readyState = ReadyState.CLOSING;
+    this.endHandshake()?.abort();
+    this._socket?.destroy();
+    process.nextTick(() => {
+      this.emitError(error);
+      this.closed();
+    });
+  }
+
+  /** @internal */
+  handshakeDone(socket: Duplex, head: Buffer, negotiated: Negotiated): void {
+    this.endHandshake();
+    this.open(socket, head, negotiated);
+    const heartbeat = resolveHeartbeat(this._options.heartbeat, false);
+    if (heartbeat !== null) new Heartbeat(heartbeat.interval, heartbeat.timeout).add(this);
+    this.emit('open');
+  }
+}
+
+export type { IncomingMessage };
+
+/** The data of a 'message' event: a Buffer for text; for binary, what `binaryType` asks for. */
+export type RawData = Buffer | ArrayBuffer | Buffer[] | import('node:buffer').Blob;
+
+for (const [name, value] of [
+  ['CONNECTING', ReadyState.CONNECTING],
+  ['OPEN', ReadyState.OPEN],
+  ['CLOSING', ReadyState.CLOSING],
+  ['CLOSED', ReadyState.CLOSED],
+] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+for (const type of ['open', 'message', 'close', 'error'] as const) {
+  Object.defineProperty(WebSocket.prototype, `on${type}`, {
+    get(this: WebSocket) {
+      return getAttributeListener(this, type);
+    },
+    set(this: WebSocket, handler: unknown) {
+      setAttributeListener(this, type, handler);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/** Typed listeners for the events a WebSocket emits (declaration merging with the class). */
+export interface WebSocket {
+  on(event: 'open', listener: (this: WebSocket) => void): this;
+  on(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  on(event: 'drain', listener: (this: WebSocket) => void): this;
+  on(event: 'upgrade', listener: (this: WebSocket, response: IncomingMessage) => void): this;
+  on(
+    event: 'unexpected-response',
+    listener: (this: WebSocket, request: ClientRequest, response: IncomingMessage) => void,
+  ): this;
+  on(event: 'redirect', listener: (this: WebSocket, url: string, request: ClientRequest) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  once(event: 'open', listener: (this: WebSocket) => void): this;
+  once(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  once(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+}

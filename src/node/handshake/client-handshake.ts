@@ -1,0 +1,311 @@
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { checkUpgradeResponse } from '../../protocol/client-handshake.js';
+import { ReadyState } from '../../protocol/constants.js';
+import { argumentError, WebSocketError } from '../../protocol/errors.js';
+import { generateKey } from '../../protocol/handshake-keys.js';
+import { isToken } from '../../protocol/header-tokens.js';
+import { acceptAsClient, clientOffer, PERMESSAGE_DEFLATE } from '../../protocol/permessage-deflate.js';
+import type { PerMessageDeflateOptions } from '../deflate/codec.js';
+import { Limiter } from '../deflate/limiter.js';
+import { resolveDeflate } from '../deflate/options.js';
+import type { Negotiated } from './negotiated.js';
+
+/** ws's client options (those wskit supports), and the TLS options of https.request. */
+export interface ClientOptions
+  extends Pick<
+    TlsConnectionOptions,
+    | 'ca'
+    | 'cert'
+    | 'key'
+    | 'pfx'
+    | 'passphrase'
+    | 'rejectUnauthorized'
+    | 'servername'
+    | 'checkServerIdentity'
+    | 'ciphers'
+    | 'minVersion'
+    | 'maxVersion'
+  > {
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** The Origin header (Sec-WebSocket-Origin for protocolVersion 8). */
+  origin?: string;
+  /** Milliseconds allowed for the opening handshake; the connection fails after that. Default: none. */
+  handshakeTimeout?: number;
+  /** Follow 3xx redirects. Default false. */
+  followRedirects?: boolean;
+  /** Most redirects followed. Default 10. */
+  maxRedirects?: number;
+  /** An http(s).Agent for the request. */
+  agent?: Agent;
+  /**
+   * permessage-deflate (RFC 7692): true (the default, as in ws), false, or options. The client asks the
+   * server for server_no_context_takeover by default, so it keeps no zlib state either.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Sec-WebSocket-Version to send: 13 (default) or 8. */
+  protocolVersion?: 8 | 13;
+  /** Creates the TCP/TLS connection instead of the agent (as in http.request). */
+  createConnection?: (...args: never[]) => Duplex;
+  /** Called with the request instead of req.end(): to write a body or delay the request. */
+  // biome-ignore lint/suspicious/noExplicitAny: the WebSocket (typed there; this layer is below it)
+  finishRequest?: (request: ClientRequest, websocket: any) => void;
+  /** Local interface to bind for the connection. */
+  localAddress?: string;
+  /** IP family (4 or 6). */
+  family?: number;
+}
+
+/** The client connection a ClientHandshake works for (the WebSocket). */
+export interface HandshakeClient {
+  readonly readyState: ReadyState;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+  listenerCount(event: string): number;
+  /** The handshake failed (or was aborted): 'error', then 'close' with 1006. */
+  handshakeFailed(error: Error): void;
+  /** The server accepted: the connection opens on `socket`. */
+  handshakeDone(socket: Duplex, head: Buffer, negotiated: Negotiated): void;
+}
+
+/** The URL forms ws accepts: ws:, wss:, http:, https: and ws+unix:/path/to/socket:/request/path. */
+function parseAddress(address: string | URL): URL {
+  let url: URL;
+  try {
+    url = address instanceof URL ? address : new URL(address);
+  } catch {
+    throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL: ${String(address)}`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'ws+unix:') {
+    throw new WebSocketError(
+      'WS_ERR_INVALID_URL',
+      `Invalid URL ${url.href}: the protocol must be "ws:", "wss:", "http:", "https:" or "ws+unix:"`,
+    );
+  }
+  if (url.protocol === 'ws+unix:' && url.pathname === '') {
+    throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: no socket path`);
+  }
+  if (url.hash) {
+    throw new WebSocketError(
+      'WS_ERR_INVALID_URL',
+      `Invalid URL ${url.href}: a WebSocket URL has no fragment`,
+    );
+  }
+  return url;
+}
+
+/**
+ * A client's opening handshake (RFC 6455 §4.1), redirects included: the HTTP request, its answer, and
+ * the checks of the 101. Owns the request in progress; tells its HandshakeClient how it ended.
+ */
+export class ClientHandshake {
+  private readonly client: HandshakeClient;
+  private readonly protocols: string[];
+  private readonly options: ClientOptions;
+  /** The URL first asked for, when following redirects. */
+  private original: URL | undefined;
+  private req: ClientRequest | null = null;
+  private redirects = 0;
+  /** The URL being connected to (ws.url). */
+  url = '';
+
+  constructor(client: HandshakeClient, protocols: string[], options: ClientOptions) {
+    this.client = client;
+    this.protocols = protocols;
+    this.options = options;
+  }
+
+  /** Sends the request; throws WS_ERR_INVALID_URL or WS_ERR_INVALID_ARGUMENT for bad arguments. */
+  start(address: string | URL): void {
+    this.connect(address);
+  }
+
+  /** Aborts the request in progress (close() or terminate() while connecting). */
+  abort(): void {
+    const req = this.req;
+    this.req = null;
+    if (req !== null) {
+      req.destroy();
+      req.on('error', () => {});
+    }
+  }
+
+  private fail(error: Error): void {
+    this.abort();
+    this.client.handshakeFailed(error);
+  }
+
+  private connect(address: string | URL): void {
+    const { client, protocols, options } = this;
+    const original = this.original;
+    const url = parseAddress(address);
+    this.url = url.href;
+    const seen = new Set<string>();
+    for (const p of protocols) {
+      if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
+        throw argumentError(`Invalid subprotocol ${JSON.stringify(p)}: each must be a distinct token`);
+      }
+      seen.add(p);
+    }
+    const version = options.protocolVersion ?? 13;
+    if (version !== 8 && version !== 13) {
+      throw argumentError(`Unsupported protocol version ${String(version)}: use 13 (or 8)`);
+    }
+    const secure = url.protocol === 'wss:';
+    const key = generateKey();
+    const headers: Record<string, string> = {
+      'Sec-WebSocket-Version': String(version),
+      'Sec-WebSocket-Key': key,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      ...options.headers,
+    };
+    // A redirect to another host (or from wss: to ws:) must not carry the credentials meant for the
+    // first one, as in ws and curl; a 'redirect' listener takes that decision itself instead.
+    if (original !== undefined && client.listenerCount('redirect') === 0) {
+      const sameHost = original.host === url.host;
+      if (!sameHost || (original.protocol === 'wss:' && !secure)) {
+        for (const name of Object.keys(headers)) {
+          const lower = name.toLowerCase();
+          if (lower === 'authorization' || lower === 'cookie' || (lower === 'host' && !sameHost)) {
+            delete headers[name];
+          }
+        }
+      }
+    }
+    if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+    const deflate = resolveDeflate(options.perMessageDeflate, true);
+    if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
+    if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
+    const isUnix = url.protocol === 'ws+unix:';
+    let socketPath: string | undefined;
+    let path = `${url.pathname}${url.search}`;
+    if (isUnix) {
+      // ws+unix:/path/to/socket:/request/path?query: the socket path ends at the first colon.
+      const colon = path.indexOf(':');
+      socketPath = colon === -1 ? path : path.slice(0, colon);
+      path = colon === -1 ? '/' : path.slice(colon + 1);
+    }
+    const requestOptions = {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+      rejectUnauthorized: options.rejectUnauthorized,
+      servername: options.servername,
+      checkServerIdentity: options.checkServerIdentity,
+      ciphers: options.ciphers,
+      minVersion: options.minVersion,
+      maxVersion: options.maxVersion,
+      agent: options.agent,
+      createConnection: options.createConnection,
+      localAddress: options.localAddress,
+      family: options.family,
+      method: 'GET',
+      headers,
+      path,
+      socketPath,
+      host: isUnix ? undefined : url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: isUnix ? undefined : url.port || (secure ? 443 : 80),
+      auth:
+        url.username || url.password
+          ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+          : undefined,
+      timeout: options.handshakeTimeout,
+    };
+    for (const k of Object.keys(requestOptions) as (keyof typeof requestOptions)[]) {
+      if (requestOptions[k] === undefined) delete requestOptions[k];
+    }
+    const req = (secure ? httpsRequest : httpRequest)(requestOptions as never);
+    this.req = req;
+    // ws's 'redirect': the new request, headers still editable (getHeader / removeHeader).
+    if (original !== undefined) client.emit('redirect', this.url, req);
+
+    if (options.handshakeTimeout !== undefined) {
+      req.on('timeout', () => {
+        this.fail(
+          new WebSocketError(
+            'WS_ERR_HANDSHAKE_TIMEOUT',
+            `Opening handshake has timed out after ${options.handshakeTimeout} ms`,
+          ),
+        );
+      });
+    }
+    req.on('error', (err) => {
+      if (this.req !== req) return;
+      this.fail(err);
+    });
+    req.on('response', (res: IncomingMessage) => {
+      if (this.req !== req) return;
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (options.followRedirects && location !== undefined && status >= 300 && status < 400) {
+        this.abort();
+        res.resume();
+        if (++this.redirects > (options.maxRedirects ?? 10)) {
+          this.fail(new WebSocketError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
+          return;
+        }
+        try {
+          this.original ??= url;
+          this.connect(new URL(location, url));
+        } catch (err) {
+          this.fail(err as Error);
+        }
+        return;
+      }
+      if (!client.emit('unexpected-response', req, res)) {
+        res.resume();
+        this.fail(
+          new WebSocketError('WS_ERR_HANDSHAKE_REJECTED', `Unexpected server response: ${status}`, {
+            status,
+          }),
+        );
+      }
+    });
+    req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.req !== req) {
+        socket.destroy();
+        return;
+      }
+      client.emit('upgrade', res);
+      if (client.readyState !== ReadyState.CONNECTING) {
+        socket.destroy();
+        return;
+      }
+      this.req = null;
+      let accepted: ReturnType<typeof checkUpgradeResponse>;
+      let params: ReturnType<typeof acceptAsClient> | null = null;
+      try {
+        accepted = checkUpgradeResponse(res, {
+          key,
+          protocols,
+          extensions: deflate === null ? [] : [PERMESSAGE_DEFLATE],
+        });
+        const response = accepted.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
+        if (response !== undefined && deflate !== null)
+          params = acceptAsClient(response, deflate.negotiation);
+      } catch (err) {
+        socket.destroy();
+        this.fail(err as Error);
+        return;
+      }
+      client.handshakeDone(socket, head, {
+        protocol: accepted.protocol,
+        extensions: params === null ? '' : PERMESSAGE_DEFLATE,
+        deflate:
+          params === null || deflate === null
+            ? undefined
+            : { params, settings: deflate, limiter: new Limiter(deflate.concurrencyLimit) },
+      });
+    });
+    if (options.finishRequest) options.finishRequest(req, client);
+    else req.end();
+  }
+}

@@ -1,0 +1,13 @@
+import type { DeflateParams } from '../../protocol/permessage-deflate.js';
+import type { Limiter } from '../deflate/limiter.js';
+import type { ResolvedDeflate } from '../deflate/options.js';
+
+/** What an opening handshake settled, for the connection it opens. */
+export interface Negotiated {
+  /** The subprotocol chosen by the server, if any. */
+  protocol?: string;
+  /** The Sec-WebSocket-Extensions names in force ('permessage-deflate' or ''). */
+  extensions?: string;
+  /** permessage-deflate's parameters, the local settings and the zlib limiter, when negotiated. */
+  deflate?: { params: DeflateParams; settings: ResolvedDeflate; limiter: Limiter };
+}

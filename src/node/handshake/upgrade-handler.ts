@@ -1,0 +1,216 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketError } from '../../protocol/errors.js';
+import type { ExtensionOffer } from '../../protocol/header-tokens.js';
+import { formatResponse, negotiateAsServer } from '../../protocol/permessage-deflate.js';
+import {
+  checkUpgradeRequest,
+  upgradeResponse,
+  upgradeResponseLines,
+} from '../../protocol/server-handshake.js';
+import type { Limiter } from '../deflate/limiter.js';
+import type { ResolvedDeflate } from '../deflate/options.js';
+import { kWebSocket } from '../transport/socket-slots.js';
+import { closeOnError, stopClosingOnError } from '../transport/transport.js';
+import { abortHandshake } from './abort-handshake.js';
+import type { HandshakeDeadlines } from './handshake-deadlines.js';
+import type { Negotiated } from './negotiated.js';
+
+/** What verifyClient is told about a connection attempt (as in ws). */
+export interface VerifyClientInfo {
+  origin: string | undefined;
+  secure: boolean;
+  req: IncomingMessage;
+}
+
+export type VerifyClientCallback = (
+  verified: boolean,
+  code?: number,
+  message?: string,
+  headers?: Record<string, string | number>,
+) => void;
+
+/** The handshake options of a server (see ServerOptions). */
+export interface UpgradeOptions {
+  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  verifyClient?:
+    | ((info: VerifyClientInfo) => boolean)
+    | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
+}
+
+/** Called with the new connection and its request (handleUpgrade's callback). */
+export type AcceptCallback<C> = (connection: C, req: IncomingMessage) => void;
+
+/** The server an UpgradeHandler works for. */
+export interface UpgradeHost<C> {
+  /** Whether the request is for this server (its `path`; overridable). */
+  shouldHandle(req: IncomingMessage): boolean;
+  /** Why a new connection cannot be taken now (shutting down, too many), or null. */
+  refusal(): string | null;
+  listenerCount(event: string): number;
+  emit(event: string, ...args: unknown[]): boolean;
+  /** The 101 was written: open a connection on the socket. */
+  accept(
+    socket: Duplex,
+    head: Buffer,
+    negotiated: Negotiated,
+    req: IncomingMessage,
+    cb: AcceptCallback<C>,
+  ): void;
+}
+
+/**
+ * The server side of the opening handshake (RFC 6455 §4.2): checks the request, asks verifyClient,
+ * chooses the subprotocol and permessage-deflate's parameters, writes the 101, and hands the socket
+ * to its host. A refused request is answered with its HTTP status and a one-line reason (or reported
+ * as 'wsClientError' when the host listens to it).
+ */
+export class UpgradeHandler<C> {
+  private readonly host: UpgradeHost<C>;
+  private readonly options: UpgradeOptions;
+  private readonly deadlines: HandshakeDeadlines;
+  private readonly deflate: ResolvedDeflate | null;
+  private readonly limiter: Limiter | null;
+
+  constructor(
+    host: UpgradeHost<C>,
+    options: UpgradeOptions,
+    deadlines: HandshakeDeadlines,
+    deflate: ResolvedDeflate | null,
+    limiter: Limiter | null,
+  ) {
+    this.host = host;
+    this.options = options;
+    this.deadlines = deadlines;
+    this.deflate = deflate;
+    this.limiter = limiter;
+  }
+
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, cb: AcceptCallback<C>): void {
+    closeOnError(socket);
+    const check = checkUpgradeRequest(req);
+    if (!check.ok) {
+      this.refuse(req, socket, check.status, check.reason, check.headers);
+      return;
+    }
+    if (!this.host.shouldHandle(req)) {
+      this.refuse(req, socket, 400, 'Invalid URL path for this WebSocket server');
+      return;
+    }
+    const refusal = this.host.refusal();
+    if (refusal !== null) {
+      abortHandshake(socket, 503, refusal);
+      return;
+    }
+    this.deadlines.add(socket);
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      this.complete(check.key, check.protocols, check.extensions, req, socket, head, cb);
+      return;
+    }
+    const complete = () => this.complete(check.key, check.protocols, check.extensions, req, socket, head, cb);
+    const info: VerifyClientInfo = {
+      origin: check.origin,
+      secure: Boolean((req.socket as { encrypted?: boolean } | undefined)?.encrypted),
+      req,
+    };
+    if (verify.length === 2) {
+      (verify as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
+        info,
+        (verified, code, message, headers) => {
+          if (!verified) {
+            abortHandshake(socket, code ?? 401, message ?? '', headers);
+            return;
+          }
+          complete();
+        },
+      );
+      return;
+    }
+    if (!(verify as (info: VerifyClientInfo) => boolean)(info)) {
+      abortHandshake(socket, 401, '');
+      return;
+    }
+    complete();
+  }
+
+  private complete(
+    key: string,
+    protocols: string[],
+    extensions: ExtensionOffer[],
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: AcceptCallback<C>,
+  ): void {
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if ((socket as unknown as Record<symbol, unknown>)[kWebSocket] !== undefined) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_STATE',
+        'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
+      );
+    }
+    const refusal = this.host.refusal();
+    if (refusal !== null) {
+      abortHandshake(socket, 503, refusal);
+      return;
+    }
+    this.deadlines.delete(socket);
+    // Chosen after verifyClient, as in ws: it may have left what handleProtocols needs on req.
+    let protocol: string | undefined;
+    if (protocols.length > 0) {
+      const chosen = this.options.handleProtocols
+        ? this.options.handleProtocols(new Set(protocols), req)
+        : protocols[0];
+      protocol = chosen === false ? undefined : chosen;
+      // RFC 6455 §4.2.2: one of the client's values, which are tokens (so nothing can be injected
+      // into the response's header block either).
+      if (protocol !== undefined && !protocols.includes(protocol)) {
+        abortHandshake(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
+        return;
+      }
+    }
+    const deflate = this.deflate === null ? null : negotiateAsServer(extensions, this.deflate.negotiation);
+    const response = { key, protocol, extensions: deflate === null ? undefined : formatResponse(deflate) };
+    if (this.host.listenerCount('headers') > 0) {
+      const lines = upgradeResponseLines(response);
+      this.host.emit('headers', lines, req);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    } else {
+      socket.write(upgradeResponse(response), 'latin1');
+    }
+    stopClosingOnError(socket);
+    this.host.accept(
+      socket,
+      head,
+      {
+        protocol,
+        extensions: deflate === null ? '' : 'permessage-deflate',
+        deflate:
+          deflate === null
+            ? undefined
+            : { params: deflate.params, settings: this.deflate!, limiter: this.limiter! },
+      },
+      req,
+      cb,
+    );
+  }
+
+  private refuse(
+    req: IncomingMessage,
+    socket: Duplex,
+    status: number,
+    reason: string,
+    headers?: Record<string, string>,
+  ): void {
+    if (this.host.listenerCount('wsClientError') > 0) {
+      const err = new WebSocketError('WS_ERR_HANDSHAKE_INVALID_REQUEST', reason, { status });
+      this.host.emit('wsClientError', err, socket, req);
+      return;
+    }
+    abortHandshake(socket, status, reason, headers);
+  }
+}
