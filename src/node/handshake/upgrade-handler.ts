@@ -10,8 +10,7 @@ import {
 } from '../../protocol/server-handshake.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
-import { kWebSocket } from '../transport/socket-slots.js';
-import { closeOnError, stopClosingOnError } from '../transport/transport.js';
+import { closeOnError, isRead, stopClosingOnError } from '../transport/transport.js';
 import { abortHandshake } from './abort-handshake.js';
 import type { HandshakeDeadlines } from './handshake-deadlines.js';
 import type { Negotiated } from './negotiated.js';
@@ -147,7 +146,7 @@ export class UpgradeHandler<C> {
       socket.destroy();
       return;
     }
-    if ((socket as unknown as Record<symbol, unknown>)[kWebSocket] !== undefined) {
+    if (isRead(socket)) {
       throw new WebSocketError(
         'WS_ERR_INVALID_STATE',
         'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',

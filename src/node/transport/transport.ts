@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { LeanSocket, type LeanSocketSink } from './lean-socket.js';
 import { useCompactListenerTable } from './listener-table.js';
+import { kWebSocket } from './socket-slots.js';
 
 /**
  * What carries a connection's bytes: a LeanSocket (the connections of a `port` server), a net.Socket
@@ -67,3 +68,43 @@ export function stopClosingOnError(transport: Duplex): void {
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
+
+/** What reads a transport once its opening handshake is done (the connection). */
+export interface TransportReader {
+  receive(chunk: Buffer): void;
+  /** The peer ended its side (EOF). */
+  transportEnded(): void;
+  /** The transport closed. */
+  transportClosed(): void;
+}
+
+interface ReadTransport extends Duplex {
+  [kWebSocket]: TransportReader;
+}
+
+/** Hands everything `transport` reads to `reader`, through one sink shared by every connection. */
+export function readInto(transport: Duplex, reader: TransportReader): void {
+  (transport as ReadTransport)[kWebSocket] = reader;
+  readThrough(transport, READER_SINK);
+}
+
+/** Whether a transport was already handed to a reader (a socket can be upgraded once). */
+export function isRead(transport: Duplex): boolean {
+  return (transport as Partial<ReadTransport>)[kWebSocket] !== undefined;
+}
+
+const READER_SINK: TransportSink = Object.freeze({
+  data(this: ReadTransport, chunk: Buffer) {
+    this[kWebSocket].receive(chunk);
+  },
+  end(this: ReadTransport) {
+    this[kWebSocket].transportEnded();
+  },
+  close(this: ReadTransport) {
+    this[kWebSocket].transportClosed();
+  },
+  error(this: ReadTransport) {
+    // A reset or a write to a dead peer: the socket closes and 'close' reports 1006; nothing to throw.
+    this.destroy();
+  },
+} as Record<string, unknown>) as unknown as TransportSink;
