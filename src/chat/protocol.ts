@@ -82,7 +82,6 @@ export class ChatError extends Error {
 const ROOM = /^[a-z0-9][a-z0-9_-]*$/;
 const SESSION = /^[A-Za-z0-9_-]{8,64}$/;
 /** Control characters; in text, tab and line feed are allowed. */
-const CONTROL = /\p{Cc}/u;
 const TEXT_CONTROL = /[^\P{Cc}\t\n]/u;
 /**
  * What a name cannot contain: control characters, format characters (zero-width space and joiners,
