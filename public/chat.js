@@ -14,7 +14,7 @@ const GROUP_MS = 5 * 60_000;
 const DEFAULT_ROOM = 'lobby';
 const ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 /** Errors that refuse a join. */
-const JOIN_ERRORS = ['bad_name', 'bad_room', 'name_taken', 'bad_message'];
+const JOIN_ERRORS = ['bad_name', 'bad_room', 'name_taken', 'room_full', 'bad_message'];
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -67,7 +67,12 @@ const chat = {
   lastAuthor: '',
   lastTs: 0,
   unread: 0,
+  /** Who is online: name → its item in the list, kept in the order of `names` (sorted). */
+  people: new Map(),
+  names: [],
 };
+
+const nameOrder = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 function randomToken() {
   const bytes = new Uint8Array(16);
@@ -187,8 +192,8 @@ function receive(message) {
         addNotice(`${message.name} ${message.type === 'joined' ? 'joined' : 'left'}`, message.ts);
       }
       break;
-    case 'presence':
-      if (message.room === chat.joined?.room) showPeople(message.users);
+    case 'users':
+      if (message.room === chat.joined?.room) changePeople(message.add, message.remove);
       break;
     case 'error':
       showError(message);
@@ -236,7 +241,7 @@ function showError(message) {
     chat.wanted = null;
     ui.joinError.textContent = message.message;
     ui.joinError.hidden = false;
-    (message.code === 'bad_room' ? ui.room : ui.name).focus();
+    (['bad_room', 'room_full'].includes(message.code) ? ui.room : ui.name).focus();
     return;
   }
   ui.chatErrorText.textContent = message.message;
@@ -336,24 +341,62 @@ function addNotice(text, ts) {
   append(item);
 }
 
+/** The whole list, from a welcome. */
 function showPeople(users) {
-  const items = users.map((name) => {
-    const item = document.createElement('li');
-    const label = document.createElement('span');
-    label.className = 'person-name';
-    label.textContent = name;
-    item.append(avatar(name), label);
-    if (name === chat.joined?.name) {
-      item.classList.add('me');
-      const you = document.createElement('span');
-      you.className = 'you';
-      you.textContent = '(you)';
-      item.append(you);
-    }
-    return item;
-  });
-  ui.people.replaceChildren(...items);
-  ui.peopleCount.textContent = String(users.length);
+  chat.people.clear();
+  chat.names = [];
+  ui.people.replaceChildren();
+  changePeople(users, []);
+}
+
+/** Who came and went: only those items change, so a big room costs little per join. */
+function changePeople(add, remove) {
+  for (const name of remove) {
+    const item = chat.people.get(name);
+    if (item === undefined) continue;
+    item.remove();
+    chat.people.delete(name);
+    chat.names.splice(chat.names.indexOf(name), 1);
+  }
+  for (const name of add) {
+    if (chat.people.has(name)) continue;
+    const item = personItem(name);
+    const at = insertionIndex(name);
+    ui.people.insertBefore(item, chat.people.get(chat.names[at]) ?? null);
+    chat.names.splice(at, 0, name);
+    chat.people.set(name, item);
+  }
+  ui.peopleCount.textContent = String(chat.names.length);
+}
+
+/** Where `name` goes in the sorted names (binary search; equal names in code point order). */
+function insertionIndex(name) {
+  let low = 0;
+  let high = chat.names.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    const other = chat.names[mid];
+    const order = nameOrder.compare(other, name) || (other < name ? -1 : 1);
+    if (order < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function personItem(name) {
+  const item = document.createElement('li');
+  const label = document.createElement('span');
+  label.className = 'person-name';
+  label.textContent = name;
+  item.append(avatar(name), label);
+  if (name === chat.joined?.name) {
+    item.classList.add('me');
+    const you = document.createElement('span');
+    you.className = 'you';
+    you.textContent = '(you)';
+    item.append(you);
+  }
+  return item;
 }
 
 // ---- the forms ----

@@ -2,7 +2,10 @@
  * The chat server: one HTTP server for the page (StaticFiles) and the WebSocket endpoint `/ws`
  * (a WebSocketServer attached to it). Each room is a topic, `chat/ROOM`: a message is published once
  * and reaches the room's members on this server and, through the broker, on every server sharing it.
- * Presence (who is online) is this server's members plus what the other servers announce (presence.ts).
+ * Presence (who is online) is this server's members plus what the other servers announce (presence.ts);
+ * a member gets the whole list once, in `welcome`, then only what changes (`users`), published on a
+ * topic of this server's own (`chat-users/SERVER/ROOM`): every byte a member is sent goes through the
+ * topics' backpressure policy, and N joins cost O(N) per member, not O(N²).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -16,8 +19,11 @@ import {
   type VerifyClientCallback,
   type VerifyClientInfo,
   type WebSocket,
+  WebSocketError,
   WebSocketServer,
 } from '../index.js';
+import { AllowedOrigins } from './allowed-origins.js';
+import { nameSkeleton } from './name-skeleton.js';
 import { Presence } from './presence.js';
 import {
   ChatError,
@@ -28,7 +34,7 @@ import {
   type ServerMessage,
 } from './protocol.js';
 import { type RateLimitOptions, TokenBucket } from './rate-limiter.js';
-import { nameKey, Rooms, sortNames } from './rooms.js';
+import { Rooms, sortNames } from './rooms.js';
 import { StaticFiles } from './static-files.js';
 
 /** The page's files: public/ at the package root, two folders up from src/chat/ and dist/chat/. */
@@ -43,6 +49,10 @@ const MAX_PAYLOAD = 64 * 1024;
 const MAX_DROPPED = 50;
 /** Close code for a connection replaced by a newer one of the same page (same session token). */
 export const CLOSE_REPLACED = 4001;
+/** Members a room may have on one server, by default. */
+export const DEFAULT_MAX_ROOM_MEMBERS = 1000;
+/** Bytes waiting to be sent to a member past which it is closed with 1008, by default. */
+export const DEFAULT_CHAT_MAX_BACKPRESSURE = 1024 * 1024;
 
 export interface ChatServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -61,6 +71,22 @@ export interface ChatServerOptions {
   heartbeat?: HeartbeatOptions | false;
   /** Milliseconds between presence announcements to the other servers. Default 20,000. */
   presenceRefreshInterval?: number;
+  /**
+   * Most members a room may have on this server; one more gets `room_full`. Default 1,000. (Each join
+   * is sent to every member: the cap bounds what one room costs.)
+   */
+  maxRoomMembers?: number;
+  /**
+   * Origins (`https://chat.example.com`) whose pages may connect, besides those of the addresses the
+   * server listens on (always allowed). Default: none.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * A member with more than this many bytes waiting to be sent is closed with 1008 (the topics'
+   * `maxBackpressure` with the 'close' policy: a page that missed a change of who is online would show
+   * a wrong list; closed, it reconnects and gets the whole list again). Default 1 MiB.
+   */
+  maxBackpressure?: number;
   /**
    * Where to report what happens, one line each: 'info' for joins and leaves (never what people
    * write), 'warn' for a connection's errors (a client's fault), 'error' for the server's and the
@@ -97,6 +123,8 @@ export class ChatServer {
   private readonly rooms = new Rooms<Client>();
   private readonly options: ChatServerOptions;
   private readonly log: (line: string, level: LogLevel) => void;
+  private readonly maxRoomMembers: number;
+  private readonly origins: AllowedOrigins;
   /** The last broker error reported, and when: the server and the presence both hear of each one. */
   private lastBrokerError = { message: '', at: -Infinity };
   private closing: Promise<void> | null = null;
@@ -122,6 +150,17 @@ export class ChatServer {
     this.options = options;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.log = options.log ?? (() => {});
+    this.maxRoomMembers = options.maxRoomMembers ?? DEFAULT_MAX_ROOM_MEMBERS;
+    if (!Number.isInteger(this.maxRoomMembers) || this.maxRoomMembers < 1) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_ARGUMENT',
+        `Option maxRoomMembers must be an integer ≥ 1; got ${String(options.maxRoomMembers)}`,
+      );
+    }
+    this.origins = new AllowedOrigins(options.allowedOrigins ?? [], () => {
+      const at = this.http.address();
+      return at === null || typeof at === 'string' ? null : at;
+    });
     const files = new StaticFiles(options.publicDir ?? DEFAULT_PUBLIC_DIR);
     this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => files.handle(req, res));
     this.ownBroker = options.broker === undefined;
@@ -133,19 +172,23 @@ export class ChatServer {
       maxPayload: MAX_PAYLOAD,
       perMessageDeflate: true,
       heartbeat: options.heartbeat,
+      maxBackpressure: options.maxBackpressure ?? DEFAULT_CHAT_MAX_BACKPRESSURE,
+      backpressurePolicy: 'close',
       verifyClient: (info: VerifyClientInfo, cb: VerifyClientCallback) =>
-        sameOrigin(info) ? cb(true) : cb(false, 403, 'Cross-origin connections are not accepted'),
+        this.origins.allows(info.origin)
+          ? cb(true)
+          : cb(false, 403, 'Connections from pages of other origins are not accepted'),
     });
     // Before listening, an error is the listen() failing, which listen() reports.
     this.wss.on('error', (err: Error) => {
       if (this.http.listening) this.log(`server error: ${err.message}`, 'error');
     });
     this.wss.on('brokerError', (err: Error) => this.brokerError(err));
-    this.wss.on('connection', (ws: WebSocket) => this.accept(ws));
+    this.wss.on('connection', (ws: WebSocket) => this.guarded(ws, () => this.accept(ws)));
     this.presence = new Presence({
       broker: this.broker,
       refreshInterval: options.presenceRefreshInterval,
-      onRemoteChange: (room) => this.sendPresence(room),
+      onRemoteChange: (room, added, removed) => this.remoteChange(room, added, removed),
       onError: (err) => this.brokerError(err),
     });
   }
@@ -193,9 +236,34 @@ export class ChatServer {
       dropped: 0,
       limitNoticeAt: -Infinity,
     };
-    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(client, toBuffer(data), isBinary));
-    ws.on('close', () => this.leave(client));
+    ws.on('message', (data: RawData, isBinary: boolean) =>
+      this.guarded(ws, () => this.receive(client, toBuffer(data), isBinary)),
+    );
+    ws.on('close', () => this.guarded(ws, () => this.leave(client)));
     ws.on('error', (err: Error) => this.log(`connection error: ${err.message}`, 'warn'));
+  }
+
+  /**
+   * Runs a connection's handler; a throw (a bug: what clients send wrong is a ChatError, answered)
+   * is logged as an error and closes that connection with 1011, never the server.
+   */
+  private guarded(ws: WebSocket, handler: () => void): void {
+    try {
+      handler();
+    } catch (err) {
+      try {
+        this.log(`internal error, connection closed with 1011: ${describe(err)}`, 'error');
+      } catch {
+        // A log that throws must not end the server either.
+      }
+      try {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+          ws.close(1011, 'Internal server error');
+        } else if (ws.readyState === ws.CLOSING) ws.terminate();
+      } catch {
+        ws.terminate();
+      }
+    }
   }
 
   private receive(client: Client, data: Buffer, isBinary: boolean): void {
@@ -250,7 +318,7 @@ export class ChatServer {
   }
 
   private join(client: Client, room: string, name: string, session: string | undefined): void {
-    if (client.room === room && nameKey(client.name) === nameKey(name)) {
+    if (client.room === room && nameSkeleton(client.name) === nameSkeleton(name)) {
       this.send(client, this.welcome(client));
       return;
     }
@@ -262,23 +330,39 @@ export class ChatServer {
       }
       // The same page reconnected before its old connection was noticed gone: the new one takes over.
       takeover = true;
+    }
+    const staying = this.rooms.size(room) - (takeover ? 1 : 0) - (client.room === room ? 1 : 0);
+    if (staying >= this.maxRoomMembers) {
+      throw new ChatError(
+        'room_full',
+        `#${room} is full: ${this.maxRoomMembers} people are in it. Try another room.`,
+      );
+    }
+    if (client.room !== null) this.leave(client);
+    const changing = holder === undefined || holder.name === name ? [name] : [name, holder.name];
+    const before = changing.map((n) => this.online(room, n));
+    if (takeover && holder !== undefined) {
       this.rooms.remove(room, holder);
       holder.room = null;
       holder.ws.close(CLOSE_REPLACED, 'Replaced by a newer connection');
     }
-    if (client.room !== null) this.leave(client);
     client.room = room;
     client.name = name;
     client.session = session;
     this.rooms.add(room, client);
-    client.ws.subscribe(roomTopic(room));
     this.presence.update(room, this.rooms.names(room));
+    this.sendUsers(
+      room,
+      changing.filter((n, i) => !before[i] && this.online(room, n)),
+      changing.filter((n, i) => before[i] && !this.online(room, n)),
+    );
+    client.ws.subscribe(roomTopic(room));
+    client.ws.subscribe(this.usersTopic(room));
     this.send(client, this.welcome(client));
     if (!takeover) {
       this.log(`${name} joined #${room}`, 'info');
       this.publish(room, { type: 'joined', room, name, ts: Date.now() }, client.ws);
     }
-    this.sendPresence(room);
   }
 
   private leave(client: Client): void {
@@ -286,11 +370,14 @@ export class ChatServer {
     if (room === null) return;
     client.room = null;
     this.rooms.remove(room, client);
-    if (client.ws.readyState !== client.ws.CLOSED) client.ws.unsubscribe(roomTopic(room));
+    if (client.ws.readyState !== client.ws.CLOSED) {
+      client.ws.unsubscribe(roomTopic(room));
+      client.ws.unsubscribe(this.usersTopic(room));
+    }
     this.presence.update(room, this.rooms.names(room));
     this.log(`${client.name} left #${room}`, 'info');
     this.publish(room, { type: 'left', room, name: client.name, ts: Date.now() });
-    this.sendPresence(room);
+    if (!this.online(room, client.name)) this.sendUsers(room, [], [client.name]);
   }
 
   private say(client: Client, text: string): void {
@@ -310,12 +397,33 @@ export class ChatServer {
     return { type: 'welcome', room, name: client.name, users: this.users(room), limits: this.limits };
   }
 
-  /** Tells this server's members of `room` who is online (each server tells its own). */
-  private sendPresence(room: string): void {
-    const message = encode({ type: 'presence', room, users: this.users(room) });
-    for (const member of this.rooms.members(room)) {
-      if (member.ws.readyState === member.ws.OPEN) member.ws.send(message);
-    }
+  /** Whether someone called `name` is online in `room`, here or on another server. */
+  private online(room: string, name: string): boolean {
+    return this.rooms.hasName(room, name) || this.presence.hasRemote(room, name);
+  }
+
+  /** The other servers' names in `room` changed: tells this server's members what that changes. */
+  private remoteChange(room: string, added: string[], removed: string[]): void {
+    const here = (name: string) => this.rooms.hasName(room, name);
+    this.sendUsers(
+      room,
+      added.filter((n) => !here(n)),
+      removed.filter((n) => !here(n)),
+    );
+  }
+
+  /**
+   * Tells this server's members of `room` who came and went: published on the room's topic of this
+   * server, so a member over maxBackpressure is closed (and its page reconnects) rather than queued more.
+   */
+  private sendUsers(room: string, add: string[], remove: string[]): void {
+    if (add.length === 0 && remove.length === 0) return;
+    this.wss.publish(this.usersTopic(room), encode({ type: 'users', room, add, remove }));
+  }
+
+  /** This server's own topic for `room`'s presence changes: no other server's members are on it. */
+  private usersTopic(room: string): string {
+    return `chat-users/${this.presence.serverId}/${room}`;
   }
 
   private publish(room: string, message: ServerMessage, except?: WebSocket): void {
@@ -335,12 +443,6 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.alloc(0);
 }
 
-/** A browser's connection must come from a page of this server; clients without Origin are let in. */
-function sameOrigin(info: VerifyClientInfo): boolean {
-  if (info.origin === undefined) return true;
-  try {
-    return new URL(info.origin).host === info.req.headers.host;
-  } catch {
-    return false;
-  }
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

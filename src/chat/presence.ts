@@ -8,14 +8,21 @@
  * room announced again then, with the ask: what was published while it was down was lost.
  *
  * Wire format, JSON: `{ "server": ID, "room": ROOM, "users": [NAME...], "ask": true? }`.
+ *
+ * What changes is reported as names: those that another server now has in a room and none had
+ * before, and those that no other server has any more (onRemoteChange), so that the chat server can
+ * tell its members the difference, not the whole list again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Broker, BrokerSink } from '../index.js';
 
 export interface PresenceOptions {
   broker: Broker;
-  /** Called when the members another server has in `room` changed. */
-  onRemoteChange: (room: string) => void;
+  /**
+   * Called when the names the other servers have in `room` changed: `added` were had by none of them
+   * before, `removed` are had by none any more.
+   */
+  onRemoteChange: (room: string, added: string[], removed: string[]) => void;
   /** Called when the broker failed (the members of other servers may be out of date). */
   onError?: (error: Error) => void;
   /** Milliseconds between announcements of the same members. Default 20,000. */
@@ -46,6 +53,8 @@ export class Presence implements BrokerSink {
   private readonly local = new Map<string, string[]>();
   /** Other servers' members: room → server id → announcement. */
   private readonly remote = new Map<string, Map<string, Announcement>>();
+  /** How many of the other servers' announcements in a room carry each name: room → name → count. */
+  private readonly remoteNames = new Map<string, Map<string, number>>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private readonly onBrokerReady = (): void => {
@@ -73,6 +82,7 @@ export class Presence implements BrokerSink {
       this.announce(room, []);
       this.broker.unsubscribe(this, TOPIC_PREFIX + room);
       this.remote.delete(room);
+      this.remoteNames.delete(room);
       return;
     }
     this.local.set(room, users);
@@ -80,16 +90,14 @@ export class Presence implements BrokerSink {
     this.announce(room, users, first);
   }
 
-  /** The members other servers announced in `room` (only known while this server has members there). */
+  /** The names other servers announced in `room` (only known while this server has members there). */
   remoteUsers(room: string): string[] {
-    const servers = this.remote.get(room);
-    if (servers === undefined) return [];
-    const now = this.now();
-    const users: string[] = [];
-    for (const announcement of servers.values()) {
-      if (announcement.expires > now) users.push(...announcement.users);
-    }
-    return users;
+    return [...(this.remoteNames.get(room)?.keys() ?? [])];
+  }
+
+  /** Whether another server announced someone called `name` in `room`. */
+  hasRemote(room: string, name: string): boolean {
+    return this.remoteNames.get(room)?.has(name) ?? false;
   }
 
   /** BrokerSink: another server's announcement. Anything malformed is ignored. */
@@ -102,12 +110,12 @@ export class Presence implements BrokerSink {
     if (mine === undefined) return;
     let servers = this.remote.get(room);
     if (servers === undefined) this.remote.set(room, (servers = new Map()));
-    const before = servers.get(message.server)?.users;
+    const before = servers.get(message.server)?.users ?? [];
     if (message.users.length === 0) servers.delete(message.server);
     else
       servers.set(message.server, { users: message.users, expires: this.now() + 3 * this.refreshInterval });
     if (message.ask) this.announce(room, mine);
-    if (!sameList(before ?? [], message.users)) this.options.onRemoteChange(room);
+    this.count(room, before, message.users);
   }
 
   brokerError(error: Error): void {
@@ -138,16 +146,44 @@ export class Presence implements BrokerSink {
     const now = this.now();
     for (const [room, users] of this.local) this.announce(room, users);
     for (const [room, servers] of this.remote) {
-      let changed = false;
       for (const [server, announcement] of servers) {
-        if (announcement.expires <= now) {
-          servers.delete(server);
-          changed = true;
-        }
+        if (announcement.expires > now) continue;
+        servers.delete(server);
+        this.count(room, announcement.users, []);
       }
       if (servers.size === 0) this.remote.delete(room);
-      if (changed) this.options.onRemoteChange(room);
     }
+  }
+
+  /**
+   * One server's names in `room` went from `before` to `after`: updates the counts and reports the
+   * names no other server had before and those none has now.
+   */
+  private count(room: string, before: readonly string[], after: readonly string[]): void {
+    if (before.length === 0 && after.length === 0) return;
+    let counts = this.remoteNames.get(room);
+    if (counts === undefined) this.remoteNames.set(room, (counts = new Map()));
+    const touched = new Set<string>();
+    for (const name of new Set(before)) {
+      counts.set(name, (counts.get(name) ?? 0) - 1);
+      touched.add(name);
+    }
+    const added: string[] = [];
+    for (const name of new Set(after)) {
+      const n = counts.get(name) ?? 0;
+      counts.set(name, n + 1);
+      if (n === 0 && !touched.has(name)) added.push(name);
+      touched.delete(name);
+    }
+    const removed: string[] = [];
+    for (const name of touched) {
+      if (counts.get(name) === 0) {
+        counts.delete(name);
+        removed.push(name);
+      }
+    }
+    if (counts.size === 0) this.remoteNames.delete(room);
+    if (added.length > 0 || removed.length > 0) this.options.onRemoteChange(room, added, removed);
   }
 }
 
@@ -179,8 +215,4 @@ function parseAnnouncement(
   if (users.length > MAX_REMOTE_USERS) return null;
   if (!users.every((u) => typeof u === 'string' && u.length > 0 && u.length <= MAX_REMOTE_NAME)) return null;
   return { server, room, users: users as string[], ask: ask === true };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

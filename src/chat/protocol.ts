@@ -39,7 +39,8 @@ export type ClientMessage =
 export type ServerMessage =
   | { type: 'welcome'; room: string; name: string; users: string[]; limits: ChatLimits }
   | { type: 'message'; id: string; room: string; name: string; text: string; ts: number }
-  | { type: 'presence'; room: string; users: string[] }
+  /** Who is online changed: the names to remove from the list `welcome` gave, then those to add. */
+  | { type: 'users'; room: string; add: string[]; remove: string[] }
   | { type: 'joined'; room: string; name: string; ts: number }
   | { type: 'left'; room: string; name: string; ts: number }
   | { type: 'error'; code: ChatErrorCode; message: string };
@@ -56,8 +57,10 @@ export type ChatErrorCode =
   | 'bad_text'
   /** A chat message before a join. */
   | 'not_joined'
-  /** Someone else in the room on this server has that name. */
+  /** Someone else in the room on this server has that name, or one that looks the same. */
   | 'name_taken'
+  /** The room has as many members on this server as it may (the server's maxRoomMembers). */
+  | 'room_full'
   /** Too many messages: this one was dropped. */
   | 'rate_limited';
 
@@ -79,10 +82,26 @@ export class ChatError extends Error {
 const ROOM = /^[a-z0-9][a-z0-9_-]*$/;
 const SESSION = /^[A-Za-z0-9_-]{8,64}$/;
 /** Control characters; in text, tab and line feed are allowed. */
-const CONTROL = /\p{Cc}/u;
 const TEXT_CONTROL = /[^\P{Cc}\t\n]/u;
-/** Bidirectional overrides and isolates, and line/paragraph separators: they would garble a name. */
-const NAME_FORMAT = /[\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
+/**
+ * What a name cannot contain: control characters, format characters (zero-width space and joiners,
+ * soft hyphen, bidirectional controls, the BOM...), the other default-ignorable code points (variation
+ * selectors, Hangul fillers, tags...), blank characters that are not spaces, line and paragraph
+ * separators, private-use, unassigned and lone surrogate code points. All are invisible, or look like
+ * nothing the reader can tell apart, and would let "Ada" and "Ada\u200b" sit side by side.
+ */
+const NAME_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}\u2800]/u;
+/**
+ * The invisible characters that emoji need, where they need them, removed before NAME_FORBIDDEN is
+ * checked: a variation selector after an emoji ("❤️"), the zero-width joiner between two ("👩‍💻"),
+ * the tags of a subdivision flag after 🏴.
+ */
+const EMOJI_INVISIBLES =
+  /(?<=\p{Emoji})[\ufe0e\ufe0f]|(?<=\p{Extended_Pictographic}[\u{1f3fb}-\u{1f3ff}\ufe0f]?)\u200d(?=\p{Extended_Pictographic})|(?<=\u{1f3f4}[\u{e0020}-\u{e007e}]*)[\u{e0020}-\u{e007f}]/gu;
+/** A name shows at least one letter, digit, symbol or punctuation mark. */
+const NAME_VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
+/** More combining marks in a row than any script needs: text that spills over its neighbours. */
+const MARK_PILE = /\p{M}{5}/u;
 
 function length(text: string): number {
   let n = 0;
@@ -103,16 +122,29 @@ export function checkRoom(raw: unknown, limits: ChatLimits = DEFAULT_LIMITS): st
   return room;
 }
 
-/** A name: trimmed, inner runs of spaces made one, 1 to `nameLength` characters, no control characters. */
+/**
+ * A name: NFC-normalized, trimmed, inner runs of spaces made one, 1 to `nameLength` characters, at
+ * least one of them visible; no control, format or other invisible characters (NAME_FORBIDDEN), except
+ * those inside emoji. Whether it is free in a room is the server's business (nameSkeleton()).
+ */
 export function checkName(raw: unknown, limits: ChatLimits = DEFAULT_LIMITS): string {
   if (typeof raw !== 'string') throw new ChatError('bad_name', 'The name must be a string.');
-  const name = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
+  const normalized = raw.normalize('NFC');
+  // Checked before the spaces are tidied (\s would turn U+FEFF into a space); tabs and line breaks
+  // become spaces there.
+  if (NAME_FORBIDDEN.test(normalized.replace(EMOJI_INVISIBLES, '').replace(/[\t\n\v\f\r]/g, ' '))) {
+    throw new ChatError(
+      'bad_name',
+      'A name cannot contain control characters or invisible ones (zero-width spaces, soft hyphens, direction marks...).',
+    );
+  }
+  const name = normalized.trim().replace(/\s+/gu, ' ');
   if (name.length === 0) throw new ChatError('bad_name', 'Choose a name.');
   if (length(name) > limits.nameLength) {
     throw new ChatError('bad_name', `A name has at most ${limits.nameLength} characters.`);
   }
-  if (CONTROL.test(name) || NAME_FORMAT.test(name)) {
-    throw new ChatError('bad_name', 'A name cannot contain control characters.');
+  if (!NAME_VISIBLE.test(name) || MARK_PILE.test(name)) {
+    throw new ChatError('bad_name', 'A name needs letters, digits or symbols that can be seen.');
   }
   return name;
 }

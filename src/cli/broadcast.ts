@@ -4,12 +4,20 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RedisBroker, type WebSocket, WebSocketServer } from '../index.js';
+import {
+  RedisBroker,
+  type VerifyClientCallback,
+  type VerifyClientInfo,
+  type WebSocket,
+  WebSocketServer,
+} from '../index.js';
 import { MAX_TOPIC_LENGTH } from '../pubsub/topic-registry.js';
 import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
+import { guard } from './connection-guard.js';
 import { describeError } from './describe-error.js';
 import { parseRedisUrl } from './option-values.js';
+import { requestPath } from './request-target.js';
 import {
   deflateOption,
   hostOption,
@@ -97,6 +105,11 @@ function serve(opts: BroadcastOptions): Promise<number> {
     maxPayload: opts.maxPayload,
     perMessageDeflate: opts.deflate,
     broker,
+    // The topic is the target's path: a target without one (`*`, `room`) is refused before the upgrade.
+    verifyClient: (info: VerifyClientInfo, accept: VerifyClientCallback) =>
+      requestPath(info.req.url ?? '/') === null
+        ? accept(false, 400, 'The request target has no path')
+        : accept(true),
   });
   let connections = 0;
 
@@ -106,30 +119,46 @@ function serve(opts: BroadcastOptions): Promise<number> {
   });
   server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const id = ++connections;
-    const topic = new URL(req.url ?? '/', 'ws://host').pathname;
-    if (topic.length > MAX_TOPIC_LENGTH) {
-      ws.close(1008, `A topic (the URL path) has at most ${MAX_TOPIC_LENGTH} characters`);
-      return;
-    }
-    const from = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    log(`connection ${id} opened from ${from} on topic ${topic}`);
-    const first = server.subscriberCount(topic) === 0;
-    ws.subscribe(topic);
-    if (first && broker !== undefined && !opts.quiet) {
-      broker.ready().then(
-        () => {
-          if (server.subscriberCount(topic) > 0) log(`topic ${topic} subscribed in Redis`);
-        },
-        () => {},
+    // Reported even with --quiet: a handler that throws is the server's fault, not the client's.
+    const failed = (err: unknown) =>
+      logError(`connection ${id}: internal error, closed with 1011: ${describeError(err)}`);
+    guard(ws, failed, () => {
+      const topic = requestPath(req.url ?? '/') ?? '/';
+      if (topic.length > MAX_TOPIC_LENGTH) {
+        ws.close(1008, `A topic (the URL path) has at most ${MAX_TOPIC_LENGTH} characters`);
+        return;
+      }
+      const from = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+      log(`connection ${id} opened from ${from} on topic ${topic}`);
+      const first = server.subscriberCount(topic) === 0;
+      ws.subscribe(topic);
+      if (first && broker !== undefined && !opts.quiet) {
+        broker.ready().then(
+          () => {
+            if (server.subscriberCount(topic) > 0) log(`topic ${topic} subscribed in Redis`);
+          },
+          () => {},
+        );
+      }
+      ws.on(
+        'message',
+        guard(ws, failed, (data: Buffer, isBinary: boolean) =>
+          server.publish(topic, data, { binary: isBinary }),
+        ),
       );
-    }
-    ws.on('message', (data: Buffer, isBinary: boolean) => server.publish(topic, data, { binary: isBinary }));
-    ws.on('error', (err: Error) => {
-      if (!opts.quiet) logError(`connection ${id} error: ${describeError(err)}`);
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      log(`connection ${id} closed: ${code}${reason.length === 0 ? '' : ` ${reason}`}`);
-    });
+      ws.on(
+        'error',
+        guard(ws, failed, (err: Error) => {
+          if (!opts.quiet) logError(`connection ${id} error: ${describeError(err)}`);
+        }),
+      );
+      ws.on(
+        'close',
+        guard(ws, failed, (code: number, reason: Buffer) => {
+          log(`connection ${id} closed: ${code}${reason.length === 0 ? '' : ` ${reason}`}`);
+        }),
+      );
+    })();
   });
 
   // One line per kind of trouble and outage, not one per message published during it.

@@ -1,10 +1,11 @@
 /** `wskit chat`: the chat app (src/chat/), a page and its WebSocket endpoint on one port. */
-import { ChatServer, type LogLevel } from '../chat/chat-server.js';
+import { normalizeOrigin } from '../chat/allowed-origins.js';
+import { ChatServer, DEFAULT_MAX_ROOM_MEMBERS, type LogLevel } from '../chat/chat-server.js';
 import { RedisBroker } from '../index.js';
 import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
 import { describeError } from './describe-error.js';
-import { parseRedisUrl } from './option-values.js';
+import { parseCount, parseRedisUrl } from './option-values.js';
 import { hostOption, parseOptionsOnly, portOption, runUntilSignal } from './server-command.js';
 
 const NAME = 'wskit chat';
@@ -16,6 +17,15 @@ function redact(raw: string): string {
   return url.href;
 }
 
+/** An --allow-origin value: `http://` or `https://`, a host, an optional port, nothing after. */
+function parseOrigin(raw: string): string {
+  try {
+    return normalizeOrigin(raw);
+  } catch {
+    throw new Error('expected an origin: http:// or https://, a host and an optional port, nothing after');
+  }
+}
+
 const options = defineOptions({
   port: portOption,
   host: hostOption,
@@ -25,6 +35,20 @@ const options = defineOptions({
     parse: parseRedisUrl,
     description:
       'Share rooms with the other chat servers using this Redis server (redis://host:port). Needs the ioredis package. Default: rooms stay on this server.',
+  },
+  maxRoomMembers: {
+    kind: 'value',
+    placeholder: 'N',
+    parse: parseCount(1),
+    default: DEFAULT_MAX_ROOM_MEMBERS,
+    description: `Most people in one room on this server; one more is told the room is full. Default ${DEFAULT_MAX_ROOM_MEMBERS.toLocaleString('en-US')}.`,
+  },
+  allowOrigin: {
+    kind: 'list',
+    placeholder: 'ORIGIN',
+    parse: parseOrigin,
+    description:
+      "Let pages of this origin connect (e.g. https://chat.example.com behind a proxy); repeatable. The page's own origins (the listening address, localhost) always are; no other.",
   },
   quiet: {
     kind: 'flag',
@@ -55,6 +79,11 @@ Ctrl+C (SIGINT) or SIGTERM closes every connection with 1001 (the pages
 reconnect by themselves when a server is back) and exits with status 0; a
 second signal exits at once.
 
+A browser's connection is accepted only from a page of an allowed origin:
+the page's own (http://ADDRESS:PORT for the address listened on, every
+interface's for 0.0.0.0 or ::, and http://localhost:PORT for a loopback one)
+and those given with --allow-origin; others get 403.
+
 Options:
 ${formatOptions(options)}
 
@@ -66,7 +95,8 @@ Exit status:
 Examples:
   wskit chat                                # http://127.0.0.1:8080/
   wskit chat --port 0                       # on a free port, printed
-  wskit chat --port 8081 --redis redis://127.0.0.1:6379`;
+  wskit chat --port 8081 --redis redis://127.0.0.1:6379
+  wskit chat --allow-origin https://chat.example.com   # behind a TLS proxy`;
 
 export const chatCommand: Command = {
   name: 'chat',
@@ -120,7 +150,14 @@ async function serve(opts: ChatOptions): Promise<number> {
   }
   let chat: ChatServer;
   try {
-    chat = await ChatServer.listen({ port: opts.port, host: opts.host, broker, log });
+    chat = await ChatServer.listen({
+      port: opts.port,
+      host: opts.host,
+      broker,
+      log,
+      maxRoomMembers: opts.maxRoomMembers,
+      allowedOrigins: opts.allowOrigin,
+    });
   } catch (err) {
     await broker?.close().catch(() => {});
     process.stderr.write(`${NAME}: cannot listen on ${opts.host} port ${opts.port}: ${describeError(err)}\n`);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from '../index.js';
 import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
+import { guard } from './connection-guard.js';
 import { describeError } from './describe-error.js';
 import { parsePath } from './option-values.js';
 import {
@@ -94,13 +95,29 @@ function serve(opts: EchoOptions): Promise<number> {
   });
   server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const id = ++connections;
-    const protocol = ws.protocol === '' ? '' : ` (subprotocol ${ws.protocol})`;
-    log(`connection ${id} opened from ${req.socket.remoteAddress}:${req.socket.remotePort}${protocol}`);
-    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
-    ws.on('error', (err: Error) => logError(`connection ${id} error: ${describeError(err)}`));
-    ws.on('close', (code: number, reason: Buffer) => {
-      log(`connection ${id} closed: ${code}${reason.length === 0 ? '' : ` ${reason}`}`);
-    });
+    // Reported even with --quiet: a handler that throws is the server's fault, not the client's.
+    const failed = (err: unknown) =>
+      process.stderr.write(
+        `${NAME}: connection ${id}: internal error, closed with 1011: ${describeError(err)}\n`,
+      );
+    guard(ws, failed, () => {
+      const protocol = ws.protocol === '' ? '' : ` (subprotocol ${ws.protocol})`;
+      log(`connection ${id} opened from ${req.socket.remoteAddress}:${req.socket.remotePort}${protocol}`);
+      ws.on(
+        'message',
+        guard(ws, failed, (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })),
+      );
+      ws.on(
+        'error',
+        guard(ws, failed, (err: Error) => logError(`connection ${id} error: ${describeError(err)}`)),
+      );
+      ws.on(
+        'close',
+        guard(ws, failed, (code: number, reason: Buffer) => {
+          log(`connection ${id} closed: ${code}${reason.length === 0 ? '' : ` ${reason}`}`);
+        }),
+      );
+    })();
   });
 
   const { done, fail } = runUntilSignal(

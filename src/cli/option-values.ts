@@ -78,3 +78,13 @@ export function parseRedisUrl(raw: string): string {
   }
   return raw;
 }
+
+/** A whole number from `min` up. */
+export function parseCount(min: number): (raw: string) => number {
+  return (raw) => {
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
+      throw new Error(`expected a whole number, at least ${min}`);
+    }
+    return Number(raw);
+  };
+}

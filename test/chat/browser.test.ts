@@ -186,6 +186,34 @@ describe('the chat page in chromium', { timeout: 60_000 }, () => {
     await noErrors(ada, grace, linus);
   });
 
+  it('keeps the list of people from changes; refuses a full room and a look-alike name', async () => {
+    const server = await startChat({ maxRoomMembers: 2 });
+    const ada = await openPage(server, '?room=small');
+    const grace = await openPage(server, '?room=small');
+    const third = await openPage(server, '?room=small');
+    await join(ada.page, 'Ada');
+    await join(grace.page, 'Zoë');
+    await waitForPeople(ada.page, ['Ada', 'Zoë']);
+
+    await third.page.fill('#name', 'Linus');
+    await third.page.click('#join-button');
+    await third.page.locator('#join-error', { hasText: '#small is full' }).waitFor();
+    assert.equal(await third.page.isVisible('#chat-view'), false);
+
+    await grace.page.click('#leave-button');
+    await waitForPeople(ada.page, ['Ada']);
+    assert.equal(await ada.page.textContent('#people-count'), '1');
+
+    await third.page.fill('#name', '\u0410da'); // a Cyrillic А
+    await third.page.click('#join-button');
+    await third.page.locator('#join-error', { hasText: 'already called Ada' }).waitFor();
+    await join(third.page, 'Linus');
+    await waitForPeople(ada.page, ['Ada', 'Linus']);
+    await waitForPeople(third.page, ['Ada', 'Linus']);
+    assert.equal(await ada.page.textContent('#people-count'), '2');
+    await noErrors(ada, grace, third);
+  });
+
   it('shows HTML from others as text, in names and messages', async () => {
     const server = await startChat();
     const eve = await openPage(server, '?room=xss');

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { runWskit, stopAll, wskit } from '../cli/helpers.js';
+import { runWskit, stopAll, wskit, wskitWithImport } from '../cli/helpers.js';
+
+const THROWING_HANDLERS = new URL('../cli/fixtures/throwing-handlers.mjs', import.meta.url).href;
+
 import { ChatClient } from './helpers.js';
 
 afterEach(stopAll);
@@ -52,7 +55,15 @@ describe('wskit chat', () => {
     const help = await runWskit(['chat', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^Usage: wskit chat \[options\]/);
-    for (const option of ['--port PORT', '--host HOST', '--redis URL', '-q, --quiet', '-h, --help']) {
+    for (const option of [
+      '--port PORT',
+      '--host HOST',
+      '--redis URL',
+      '--max-room-members N',
+      '--allow-origin ORIGIN',
+      '-q, --quiet',
+      '-h, --help',
+    ]) {
       assert.ok(help.stdout.includes(option), option);
     }
     for (const line of help.stdout.split('\n')) assert.ok(line.length <= 80, line);
@@ -70,6 +81,15 @@ describe('wskit chat', () => {
       [['chat', '--redis', 'nope'], /^wskit chat: invalid value "nope" for --redis: expected a URL/],
       [['chat', 'extra'], /^wskit chat: unexpected argument "extra"/],
       [['chat', '--prot', '1'], /did you mean --port\?/],
+      [
+        ['chat', '--max-room-members', '0'],
+        /invalid value "0" for --max-room-members: expected a whole number, at least 1/,
+      ],
+      [
+        ['chat', '--allow-origin', 'chat.example.com'],
+        /invalid value "chat\.example\.com" for --allow-origin: expected an origin/,
+      ],
+      [['chat', '--allow-origin', 'https://x.example/app'], /for --allow-origin: expected an origin/],
     ] as const) {
       const exit = await runWskit([...args]);
       assert.equal(exit.status, 2, args.join(' '));
@@ -92,5 +112,51 @@ describe('wskit chat', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('--max-room-members and --allow-origin reach the server', async () => {
+    const cli = wskit(
+      'chat',
+      '--port',
+      '0',
+      '-q',
+      '--max-room-members',
+      '1',
+      '--allow-origin',
+      'https://chat.example.com',
+      '--allow-origin',
+      'http://other.example:8000',
+    );
+    const [, url] = await cli.waitForLine('stdout', /listening on (\S+)$/);
+    const endpoint = `${url.replace('http', 'ws')}ws`;
+    const ada = await ChatClient.open(endpoint, { origin: 'https://chat.example.com' });
+    await ada.join('lobby', 'Ada');
+    const other = await ChatClient.open(endpoint, { origin: 'http://other.example:8000' });
+    other.send({ type: 'join', room: 'lobby', name: 'Grace' });
+    assert.equal((await other.next('error')).code, 'room_full');
+    await assert.rejects(ChatClient.open(endpoint, { origin: 'https://evil.example' }), /403/);
+    for (const client of [ada, other]) client.close();
+    cli.kill('SIGTERM');
+    assert.equal((await cli.exit()).status, 0);
+  });
+
+  it('a handler that throws closes its connection with 1011, logs it on stderr, and the chat goes on', async () => {
+    const cli = wskitWithImport(THROWING_HANDLERS, 'chat', '--port', '0', '-q');
+    const [, url] = await cli.waitForLine('stdout', /listening on (\S+)$/);
+    const endpoint = `${url.replace('http', 'ws')}ws`;
+    const ada = await ChatClient.open(endpoint);
+    await ada.join('lobby', 'Ada');
+    ada.send({ type: 'message', text: 'wskit-test-throw' });
+    assert.deepEqual(await ada.closed, { code: 1011, reason: 'Internal server error' });
+    await cli.waitForLine(
+      'stderr',
+      /^wskit chat: internal error, connection closed with 1011: provoked by the test \(publish\)$/,
+    );
+    const grace = await ChatClient.open(endpoint);
+    await grace.join('lobby', 'Grace');
+    grace.send({ type: 'message', text: 'still up' });
+    assert.equal((await grace.next('message')).text, 'still up');
+    grace.close();
+    assert.equal(cli.child.exitCode, null);
   });
 });

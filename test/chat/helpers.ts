@@ -17,12 +17,31 @@ export class ChatClient {
   readonly ws: WebSocket;
   private readonly queue: ServerMessage[] = [];
   private waiters: Waiter[] = [];
+  /** Who is online, as a page would show it: the welcome's list, with each `users` change applied. */
+  readonly people = new Set<string>();
+  /** Bytes of each type of message received, and how many. */
+  readonly received = new Map<string, { count: number; bytes: number }>();
+  private watchers: (() => void)[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data: RawData) => {
-      const message = JSON.parse(String(data)) as ServerMessage;
+      const text = String(data);
+      const message = JSON.parse(text) as ServerMessage;
+      const stats = this.received.get(message.type) ?? { count: 0, bytes: 0 };
+      this.received.set(message.type, {
+        count: stats.count + 1,
+        bytes: stats.bytes + Buffer.byteLength(text),
+      });
+      if (message.type === 'welcome') {
+        this.people.clear();
+        for (const name of message.users) this.people.add(name);
+      } else if (message.type === 'users') {
+        for (const name of message.remove) this.people.delete(name);
+        for (const name of message.add) this.people.add(name);
+      }
+      for (const watch of this.watchers.splice(0)) watch();
       const waiter = this.waiters.find((w) => w.match(message));
       if (waiter === undefined) this.queue.push(message);
       else {
@@ -72,6 +91,28 @@ export class ChatClient {
         clearTimeout(timer);
         resolve(m as Of<T>);
       };
+    });
+  }
+
+  /** Resolves once `people`, sorted, is `names` (at once if it is already). */
+  peopleAre(names: string[], timeout = TIMEOUT): Promise<void> {
+    const now = () => [...this.people].sort().join('\n') === [...names].sort().join('\n');
+    if (now()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`people are ${JSON.stringify([...this.people])}, not ${JSON.stringify(names)}`)),
+        timeout,
+      );
+      const watch = () => {
+        if (!now()) {
+          this.watchers.push(watch);
+          return;
+        }
+        clearTimeout(timer);
+        resolve();
+      };
+      this.watchers.push(watch);
     });
   }
 

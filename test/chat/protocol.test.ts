@@ -133,6 +133,58 @@ describe('checkName', () => {
       refused(() => checkName(name), 'bad_name');
     }
   });
+
+  it('normalizes to NFC', () => {
+    assert.equal(checkName('Zoe\u0308'), 'Zo\u00eb');
+    assert.equal(checkName('Zoë'), 'Zoë');
+  });
+
+  it('refuses format and other invisible characters: bad_name', () => {
+    for (const name of [
+      'Ada\u200b', // zero-width space
+      'Ada\u00ad', // soft hyphen
+      'A\u200cda', // zero-width non-joiner
+      'Ada\u200d', // zero-width joiner, not inside an emoji
+      'Ada\u200e', // left-to-right mark
+      'Ada\u061c', // Arabic letter mark
+      'Ada\u2060', // word joiner
+      'Ada\ufeff', // BOM
+      '\ufeffAda',
+      'Ada\ufe0f', // a variation selector after a letter
+      'Ada\u{e0100}', // a variation selector supplement
+      'Ada\u034f', // combining grapheme joiner
+      'Ada\u3164', // Hangul filler
+      'Ada\u115f',
+      'Ada\u180e', // Mongolian vowel separator
+      'Ada\u{e0041}', // a tag, not in a flag
+      'Ada\u2028',
+      '\u2800', // Braille blank
+      'Ada\ue000', // private use
+      'Ada\ud800', // a lone surrogate
+      '\u0301\u0301', // nothing to see
+      'Z\u0301\u0302\u0303\u0304\u0305\u0306', // marks piled up
+    ]) {
+      refused(() => checkName(name), 'bad_name', undefined);
+    }
+  });
+
+  it('keeps the invisible characters emoji need', () => {
+    for (const name of [
+      'Ada ❤️',
+      '👩‍💻',
+      '👨🏽‍🚀 Neil',
+      '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}',
+      '1️⃣',
+    ]) {
+      assert.equal(checkName(name), name);
+    }
+  });
+
+  it('accepts names in any script', () => {
+    for (const name of ['Zoë', '李雷', 'Анна', 'Ἀλέξανδρος', 'नमस्ते', 'محمد', 'Nguyễn Thị', '김민준']) {
+      assert.equal(checkName(name), name.normalize('NFC'));
+    }
+  });
 });
 
 describe('checkText', () => {

@@ -76,8 +76,8 @@ describe('chat servers sharing Redis', () => {
     await ada.join('garden', 'Ada');
     await grace.join('garden', 'Grace');
     // Subscriptions to Redis take a round trip: presence from both sides means both are listening.
-    await ada.next('presence', (p) => p.users.join() === 'Ada,Grace', 10_000);
-    await grace.next('presence', (p) => p.users.join() === 'Ada,Grace', 10_000);
+    await ada.peopleAre(['Ada', 'Grace'], 10_000);
+    await grace.peopleAre(['Ada', 'Grace'], 10_000);
     grace.send({ type: 'message', text: 'through redis' });
     const got = await ada.next('message', (m) => m.text === 'through redis');
     assert.equal(got.name, 'Grace');
@@ -85,7 +85,7 @@ describe('chat servers sharing Redis', () => {
     assert.equal((await grace.next('message', (m) => m.text === 'and back')).name, 'Ada');
     grace.close();
     assert.equal((await ada.next('left')).name, 'Grace');
-    await ada.next('presence', (p) => p.users.join() === 'Ada');
+    await ada.peopleAre(['Ada']);
   });
 
   it('wskit chat --redis: two commands on two ports share a room', async () => {
@@ -99,8 +99,8 @@ describe('chat servers sharing Redis', () => {
     try {
       await ada.join('lobby', 'Ada');
       await grace.join('lobby', 'Grace');
-      await ada.next('presence', (p) => p.users.length === 2, 10_000);
-      await grace.next('presence', (p) => p.users.length === 2, 10_000);
+      await ada.peopleAre(['Ada', 'Grace'], 10_000);
+      await grace.peopleAre(['Ada', 'Grace'], 10_000);
       ada.send({ type: 'message', text: 'hello from 1' });
       assert.equal((await grace.next('message', (m) => m.text === 'hello from 1')).name, 'Ada');
     } finally {

@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { freePort, RedisServer, stopProcesses } from '../pubsub/redis-helpers.js';
-import { type CliProcess, runWskit, stopAll, wskit } from './helpers.js';
+import { type CliProcess, rawUpgrade, runWskit, stopAll, wskit, wskitWithImport } from './helpers.js';
+
+const THROWING_HANDLERS = new URL('./fixtures/throwing-handlers.mjs', import.meta.url).href;
 
 afterEach(stopAll);
 after(stopProcesses);
@@ -98,12 +100,67 @@ describe('wskit broadcast', () => {
     await cli.waitForLine('stdout', /^connection 1 closed: 1000$/);
   });
 
-  it('enforces --max-payload and accepts --no-deflate', async () => {
-    const { url } = await startBroadcast('--max-payload', '1K', '--no-deflate');
+  it('enforces --max-payload', async () => {
+    const { url } = await startBroadcast('--max-payload', '1K');
     const a = await openClient(`${url}/t`);
     a.ws.send(Buffer.alloc(1025));
     const [code] = await once(a.ws, 'close');
     assert.equal(code, 1009);
+  });
+
+  it('negotiates permessage-deflate by default, and not with --no-deflate', async () => {
+    const on = await startBroadcast('--quiet');
+    const a = await openClient(`${on.url}/t`);
+    assert.match(a.ws.extensions, /^permessage-deflate\b/);
+    const off = await startBroadcast('--quiet', '--no-deflate');
+    const b = await openClient(`${off.url}/t`);
+    assert.equal(b.ws.extensions, '');
+    b.ws.send('still relayed');
+    assert.deepEqual(await b.until(1), [{ data: 'still relayed', isBinary: false }]);
+  });
+
+  it('answers any request target without dying, then serves a normal client', async () => {
+    const { cli, url } = await startBroadcast();
+    const port = Number(new URL(url).port);
+    // Each of these made new URL() throw in the connection handler, which ended the process.
+    const topics = { '//': '//', '//@': '//@', 'http://[': '/', '//x:99999/': '//x:99999/' };
+    for (const [target, topic] of Object.entries(topics)) {
+      assert.equal(await rawUpgrade(port, target), 101, target);
+      const [, opened] = await cli.waitForLine('stdout', /^connection \d+ opened from .* on topic (\S+)$/);
+      assert.equal(opened, topic, target);
+    }
+    // No path at all: refused before the upgrade.
+    assert.equal(await rawUpgrade(port, '*'), 400);
+    const a = await openClient(`${url}/after`);
+    const b = await openClient(`${url}/after`);
+    a.ws.send('alive');
+    assert.deepEqual(await b.until(1), [{ data: 'alive', isBinary: false }]);
+    assert.equal(cli.child.exitCode, null);
+  });
+
+  it('a handler that throws closes its connection with 1011, says so on stderr, and the server goes on', async () => {
+    const cli = wskitWithImport(THROWING_HANDLERS, 'broadcast', '--port', '0', '--quiet');
+    const [, url] = await cli.waitForLine('stdout', /^wskit broadcast server listening on (ws:\/\/\S+)$/);
+    const a = await openClient(`${url}/t`);
+    const b = await openClient(`${url}/t`);
+    const aClosed = once(a.ws, 'close');
+    a.ws.send('wskit-test-throw');
+    const [code, reason] = await aClosed;
+    assert.equal(code, 1011);
+    assert.equal(String(reason), 'Internal server error');
+    await cli.waitForLine(
+      'stderr',
+      /^wskit broadcast: connection 1: internal error, closed with 1011: provoked by the test \(publish\)$/,
+    );
+    b.ws.send('after');
+    assert.deepEqual(await b.until(1), [{ data: 'after', isBinary: false }]);
+    const c = await openClient(`${url}/t`);
+    c.ws.send('new client');
+    assert.deepEqual(
+      (await c.until(1)).map((m) => m.data),
+      ['new client'],
+    );
+    assert.equal(cli.child.exitCode, null);
   });
 
   it('on SIGTERM, closes the connections with 1001 and exits with 0', async () => {

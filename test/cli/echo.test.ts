@@ -4,7 +4,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { runWskit, startEcho, stopAll } from './helpers.js';
+import { rawUpgrade, runWskit, startEcho, stopAll, wskitWithImport } from './helpers.js';
+
+const THROWING_HANDLERS = new URL('./fixtures/throwing-handlers.mjs', import.meta.url).href;
 
 afterEach(stopAll);
 
@@ -96,13 +98,55 @@ describe('wskit echo', () => {
     wrong.terminate();
   });
 
-  it('accepts --no-deflate', async () => {
-    const { url } = await startEcho('--no-deflate');
+  it('negotiates permessage-deflate by default, and not with --no-deflate', async () => {
+    const on = await startEcho('--quiet');
+    const compressed = await openClient(on.url);
+    assert.match(compressed.extensions, /^permessage-deflate\b/);
+    compressed.send('x'.repeat(2000));
+    assert.equal((await nextMessage(compressed)).data.toString(), 'x'.repeat(2000));
+    compressed.close();
+    await closed(compressed);
+
+    const off = await startEcho('--quiet', '--no-deflate');
+    const plain = await openClient(off.url);
+    assert.equal(plain.extensions, '');
+    plain.send('x');
+    assert.equal((await nextMessage(plain)).data.toString(), 'x');
+    plain.close();
+    await closed(plain);
+  });
+
+  it('a handler that throws closes its connection with 1011, says so on stderr, and the server goes on', async () => {
+    const cli = wskitWithImport(THROWING_HANDLERS, 'echo', '--port', '0', '--quiet');
+    const [, url] = await cli.waitForLine('stdout', /^wskit echo server listening on (ws:\/\/\S+)$/);
+    const ws = await openClient(url);
+    const wsClosed = closed(ws);
+    ws.send('wskit-test-throw');
+    assert.deepEqual(await wsClosed, { code: 1011, reason: 'Internal server error' });
+    await cli.waitForLine(
+      'stderr',
+      /^wskit echo: connection 1: internal error, closed with 1011: provoked by the test \(send\)$/,
+    );
+    const next = await openClient(url);
+    next.send('still here');
+    assert.equal((await nextMessage(next)).data.toString(), 'still here');
+    next.close();
+    await closed(next);
+    assert.equal(cli.child.exitCode, null);
+  });
+
+  it('answers odd request targets without dying', async () => {
+    const { cli, url } = await startEcho('--quiet');
+    const port = Number(new URL(url).port);
+    for (const target of ['//', '//@', 'http://[', '//x:99999/']) {
+      assert.equal(await rawUpgrade(port, target), 101, target);
+    }
     const ws = await openClient(url);
     ws.send('x');
     assert.equal((await nextMessage(ws)).data.toString(), 'x');
     ws.close();
     await closed(ws);
+    assert.equal(cli.child.exitCode, null);
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

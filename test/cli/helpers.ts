@@ -1,6 +1,8 @@
 // Runs `node bin/wskit.js ...` as a child process and waits on its output lines, each wait with a
 // timeout (no sleeps). Every child still running when a test ends is killed by stopAll().
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -30,8 +32,9 @@ export class CliProcess {
   private readonly waiters: Record<StreamName, Waiter[]> = { stdout: [], stderr: [] };
   private readonly exited: Promise<Exit>;
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: 'pipe' });
+  /** `nodeArgs` go to node before the script (e.g. `--import` of a test fixture). */
+  constructor(args: readonly string[], nodeArgs: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: 'pipe' });
     running.add(this);
     const closed: Promise<void>[] = [];
     for (const name of ['stdout', 'stderr'] as const) {
@@ -121,6 +124,11 @@ export function wskit(...args: string[]): CliProcess {
   return new CliProcess(args);
 }
 
+/** Starts `wskit ARGS` with a module imported first (a fixture that changes the library's behaviour). */
+export function wskitWithImport(fixture: string, ...args: string[]): CliProcess {
+  return new CliProcess(args, ['--import', fixture]);
+}
+
 /** Runs `wskit ARGS` with `input` as standard input and waits for it to exit. */
 export function runWskit(args: string[], input = '', timeout = DEFAULT_TIMEOUT): Promise<Exit> {
   const cli = new CliProcess(args);
@@ -139,4 +147,41 @@ export async function startEcho(...args: string[]): Promise<{ cli: CliProcess; u
   const cli = wskit('echo', '--port', '0', ...args);
   const [, url] = await cli.waitForLine('stdout', /listening on (ws:\/\/\S+)/);
   return { cli, url };
+}
+
+/**
+ * Sends a hand-written upgrade request for `target` over raw TCP and resolves with the status code of
+ * the response (101 or a refusal), then closes the socket.
+ */
+export async function rawUpgrade(port: number, target: string, timeout = DEFAULT_TIMEOUT): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  try {
+    await once(socket, 'connect');
+    socket.write(
+      `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    let head = '';
+    const status = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no response to ${target} within ${timeout} ms`)),
+        timeout,
+      );
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        const match = /^HTTP\/1\.1 (\d{3}) /.exec(head);
+        if (match === null) return;
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    return status;
+  } finally {
+    socket.destroy();
+  }
 }
