@@ -63,7 +63,7 @@ async function flood(socket: Socket, frame: Buffer, stop: Promise<unknown>, maxB
 function countFrames(socket: Socket, opcode: number, count: number): Promise<number> {
   return within(
     new Promise<number>((resolve) => {
-      let buffered = Buffer.alloc(0);
+      let buffered: Buffer = Buffer.alloc(0);
       let seen = 0;
       socket.on('data', (chunk: Buffer) => {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
