@@ -14,6 +14,7 @@ import type { ConnectionOwner } from '../node/connection/owner.js';
 import type { SendData } from '../node/connection/send-data.js';
 import { WebSocket } from '../node/connection/websocket.js';
 import type { PerMessageDeflateOptions } from '../node/deflate/codec.js';
+import { DEFAULT_INFLATE_BUDGET, InflateBudget } from '../node/deflate/inflate-budget.js';
 import { Limiter } from '../node/deflate/limiter.js';
 import { type ResolvedDeflate, resolveDeflate } from '../node/deflate/options.js';
 import { HandshakeDeadlines } from '../node/handshake/handshake-deadlines.js';
@@ -52,6 +53,13 @@ export interface ServerOptions extends ConnectionOptions, TopicsOptions, Upgrade
    * zlib state: see docs/permessage-deflate.md.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Bytes of received messages that all of this server's connections hold while they inflate on
+   * the thread pool (permessage-deflate); past it, inflation waits and the connections that wait read
+   * nothing. Memory under compression bombs is then at most this plus one maxPayload. Default 64 MiB
+   * (0 = no limit).
+   */
+  inflateBudget?: number;
   /** The class of the connection objects (a subclass of WebSocket). */
   WebSocket?: typeof WebSocket;
   /** Milliseconds a client may take to complete the opening handshake. Default 10,000. */
@@ -114,6 +122,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     checkConnectionOptions(options);
     nonNegative('handshakeTimeout', options.handshakeTimeout);
     nonNegative('maxConnections', options.maxConnections);
+    nonNegative('inflateBudget', options.inflateBudget);
     this.options = { clientTracking: true, ...options };
     this.clients = this.options.clientTracking ? this.connections : new Set();
     const hb = resolveHeartbeat(options.heartbeat, true);
@@ -123,7 +132,9 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     const limiter = deflate === null ? null : new Limiter(deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
     const deadlines = new HandshakeDeadlines(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-    this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter);
+    const budget =
+      deflate === null ? null : new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET);
+    this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter, budget);
     // One callback for every upgrade of the server's own (port) or given (server) HTTP server.
     const emitConnection = (ws: WebSocket, req: IncomingMessage) => this.emit('connection', ws, req);
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DeflateCodec, type PerMessageDeflateOptions } from '../../src/node/deflate/codec.js';
+import { InflateBudget } from '../../src/node/deflate/inflate-budget.js';
 import { InflateChannel, type InflateChannelSink } from '../../src/node/deflate/inflate-channel.js';
 import { Limiter } from '../../src/node/deflate/limiter.js';
 import type { WebSocketError } from '../../src/protocol/errors.js';
@@ -26,7 +27,7 @@ function codec(
   options: PerMessageDeflateOptions = {},
   maxPayload = 1 << 24,
 ) {
-  return new DeflateCodec(params, role, options, new Limiter(4), maxPayload);
+  return new DeflateCodec(params, role, options, new Limiter(4), maxPayload, new InflateBudget(0));
 }
 
 function run(fn: (cb: (err: WebSocketError | null, out?: Buffer) => void) => void): Promise<Buffer> {
@@ -201,7 +202,7 @@ describe('DeflateCodec', () => {
       finishFlush: constants.Z_SYNC_FLUSH,
     }).subarray(0, -4);
     for (const bad of [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]), bomb]) {
-      const c = new DeflateCodec(takeover, 'server', {}, limiter, 1024 * 1024);
+      const c = new DeflateCodec(takeover, 'server', {}, limiter, 1024 * 1024, new InflateBudget(0));
       const good = deflateRawSync(text, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4);
       const results = await Promise.allSettled([
         run((cb) => c.decompress(bad, cb)),
@@ -220,8 +221,8 @@ describe('DeflateCodec', () => {
   it('close() while zlib work is queued or running frees every limiter slot and calls nothing back', async () => {
     const limiter = new Limiter(1);
     const options = { serverNoContextTakeover: false, syncLimit: 0 } as const;
-    const c1 = new DeflateCodec(takeover, 'server', options, limiter, 0);
-    const c2 = new DeflateCodec(stateless, 'server', options, limiter, 0);
+    const c1 = new DeflateCodec(takeover, 'server', options, limiter, 0, new InflateBudget(0));
+    const c2 = new DeflateCodec(stateless, 'server', options, limiter, 0, new InflateBudget(0));
     let called = 0;
     c1.compress(randomBytes(200_000), true, () => called++);
     c2.compress(randomBytes(200_000), true, () => called++);

@@ -97,6 +97,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
         deflate.settings.codec,
         deflate.limiter,
         maxPayload,
+        deflate.budget,
       );
       this._inflate = new InflateChannel(codec, this.handler());
     }

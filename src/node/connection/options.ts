@@ -65,5 +65,6 @@ export function checkConnectionOptions(options: ConnectionOptions): void {
   nonNegative('highWaterMark', options.highWaterMark);
   nonNegative('maxBufferedAmount', options.maxBufferedAmount);
   nonNegative('readPauseBufferedAmount', options.readPauseBufferedAmount);
+  nonNegative('inflateBudget', (options as { inflateBudget?: unknown }).inflateBudget);
   nonNegative('fragmentSize', options.fragmentSize);
 }

@@ -49,6 +49,8 @@ const FLUSH_SCHEDULED = 1;
 const NEED_DRAIN = 2;
 const FULL = 4;
 const DEAD = 8;
+/** Everything unsent was discarded (past maxBufferedAmount): the limits are not checked again. */
+const DISCARDED = 16;
 
 /**
  * The one ordered path out of a connection: messages, Blobs, compressed messages, published frames,
@@ -205,8 +207,16 @@ export class Outbox {
   /** Writes what the protocol holds, as one write or one corked batch. */
   flush(): void {
     this.flags &= ~FLUSH_SCHEDULED;
-    const pauseAt = this.limits.readPauseBufferedAmount;
-    if (pauseAt > 0 && (this.flags & FULL) === 0 && this.bufferedAmount > pauseAt) this.hold();
+    const { readPauseBufferedAmount: pauseAt, maxBufferedAmount: max } = this.limits;
+    if ((pauseAt > 0 || max > 0) && (this.flags & (DEAD | DISCARDED)) === 0) {
+      // What the protocol queued by itself (Pongs, the answer to a Close) counts too.
+      const buffered = this.bufferedAmount;
+      if (max > 0 && buffered > max) {
+        this.owner.outboxOverflow();
+        return;
+      }
+      if (pauseAt > 0 && (this.flags & FULL) === 0 && buffered > pauseAt) this.hold();
+    }
     const out = this.protocol.takeOutput();
     if (out === null) return;
     const callbacks = this.callbacks;
@@ -253,6 +263,7 @@ export class Outbox {
    * callbacks waiting for it learn that it was not sent.
    */
   discard(error: Error): void {
+    this.flags |= DISCARDED;
     this.protocol.takeOutput();
     const waiting = this.waiting;
     this.waiting = null;
@@ -380,6 +391,7 @@ export class Outbox {
   private check(): boolean {
     const buffered = this.bufferedAmount;
     const limits = this.limits;
+    if ((this.flags & DISCARDED) !== 0) return false;
     if (limits.maxBufferedAmount > 0 && buffered > limits.maxBufferedAmount) {
       this.owner.outboxOverflow();
       return false;

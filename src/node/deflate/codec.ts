@@ -6,11 +6,11 @@ import {
   deflateRaw,
   deflateRawSync,
   type InflateRaw,
-  inflateRaw,
   inflateRawSync,
 } from 'node:zlib';
 import { WebSocketError } from '../../protocol/errors.js';
 import type { DeflateNegotiationOptions, DeflateParams } from '../../protocol/permessage-deflate.js';
+import type { InflateBudget, InflateJob } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
 
 /** Synchronous inflation stops at this many times syncLimit bytes of output (then the thread pool). */
@@ -122,6 +122,9 @@ export class DeflateCodec {
   private readonly memLevel: number;
   private readonly syncLimit: number;
   private readonly limiter: Limiter;
+  private readonly budget: InflateBudget;
+  /** Ends each thread-pool inflation in progress (close() calls them). */
+  private readonly inflating = new Set<() => void>();
   maxPayload: number;
   /** Messages smaller than this many bytes are sent uncompressed. */
   readonly threshold: number;
@@ -138,6 +141,8 @@ export class DeflateCodec {
   private inflateIn = 0;
   /** Ends the decompression in progress (called from the stream's listeners). */
   private inflateDone: (() => void) | null = null;
+  /** The budget held by the message being inflated by the stream. */
+  private inflateJob: InflateJob | null = null;
   private closed = false;
 
   constructor(
@@ -146,6 +151,7 @@ export class DeflateCodec {
     options: PerMessageDeflateOptions,
     limiter: Limiter,
     maxPayload: number,
+    budget: InflateBudget,
   ) {
     const server = role === 'server';
     this.compressBits = Math.max(9, server ? params.serverMaxWindowBits : params.clientMaxWindowBits);
@@ -160,6 +166,7 @@ export class DeflateCodec {
     this.syncLimit = options.syncLimit ?? 64 * 1024;
     this.threshold = options.threshold ?? 1024;
     this.limiter = limiter;
+    this.budget = budget;
     this.deflateQueue = new StreamQueue(limiter);
     this.inflateQueue = new StreamQueue(limiter);
     this.maxPayload = maxPayload;
@@ -231,23 +238,59 @@ export class DeflateCodec {
         }
       }
     }
-    this.limiter.add((done) => {
+    this.limiter.add((done) => this.inflateOnPool(data, max, cb, done));
+  }
+
+  /**
+   * Inflates one message on the thread pool as a stream, so that its output counts against the
+   * server's InflateBudget as it grows: past the budget it waits (and its connection reads nothing).
+   */
+  private inflateOnPool(data: Buffer, max: number, cb: CodecCallback, done: () => void): void {
+    if (this.closed) {
+      done();
+      return;
+    }
+    const inflater = createInflateRaw({
+      windowBits: this.decompressBits,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    const job = this.budget.open(() => inflater.resume());
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let finished = false;
+    const finish = (error: WebSocketError | null) => {
+      if (finished) return;
+      finished = true;
+      this.inflating.delete(abort);
+      done();
+      inflater.close();
       if (this.closed) {
-        done();
+        job.done();
         return;
       }
-      inflateRaw(withTail(data), options, (err, out) => {
-        done();
-        if (this.closed) return;
-        if (err)
-          cb(
-            (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-              ? tooBig(this.maxPayload)
-              : corrupt(err),
-          );
-        else cb(null, out);
-      });
+      try {
+        if (error !== null) cb(error);
+        else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+      } finally {
+        // Delivered (an 'message' event is synchronous): the application holds it now.
+        job.done();
+      }
+    };
+    const abort = () => finish(null);
+    this.inflating.add(abort);
+    inflater.on('data', (chunk: Buffer) => {
+      if (finished) return;
+      total += chunk.length;
+      if (total > max) {
+        finish(tooBig(this.maxPayload));
+        return;
+      }
+      chunks.push(chunk);
+      if (!job.add(chunk.length)) inflater.pause();
     });
+    inflater.on('error', (err: Error) => finish(corrupt(err)));
+    inflater.on('end', () => finish(null));
+    inflater.end(withTail(data));
   }
 
   /**
@@ -287,6 +330,7 @@ export class DeflateCodec {
   /** Frees the zlib streams; pending callbacks are dropped. */
   close(): void {
     this.closed = true;
+    for (const abort of [...this.inflating]) abort();
     this.deflater?.close();
     this.inflater?.close();
     this.deflater = null;
@@ -341,6 +385,8 @@ export class DeflateCodec {
           return;
         }
         this.inflated.push(chunk);
+        // Past the server's inflate budget: wait for room (the oldest message never waits).
+        if (this.inflateJob !== null && !this.inflateJob.add(chunk.length)) created.pause();
       });
       // A corrupt stream errors and is destroyed: its flush callback never comes.
       created.on('error', (err: Error) => {
@@ -351,10 +397,14 @@ export class DeflateCodec {
       this.inflateIn = 0;
     }
     let finished = false;
+    const job = this.budget.open(() => inflater.resume());
+    this.inflateJob = job;
     const finish = () => {
       if (finished) return;
       finished = true;
       this.inflateDone = null;
+      this.inflateJob = null;
+      this.inflating.delete(finish);
       const error = this.inflateError;
       const chunks = this.inflated;
       const total = this.inflatedLength;
@@ -369,11 +419,20 @@ export class DeflateCodec {
         inflater.close();
       }
       done();
-      if (this.closed) return;
-      if (error !== null) cb(error);
-      else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+      if (this.closed) {
+        job.done();
+        return;
+      }
+      try {
+        if (error !== null) cb(error);
+        else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+      } finally {
+        job.done();
+      }
     };
     this.inflateDone = finish;
+    // close() ends it too: a stream closed mid-flush never calls back, and the limiter's slot must go.
+    this.inflating.add(finish);
     this.inflateIn += data.length + TAIL.length;
     inflater.write(data);
     inflater.write(TAIL);

@@ -10,6 +10,7 @@ import { generateKey } from '../../protocol/handshake-keys.js';
 import { isToken } from '../../protocol/header-tokens.js';
 import { acceptAsClient, clientOffer, PERMESSAGE_DEFLATE } from '../../protocol/permessage-deflate.js';
 import type { PerMessageDeflateOptions } from '../deflate/codec.js';
+import { DEFAULT_INFLATE_BUDGET, InflateBudget } from '../deflate/inflate-budget.js';
 import { Limiter } from '../deflate/limiter.js';
 import { resolveDeflate } from '../deflate/options.js';
 import type { Negotiated } from './negotiated.js';
@@ -47,6 +48,11 @@ export interface ClientOptions
    * server for server_no_context_takeover by default, so it keeps no zlib state either.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Bytes of received messages that this connection holds while they inflate on the thread pool;
+   * past it, inflation waits and reading pauses. Default 64 MiB (0 = no limit).
+   */
+  inflateBudget?: number;
   /** Sec-WebSocket-Version to send: 13 (default) or 8. */
   protocolVersion?: 8 | 13;
   /** Creates the TCP/TLS connection instead of the agent (as in http.request). */
@@ -302,7 +308,12 @@ export class ClientHandshake {
         deflate:
           params === null || deflate === null
             ? undefined
-            : { params, settings: deflate, limiter: new Limiter(deflate.concurrencyLimit) },
+            : {
+                params,
+                settings: deflate,
+                limiter: new Limiter(deflate.concurrencyLimit),
+                budget: new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET),
+              },
       });
     });
     if (options.finishRequest) options.finishRequest(req, client);

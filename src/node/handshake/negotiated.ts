@@ -1,4 +1,5 @@
 import type { DeflateParams } from '../../protocol/permessage-deflate.js';
+import type { InflateBudget } from '../deflate/inflate-budget.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
 
@@ -8,6 +9,7 @@ export interface Negotiated {
   protocol?: string;
   /** The Sec-WebSocket-Extensions names in force ('permessage-deflate' or ''). */
   extensions?: string;
-  /** permessage-deflate's parameters, the local settings and the zlib limiter, when negotiated. */
-  deflate?: { params: DeflateParams; settings: ResolvedDeflate; limiter: Limiter };
+  /** permessage-deflate's parameters, the local settings, and the zlib limiter and inflate budget
+   * of the server (or of the client connection), when negotiated. */
+  deflate?: { params: DeflateParams; settings: ResolvedDeflate; limiter: Limiter; budget: InflateBudget };
 }

@@ -8,6 +8,7 @@ import {
   upgradeResponse,
   upgradeResponseLines,
 } from '../../protocol/server-handshake.js';
+import type { InflateBudget } from '../deflate/inflate-budget.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
 import { closeOnError, isRead, stopClosingOnError } from '../transport/transport.js';
@@ -70,6 +71,7 @@ export class UpgradeHandler<C> {
   private readonly deadlines: HandshakeDeadlines;
   private readonly deflate: ResolvedDeflate | null;
   private readonly limiter: Limiter | null;
+  private readonly budget: InflateBudget | null;
 
   constructor(
     host: UpgradeHost<C>,
@@ -77,12 +79,14 @@ export class UpgradeHandler<C> {
     deadlines: HandshakeDeadlines,
     deflate: ResolvedDeflate | null,
     limiter: Limiter | null,
+    budget: InflateBudget | null,
   ) {
     this.host = host;
     this.options = options;
     this.deadlines = deadlines;
     this.deflate = deflate;
     this.limiter = limiter;
+    this.budget = budget;
   }
 
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, cb: AcceptCallback<C>): void {
@@ -191,7 +195,12 @@ export class UpgradeHandler<C> {
         deflate:
           deflate === null
             ? undefined
-            : { params: deflate.params, settings: this.deflate!, limiter: this.limiter! },
+            : {
+                params: deflate.params,
+                settings: this.deflate!,
+                limiter: this.limiter!,
+                budget: this.budget!,
+              },
       },
       req,
       cb,
