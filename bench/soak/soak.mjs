@@ -60,6 +60,18 @@ function usage(message) {
 }
 
 function parseOptions(argv) {
+  if (argv.includes('--help')) {
+    // The comment at the top of this file.
+    const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+    const end = text.findIndex((l) => !l.startsWith('//') && !l.startsWith('#!'));
+    console.log(
+      text
+        .slice(1, end)
+        .map((l) => l.replace(/^\/\/ ?/, ''))
+        .join('\n'),
+    );
+    process.exit(0);
+  }
   const options = { ...DEFAULTS };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i].replace(/^--/, '');
