@@ -103,6 +103,19 @@ describe('close() and ping() with typed arrays', () => {
     assert.deepEqual((await pinged)[0], bytesOf(data));
   });
 
+  it('ping(50) and send(50): the text "50", never 50 bytes of uninitialised memory (CVE-2016-10518 class)', async () => {
+    const { wss, url } = await serve();
+    const { server, client } = await pair(wss, url);
+    const pinged = next<[Buffer]>(client, 'ping');
+    server.ping(50 as unknown as Buffer);
+    assert.deepEqual((await pinged)[0], Buffer.from('50'));
+    const received = next<[Buffer, boolean]>(client, 'message');
+    server.send(50 as unknown as string);
+    const [data, isBinary] = await received;
+    assert.equal(String(data), '50');
+    assert.equal(isBinary, false);
+  });
+
   it('client side too: close(4000, Float64Array) sends its 8 bytes', async () => {
     const { wss, url } = await serve();
     const { server, client } = await pair(wss, url);
