@@ -38,12 +38,35 @@ export function decodeClosePayload(payload: Buffer): ClosePayload {
 }
 
 /**
- * Builds the payload of a Close frame to send. Without a code the payload is empty. Throws a
- * WebSocketError (WS_ERR_INVALID_ARGUMENT) for a code that may not be sent or a reason over 123 bytes.
+ * A close reason as text or as a Buffer over the caller's bytes: any ArrayBufferView (a typed array
+ * counts in bytes, not elements, and only its own bytes are read) or ArrayBuffer. Anything else is
+ * refused with WS_ERR_INVALID_ARGUMENT.
  */
-export function encodeClosePayload(code?: number, reason?: string | Buffer): Buffer {
+function reasonOf(reason: unknown): string | Buffer | undefined {
+  if (reason === undefined || typeof reason === 'string' || Buffer.isBuffer(reason)) return reason;
+  if (ArrayBuffer.isView(reason)) return Buffer.from(reason.buffer, reason.byteOffset, reason.byteLength);
+  if (reason instanceof ArrayBuffer) return Buffer.from(reason);
+  throw argumentError(
+    `A close reason is a string, a Buffer, a typed array or an ArrayBuffer; got ${
+      reason === null
+        ? 'null'
+        : typeof reason === 'object'
+          ? Object.prototype.toString.call(reason)
+          : typeof reason
+    }`,
+  );
+}
+
+/**
+ * Builds the payload of a Close frame to send. Without a code the payload is empty. Throws a
+ * WebSocketError (WS_ERR_INVALID_ARGUMENT) for a code that may not be sent, a reason over 123 bytes
+ * or a reason that is neither text nor bytes.
+ */
+export function encodeClosePayload(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): Buffer {
+  const text = reasonOf(reason);
+  const length = text === undefined ? 0 : typeof text === 'string' ? Buffer.byteLength(text) : text.length;
   if (code === undefined) {
-    if (reason !== undefined && reason.length > 0) {
+    if (length > 0) {
       throw argumentError('A close reason needs a close code: pass close(code, reason)');
     }
     return EMPTY_BUFFER;
@@ -53,7 +76,6 @@ export function encodeClosePayload(code?: number, reason?: string | Buffer): Buf
       `Invalid close code ${String(code)}: use 1000, 1001-1003, 1007-1014 or an application code in 3000-4999`,
     );
   }
-  const length = reason === undefined ? 0 : Buffer.byteLength(reason);
   if (length > MAX_CLOSE_REASON_BYTES) {
     throw argumentError(
       `Close reason is ${length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a Close frame`,
@@ -61,7 +83,7 @@ export function encodeClosePayload(code?: number, reason?: string | Buffer): Buf
   }
   const payload = Buffer.allocUnsafe(2 + length);
   payload.writeUInt16BE(code, 0);
-  if (typeof reason === 'string') payload.write(reason, 2, 'utf8');
-  else if (reason !== undefined) reason.copy(payload, 2);
+  if (typeof text === 'string') payload.write(text, 2, 'utf8');
+  else if (text !== undefined) text.copy(payload, 2);
   return payload;
 }

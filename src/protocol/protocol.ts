@@ -276,10 +276,10 @@ export class Protocol implements FrameHandler, MessageSink {
 
   /**
    * Starts (or answers) the closing handshake: queues a Close frame with the code and reason. Throws
-   * WS_ERR_INVALID_ARGUMENT for a code that may not be sent or a reason over 123 bytes; does nothing
-   * when a Close was sent already.
+   * WS_ERR_INVALID_ARGUMENT for a code that may not be sent or a reason over 123 bytes (a typed array
+   * counts its bytes); does nothing when a Close was sent already.
    */
-  close(code?: number, reason?: string | Buffer): void {
+  close(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): void {
     if (this.closeSent) return;
     this.queueClose(encodeClosePayload(code, reason));
     this.state = this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING;
