@@ -62,10 +62,19 @@ export interface ServerOptions extends ConnectionOptions, TopicsOptions, Upgrade
   inflateBudget?: number;
   /** The class of the connection objects (a subclass of WebSocket). */
   WebSocket?: typeof WebSocket;
-  /** Milliseconds a client may take to complete the opening handshake. Default 10,000. */
+  /**
+   * Milliseconds a client may take to complete the opening handshake, from its TCP connection (on an
+   * attached http.Server too, until its first request head is in); then 408. Default 10,000.
+   */
   handshakeTimeout?: number;
   /** Most connections at once; further upgrade requests get 503. Default 50,000 (0 = no limit). */
   maxConnections?: number;
+  /**
+   * Most connections whose opening handshake is not done yet (for the server wskit creates, and for
+   * an http.Server it is attached to: its connections until their first request head is in); a
+   * connection over it is closed at once. Default 1,000 (0 = no limit).
+   */
+  maxPendingHandshakes?: number;
   /** Largest request header block, in bytes, for the server wskit creates. Default 16 KiB. */
   maxHeaderSize?: number;
   /** Most request headers accepted, for the server wskit creates. Default 100. */
@@ -86,6 +95,7 @@ const CLOSED = 2;
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 export const DEFAULT_MAX_CONNECTIONS = 50_000;
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 1_000;
 
 /**
  * A WebSocket server with the API of ws's WebSocketServer, plus heartbeat, limits and a graceful
@@ -122,6 +132,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     checkConnectionOptions(options);
     nonNegative('handshakeTimeout', options.handshakeTimeout);
     nonNegative('maxConnections', options.maxConnections);
+    nonNegative('maxPendingHandshakes', options.maxPendingHandshakes);
     nonNegative('inflateBudget', options.inflateBudget);
     this.options = { clientTracking: true, ...options };
     this.clients = this.options.clientTracking ? this.connections : new Set();
@@ -131,7 +142,14 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     // Bounds the zlib jobs of all this server's connections on the thread pool.
     const limiter = deflate === null ? null : new Limiter(deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
-    const deadlines = new HandshakeDeadlines(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    const deadlines = new HandshakeDeadlines(
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES,
+    );
+    // A connection over maxPendingHandshakes is closed at once (nothing is read from it).
+    const admit = (socket: Duplex) => {
+      if (!deadlines.admit(socket)) socket.destroy();
+    };
     const budget =
       deflate === null ? null : new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET);
     this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter, budget);
@@ -145,7 +163,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
         leanSockets: options.leanSockets ?? true,
         maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
         maxHeadersCount: options.maxHeadersCount ?? 100,
-        onConnection: (socket) => deadlines.add(socket),
+        onConnection: admit,
         onUpgrade: (req, socket, head) => {
           this.handleUpgrade(req as unknown as IncomingMessage, socket, head, emitConnection);
         },
@@ -166,13 +184,22 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         this.handleUpgrade(req, socket, head, emitConnection);
       };
+      // The same clock and cap as a server of our own, until a socket's first request head is in:
+      // a plain HTTP request is then the application's, an upgrade goes on with the handshake. (An
+      // https.Server's sockets are counted from the end of their TLS handshake.)
+      const connectionEvent = 'setSecureContext' in server ? 'secureConnection' : 'connection';
+      const onRequest = (req: IncomingMessage) => deadlines.delete(req.socket);
       server.on('listening', onListening);
       server.on('error', onError);
       server.on('upgrade', onUpgrade);
+      server.on(connectionEvent, admit);
+      server.on('request', onRequest);
       this.detach = () => {
         server.removeListener('listening', onListening);
         server.removeListener('error', onError);
         server.removeListener('upgrade', onUpgrade);
+        server.removeListener(connectionEvent, admit);
+        server.removeListener('request', onRequest);
       };
     } else {
       this.detach = null;

@@ -57,10 +57,12 @@ describe('HandshakeDeadlines', () => {
     deadlines.stop();
   });
 
-  it('0 means no limit: nothing is tracked', () => {
-    const deadlines = new HandshakeDeadlines(0);
-    deadlines.add(new FakeSocket() as unknown as Duplex);
-    assert.equal(deadlines.size, 0);
+  it('a timeout of 0 means no time limit: sockets are counted (for the cap) but no timer runs', () => {
+    const deadlines = new HandshakeDeadlines(0, 1);
+    assert.equal(deadlines.admit(new FakeSocket() as unknown as Duplex), true);
+    assert.equal(deadlines.size, 1);
+    assert.equal((deadlines as unknown as { timer: NodeJS.Timeout | null }).timer, null);
+    assert.equal(deadlines.admit(new FakeSocket() as unknown as Duplex), false, 'over the cap of 1');
   });
 
   it('its timer runs only while sockets wait, and does not keep the process alive', async () => {

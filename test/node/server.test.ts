@@ -17,6 +17,7 @@ import {
   maskedFrame,
   next,
   rawConnect,
+  readAll,
   recordClose,
   refusal,
   runCleanups,
@@ -117,6 +118,26 @@ describe('the README examples', () => {
     const again = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(await again.text(), 'plain http');
     assert.equal(server.listenerCount('upgrade'), 0);
+  });
+
+  it("an external HTTP server: the handshake clock stops at a plain request's head, so the application's slow responses are not cut off", async () => {
+    const timeout = 100;
+    let respond: (() => void) | null = null;
+    const { server, port } = await httpServer((_req, res) => {
+      // Answered only once a connection made after this one has been dropped by the clock (408).
+      respond = () => res.end('slow but whole');
+    });
+    defer(() => closeHttp(server));
+    const wss = new WebSocketServer({ server, handshakeTimeout: timeout });
+    defer(() => new Promise((resolve) => wss.close(resolve)));
+    const slow = fetch(`http://127.0.0.1:${port}/`);
+    while (respond === null) await new Promise((resolve) => setImmediate(resolve));
+    const silent = await rawConnect(port);
+    defer(() => silent.destroy());
+    const dropped = await readAll(silent);
+    assert.match(dropped.toString('latin1'), /^HTTP\/1\.1 408 /);
+    (respond as () => void)();
+    assert.equal(await (await slow).text(), 'slow but whole');
   });
 
   it('several servers on one HTTP server by path (noServer + handleUpgrade)', async () => {

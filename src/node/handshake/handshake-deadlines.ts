@@ -11,17 +11,30 @@ export class HandshakeDeadlines {
   private readonly pending = new Map<Duplex, number>();
   private timer: NodeJS.Timeout | null = null;
   readonly timeout: number;
+  /** Most sockets waiting at once (0: no limit). */
+  readonly max: number;
 
-  /** `timeout` in ms; 0 means no limit. */
-  constructor(timeout: number) {
+  /** `timeout` in ms; 0 means no limit. `max`: most sockets pending at once, 0 for no limit. */
+  constructor(timeout: number, max = 0) {
     this.timeout = timeout;
+    this.max = max;
+  }
+
+  /**
+   * A new connection: starts its clock, or returns false (and leaves it alone) when `max` sockets
+   * are already waiting for their handshake.
+   */
+  admit(socket: Duplex): boolean {
+    if (this.max > 0 && this.pending.size >= this.max && !this.pending.has(socket)) return false;
+    this.add(socket);
+    return true;
   }
 
   /** Starts the clock for a socket (once: a second call keeps the first deadline). */
   add(socket: Duplex): void {
-    if (this.timeout <= 0 || this.pending.has(socket)) return;
-    this.pending.set(socket, Date.now() + this.timeout);
-    if (this.timer === null) {
+    if (this.pending.has(socket)) return;
+    this.pending.set(socket, this.timeout > 0 ? Date.now() + this.timeout : Number.POSITIVE_INFINITY);
+    if (this.timeout > 0 && this.timer === null) {
       this.timer = setInterval(sweep, Math.max(1, Math.floor(this.timeout / 4)), this);
       this.timer.unref();
     }
