@@ -159,3 +159,35 @@ describe('Socket.IO with wsEngine: wskit', () => {
     assert.equal((await closedSaw)[0], 'transport close');
   });
 });
+
+describe('Socket.IO with wsEngine: wskit and perMessageDeflate', () => {
+  it('negotiates permessage-deflate through engine.io and compresses large packets', async () => {
+    const http = createServer();
+    const ioServer = new Server(http, { wsEngine: WebSocketServer, perMessageDeflate: { threshold: 1024 } });
+    http.listen(0, '127.0.0.1');
+    await next(http, 'listening');
+    const serverSide = next<[ServerSocket]>(ioServer, 'connection');
+    const client = connect(`http://127.0.0.1:${portOf(http)}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    try {
+      const [server] = await serverSide;
+      const ws = wsOf(server) as WebSocket;
+      assert.ok(ws instanceof WebSocket);
+      assert.match(ws.extensions, /permessage-deflate/);
+      const tcp = server.conn.request.socket;
+      const written = tcp.bytesWritten;
+      const big = 'compressible '.repeat(10_000);
+      const got = nextOf<[string]>(client, 'big');
+      server.emit('big', big);
+      assert.equal((await got)[0], big);
+      const wire = tcp.bytesWritten - written;
+      assert.ok(wire < big.length / 10, `${big.length} characters sent as ${wire} bytes`);
+    } finally {
+      client.disconnect();
+      await new Promise<void>((resolve) => ioServer.close(() => resolve()));
+    }
+  });
+});
