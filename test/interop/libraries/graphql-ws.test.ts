@@ -125,3 +125,23 @@ describe('graphql-ws useServer on a wskit WebSocketServer', () => {
     await client.dispose();
   });
 });
+
+describe('graphql-ws keepAlive on a wskit WebSocketServer', () => {
+  it("pings each connection with wskit's ping() and hears the pong", async () => {
+    const { wss, url } = await wskitServer();
+    const keepAliveMs = 20;
+    useServer({ schema }, wss as unknown as Parameters<typeof useServer>[1], keepAliveMs);
+    const serverSide = next<[WebSocket]>(wss, 'connection');
+    const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    try {
+      const [socket] = await serverSide;
+      // Two rounds: a missed pong would have terminated the connection after the first.
+      for (let round = 0; round < 2; round++) await next(socket, 'pong');
+      assert.equal(socket.readyState, WebSocket.OPEN);
+      assert.deepEqual(await collect(client, '{ hello }'), [{ data: { hello: 'hello world' } }]);
+    } finally {
+      await client.dispose();
+      await closeServer(wss);
+    }
+  });
+});

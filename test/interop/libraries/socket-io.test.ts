@@ -60,6 +60,8 @@ describe('Socket.IO with wsEngine: wskit', () => {
     assert.equal(server.conn.transport.name, 'websocket');
     assert.ok(wsOf(server) instanceof WebSocket, 'engine.io used the wsEngine it was given');
     assert.equal(server.id, client.id);
+    // engine.io reads the address from the wsEngine connection's _socket, as ws has it.
+    assert.equal(server.handshake.address, '127.0.0.1');
     client.disconnect();
   });
 
