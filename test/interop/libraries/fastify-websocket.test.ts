@@ -84,13 +84,19 @@ describe('@fastify/websocket with its ws replaced by wskit', () => {
 
   it('injectWS (the plugin’s test helper) connects without a network', {
     todo:
-      'wskit refuses the request injectWS builds: it has no Host header (400 "Missing Host header", ' +
-      'src/protocol/server-handshake.ts:57) and, with one, its numeric Sec-WebSocket-Version (13) makes ' +
-      'checkUpgradeRequest throw "single(...)?.trim is not a function" (line 64); ws accepts both',
+      'three differences from ws: the request injectWS builds has no Host header, which wskit refuses ' +
+      '(400 "Missing Host header", src/protocol/server-handshake.ts:57); its Sec-WebSocket-Version is ' +
+      'the number 13, on which checkUpgradeRequest throws "single(...)?.trim is not a function" ' +
+      '(line 64); and injectWS waits for the open event that ws’s setSocket() emits, which wskit’s ' +
+      'setSocket() (src/node/websocket.ts) does not. ws accepts the first two',
   }, async () => {
-    const ws = await within(app.injectWS('/ws?token=secret&name=inject'), 'injectWS to connect', 1_000);
-    const [greeting] = await next<[Buffer]>(ws, 'message');
-    assert.equal(greeting.toString(), 'hello inject');
+    let greeting: Promise<[Buffer]> | undefined;
+    const ws = await within(
+      app.injectWS('/ws?token=secret&name=inject', {}, { onInit: (ws) => (greeting = next(ws, 'message')) }),
+      'injectWS to connect',
+      1_000,
+    );
+    assert.equal(String((await greeting!)[0]), 'hello inject');
     ws.terminate();
   });
 
