@@ -2,10 +2,11 @@
 // socket.io-client (which uses ws in Node), both on the websocket transport alone and upgrading
 // from HTTP long-polling.
 import assert from 'node:assert/strict';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io as connect, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { WebSocket as WsWebSocket } from 'ws';
 import { WebSocket, WebSocketServer } from '../../../src/index.js';
 import { closeHttp, next, portOf, within } from '../../node/helpers.js';
 
@@ -189,6 +190,36 @@ describe('Socket.IO with wsEngine: wskit and perMessageDeflate', () => {
       assert.ok(wire < big.length / 10, `${big.length} characters sent as ${wire} bytes`);
     } finally {
       client.disconnect();
+      await new Promise<void>((resolve) => ioServer.close(() => resolve()));
+    }
+  });
+});
+
+describe("Socket.IO with wsEngine: wskit, headers on the 101 (engine.io's 'headers' hook)", () => {
+  it("adds what engine.io's initial_headers and headers listeners set to the upgrade response", async () => {
+    const http = createServer();
+    const ioServer = new Server(http, { wsEngine: WebSocketServer });
+    ioServer.engine.on('initial_headers', (headers: Record<string, string>) => {
+      headers['x-initial'] = 'wskit';
+    });
+    ioServer.engine.on('headers', (headers: Record<string, string>, req: IncomingMessage) => {
+      headers['x-path'] = new URL(req.url ?? '/', 'http://localhost').pathname;
+    });
+    http.listen(0, '127.0.0.1');
+    await next(http, 'listening');
+    const ws = new WsWebSocket(`ws://127.0.0.1:${portOf(http)}/socket.io/?EIO=4&transport=websocket`);
+    // engine.io's open packet may come in the same read as the 101: listen for both from the start.
+    const upgraded = next<[IncomingMessage]>(ws, 'upgrade');
+    const opened = next<[Buffer]>(ws, 'message');
+    try {
+      const [response] = await upgraded;
+      assert.equal(response.headers['x-initial'], 'wskit');
+      assert.equal(response.headers['x-path'], '/socket.io/');
+      // Then engine.io's open packet, over the connection wskit upgraded.
+      const [open] = await opened;
+      assert.match(open.toString(), /^0\{"sid":/);
+    } finally {
+      ws.terminate();
       await new Promise<void>((resolve) => ioServer.close(() => resolve()));
     }
   });
