@@ -63,4 +63,35 @@ describe('examples', () => {
       assert.equal(code, 0);
     });
   }
+
+  for (const server of ['express.mjs', 'fastify.mjs']) {
+    it(`${server} serves HTTP and answers examples/client.mjs on /ws`, async () => {
+      const { child, match } = await start(
+        server,
+        ['0'],
+        /listening on (http:\/\/\S+) \(WebSocket: (ws:\/\/\S+)\)/,
+      );
+      const client = await run('client.mjs', [match[2], 'hello', 'wörld']);
+      assert.equal(client.code, 0);
+      assert.match(client.stdout, /< hello\n< wörld\nclosed 1000 done/);
+      const health = await fetch(`${match[1]}/health`);
+      assert.equal(((await health.json()) as { ok: boolean }).ok, true);
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+    });
+  }
+
+  it('socket-io.mjs relays a room to examples/socket-io-client.mjs', async () => {
+    const { child, match } = await start('socket-io.mjs', ['0'], /listening on (http:\/\/\S+)/);
+    const client = await run('socket-io-client.mjs', [match[1], 'lobby', 'hello', 'wörld']);
+    assert.equal(client.code, 0);
+    assert.equal(
+      client.stdout,
+      'joined lobby\n< lobby: hello\n< lobby: wörld\ndisconnected: io client disconnect\n',
+    );
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
 });
