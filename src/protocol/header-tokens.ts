@@ -21,10 +21,12 @@ export function isToken(value: string): boolean {
 
 /** Whether a comma-separated header value (e.g. Connection) contains `token`, ignoring case. */
 export function headerHasToken(value: string | string[] | undefined, token: string): boolean {
-  if (value === undefined) return false;
+  if (value === undefined || value === null) return false;
   const wanted = token.toLowerCase();
   if (typeof value === 'string') return listHasToken(value, wanted);
-  for (const v of value) if (listHasToken(v, wanted)) return true;
+  // A request built by hand may carry a number or another value: read as its text, never thrown on.
+  if (!Array.isArray(value)) return listHasToken(String(value), wanted);
+  for (const v of value) if (listHasToken(String(v), wanted)) return true;
   return false;
 }
 

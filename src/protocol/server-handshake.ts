@@ -35,8 +35,14 @@ function refuse(status: number, reason: string, headers: Record<string, string> 
   return { ok: false, status, reason, headers };
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
+/**
+ * A header's value as one string. Node's parser gives strings (or arrays of them), but a request
+ * built by hand may carry a number (`'sec-websocket-version': 13`, as some test helpers do).
+ */
+function single(value: unknown): string | undefined {
+  if (typeof value === 'string' || value === undefined) return value;
+  if (Array.isArray(value)) return value.join(', ');
+  return value === null ? undefined : String(value);
 }
 
 /**

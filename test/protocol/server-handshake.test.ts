@@ -201,3 +201,26 @@ describe('handshake keys and error responses', () => {
     assert.equal(reasonPhrase(599), 'Error');
   });
 });
+
+describe('checkUpgradeRequest with a request built by hand', () => {
+  it('header values that are numbers (not strings) are read as their text, never thrown on', () => {
+    const result = checkUpgradeRequest({
+      method: 'GET',
+      httpVersion: '1.1',
+      headers: {
+        host: 'h',
+        upgrade: 'websocket',
+        connection: 'upgrade',
+        'sec-websocket-version': 13,
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      } as never,
+    });
+    assert.equal(result.ok, true);
+    const odd = checkUpgradeRequest({
+      method: 'GET',
+      httpVersion: '1.1',
+      headers: { host: 'h', upgrade: 7, connection: null, 'sec-websocket-version': 13 } as never,
+    });
+    assert.equal(odd.ok, false);
+  });
+});

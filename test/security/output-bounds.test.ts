@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WebSocket, WebSocketError } from '../../src/index.js';
-import { clientFrame, next, rawWebSocket, serve, serverFrames, within } from './helpers.js';
+import { clientFrame, next, rawWebSocket, serve, within } from './helpers.js';
 
-const MiB = 1024 * 1024;
+const _MiB = 1024 * 1024;
 const PINGS = 200_000; // 26 MB of pings, 25 MB of pongs: more than the kernel's loopback buffers hold
 const PING = clientFrame(0x9, Buffer.alloc(125, 0x70));
 

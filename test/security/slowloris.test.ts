@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { type ServerOptions, WebSocketServer } from '../../src/index.js';
+import { WebSocketServer } from '../../src/index.js';
 import {
   next,
   rawConnect,

@@ -270,6 +270,26 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     this.outbox().control(ping, bytes, cb);
   }
 
+  /**
+   * ws's setSocket(): opens this connection (made with `new WebSocket(null)`) on a socket whose
+   * opening handshake was done elsewhere, with no extension or subprotocol, and emits 'open'. Used by
+   * tools that build connections by hand (a test injector, a proxy); servers do this by themselves.
+   */
+  setSocket(socket: Duplex, head: Buffer, options?: Pick<ConnectionOptions, 'maxPayload' | 'generateMask'>): void {
+    if (this._readyState !== ReadyState.CONNECTING || this._socket !== null) {
+      throw new WebSocketError('WS_ERR_INVALID_STATE', 'setSocket(): the connection already has a socket');
+    }
+    if (options !== undefined) {
+      const overrides: ConnectionOptions = {};
+      if (options.maxPayload !== undefined) overrides.maxPayload = options.maxPayload;
+      if (options.generateMask !== undefined) overrides.generateMask = options.generateMask;
+      this._options = { ...this._options, ...overrides };
+      checkConnectionOptions(this._options);
+    }
+    this.open(socket, head, {});
+    this.emit('open');
+  }
+
   // ---- the client's opening handshake (HandshakeClient) ----
 
   private endHandshake(): ClientHandshake | null {

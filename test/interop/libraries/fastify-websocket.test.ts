@@ -84,11 +84,9 @@ describe('@fastify/websocket with its ws replaced by wskit', () => {
 
   it('injectWS (the plugin’s test helper) connects without a network', {
     todo:
-      'three differences from ws: the request injectWS builds has no Host header, which wskit refuses ' +
-      '(400 "Missing Host header", src/protocol/server-handshake.ts:57); its Sec-WebSocket-Version is ' +
-      'the number 13, on which checkUpgradeRequest throws "single(...)?.trim is not a function" ' +
-      '(line 64); and injectWS waits for the open event that ws’s setSocket() emits, which wskit’s ' +
-      'setSocket() (src/node/websocket.ts) does not. ws accepts the first two',
+      'the request injectWS builds has no Host header: wskit refuses it with 400 (RFC 6455 §4.2.1 ' +
+      'requires Host; ws accepts it), see docs/migrating-from-ws.md. Its numeric ' +
+      'Sec-WebSocket-Version and the open event of setSocket() now work as in ws',
   }, async () => {
     let greeting: Promise<[Buffer]> | undefined;
     const ws = await within(
