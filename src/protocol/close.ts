@@ -81,6 +81,10 @@ export function encodeClosePayload(code?: number, reason?: string | ArrayBufferV
       `Close reason is ${length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a Close frame`,
     );
   }
+  // RFC 6455 §5.5.1: the reason is UTF-8 (a peer fails the connection with 1007 otherwise).
+  if (typeof text !== 'string' && text !== undefined && !isUtf8(text)) {
+    throw argumentError('A close reason given as bytes must be valid UTF-8 (RFC 6455 §5.5.1)');
+  }
   const payload = Buffer.allocUnsafe(2 + length);
   payload.writeUInt16BE(code, 0);
   if (typeof text === 'string') payload.write(text, 2, 'utf8');

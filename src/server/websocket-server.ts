@@ -27,8 +27,9 @@ import {
 } from '../node/handshake/upgrade-handler.js';
 import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
 import { nonNegative } from '../node/options-check.js';
-import { WebSocketError } from '../protocol/errors.js';
+import { argumentError, WebSocketError } from '../protocol/errors.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
+import { checkServerOptions } from './server-options.js';
 
 export type { VerifyClientCallback, VerifyClientInfo };
 
@@ -118,6 +119,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
+    checkServerOptions(options, WebSocket);
     const modes = [
       options.port !== undefined,
       options.server !== undefined,
@@ -238,6 +240,23 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     head: Buffer,
     cb: (ws: WebSocket, req: IncomingMessage) => void,
   ): void {
+    if (typeof req !== 'object' || req === null || typeof req.headers !== 'object' || req.headers === null) {
+      throw argumentError(
+        'handleUpgrade(req, socket, head, cb): req must be an http.IncomingMessage (with headers)',
+      );
+    }
+    if (typeof socket !== 'object' || socket === null || typeof socket.write !== 'function') {
+      throw argumentError(
+        'handleUpgrade(req, socket, head, cb): socket must be the stream.Duplex of the upgrade',
+      );
+    }
+    if (!Buffer.isBuffer(head)) {
+      throw argumentError(
+        'handleUpgrade(req, socket, head, cb): head must be a Buffer (the bytes after the request head)',
+      );
+    }
+    if (typeof cb !== 'function')
+      throw argumentError('handleUpgrade(req, socket, head, cb): cb must be a function');
     this.upgrades.handle(req, socket, head, cb);
   }
 

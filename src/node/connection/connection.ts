@@ -81,7 +81,7 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
   // ---- how the connection ends ----
 
   /** @internal close(): the closing handshake starts after everything queued before it. */
-  startClose(code?: number, reason?: string | Buffer): void {
+  startClose(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): void {
     const outbox = this._outbox;
     if (outbox?.busy) {
       encodeClosePayload(code, reason); // throws now for a bad code or reason
@@ -93,7 +93,7 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
   }
 
   /** Sends our Close (the protocol checks code and reason) and waits for the peer's. */
-  private sendClose(code?: number, reason?: string | Buffer): void {
+  private sendClose(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): void {
     if (this._readyState === ReadyState.CLOSED) return;
     const protocol = this._protocol!;
     if (protocol.closeSent) {

@@ -220,7 +220,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
    * Starts the closing handshake. Throws WS_ERR_INVALID_ARGUMENT for a code that may not be sent or a
    * reason over 123 bytes. Called while connecting, it aborts the handshake.
    */
-  close(code?: number, reason?: string | Buffer): void {
+  close(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): void {
     if (this._readyState === ReadyState.CLOSED) return;
     if (this._readyState === ReadyState.CONNECTING) {
       this.abortConnecting();
@@ -275,7 +275,11 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
    * opening handshake was done elsewhere, with no extension or subprotocol, and emits 'open'. Used by
    * tools that build connections by hand (a test injector, a proxy); servers do this by themselves.
    */
-  setSocket(socket: Duplex, head: Buffer, options?: Pick<ConnectionOptions, 'maxPayload' | 'generateMask'>): void {
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    options?: Pick<ConnectionOptions, 'maxPayload' | 'generateMask'>,
+  ): void {
     if (this._readyState !== ReadyState.CONNECTING || this._socket !== null) {
       throw new WebSocketError('WS_ERR_INVALID_STATE', 'setSocket(): the connection already has a socket');
     }

@@ -13,6 +13,7 @@ import type { PerMessageDeflateOptions } from '../deflate/codec.js';
 import { DEFAULT_INFLATE_BUDGET, InflateBudget } from '../deflate/inflate-budget.js';
 import { Limiter } from '../deflate/limiter.js';
 import { resolveDeflate } from '../deflate/options.js';
+import { nonNegative } from '../options-check.js';
 import type { Negotiated } from './negotiated.js';
 
 /** ws's client options (those wskit supports), and the TLS options of https.request. */
@@ -128,6 +129,7 @@ export class ClientHandshake {
 
   /** Sends the request; throws WS_ERR_INVALID_URL or WS_ERR_INVALID_ARGUMENT for bad arguments. */
   start(address: string | URL): void {
+    checkClientOptions(this.options);
     this.connect(address);
   }
 
@@ -318,5 +320,37 @@ export class ClientHandshake {
     });
     if (options.finishRequest) options.finishRequest(req, client);
     else req.end();
+  }
+}
+
+/** Throws WS_ERR_INVALID_ARGUMENT, naming the option, for a client option of the wrong type. */
+function checkClientOptions(options: ClientOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw argumentError(`WebSocket options must be an object; got ${String(options)}`);
+  }
+  const {
+    headers,
+    origin,
+    handshakeTimeout,
+    maxRedirects,
+    followRedirects,
+    finishRequest,
+    createConnection,
+  } = options as Record<string, unknown>;
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null)) {
+    throw argumentError('Option headers must be an object of header names and values');
+  }
+  if (origin !== undefined && typeof origin !== 'string')
+    throw argumentError('Option origin must be a string');
+  nonNegative('handshakeTimeout', handshakeTimeout);
+  nonNegative('maxRedirects', maxRedirects);
+  if (followRedirects !== undefined && typeof followRedirects !== 'boolean') {
+    throw argumentError('Option followRedirects must be true or false');
+  }
+  if (finishRequest !== undefined && typeof finishRequest !== 'function') {
+    throw argumentError('Option finishRequest must be a function');
+  }
+  if (createConnection !== undefined && typeof createConnection !== 'function') {
+    throw argumentError('Option createConnection must be a function');
   }
 }

@@ -1,0 +1,98 @@
+import { argumentError } from '../protocol/errors.js';
+
+/** What a WebSocketServer checks of its options before using any (the rest: checkConnectionOptions). */
+interface CheckedOptions {
+  port?: unknown;
+  host?: unknown;
+  backlog?: unknown;
+  server?: unknown;
+  noServer?: unknown;
+  path?: unknown;
+  clientTracking?: unknown;
+  handleProtocols?: unknown;
+  verifyClient?: unknown;
+  WebSocket?: unknown;
+  leanSockets?: unknown;
+  maxHeaderSize?: unknown;
+  maxHeadersCount?: unknown;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return Object.prototype.toString.call(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+function check(ok: boolean, name: string, what: string, value: unknown): void {
+  if (!ok) throw argumentError(`Option ${name} must be ${what}; got ${describe(value)}`);
+}
+
+/**
+ * Throws WS_ERR_INVALID_ARGUMENT, naming the option, for a server option of the wrong type: a
+ * mistake is reported where it is made, not as a TypeError from deep inside a handshake.
+ */
+export function checkServerOptions(
+  options: unknown,
+  WebSocketClass: abstract new (...args: never[]) => object,
+): void {
+  if (typeof options !== 'object' || options === null) {
+    throw argumentError(`WebSocketServer options must be an object; got ${describe(options)}`);
+  }
+  const o = options as CheckedOptions;
+  const { port, host, backlog, server, path, handleProtocols, verifyClient } = o;
+  if (port !== undefined) {
+    check(
+      typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535,
+      'port',
+      'an integer from 0 to 65535',
+      port,
+    );
+  }
+  if (host !== undefined) check(typeof host === 'string', 'host', 'a string', host);
+  if (backlog !== undefined) {
+    check(
+      typeof backlog === 'number' && Number.isInteger(backlog) && backlog >= 0,
+      'backlog',
+      'an integer ≥ 0',
+      backlog,
+    );
+  }
+  if (server !== undefined) {
+    const s = server as { on?: unknown; listen?: unknown };
+    check(
+      typeof server === 'object' &&
+        server !== null &&
+        typeof s.on === 'function' &&
+        typeof s.listen === 'function',
+      'server',
+      'an http.Server or https.Server',
+      server,
+    );
+  }
+  if (path !== undefined) check(typeof path === 'string', 'path', 'a string', path);
+  for (const name of ['noServer', 'clientTracking', 'leanSockets'] as const) {
+    const value = o[name];
+    if (value !== undefined) check(typeof value === 'boolean', name, 'true or false', value);
+  }
+  if (handleProtocols !== undefined) {
+    check(typeof handleProtocols === 'function', 'handleProtocols', 'a function', handleProtocols);
+  }
+  if (verifyClient !== undefined)
+    check(typeof verifyClient === 'function', 'verifyClient', 'a function', verifyClient);
+  const Ctor = o.WebSocket;
+  if (Ctor !== undefined) {
+    check(
+      typeof Ctor === 'function' && (Ctor === WebSocketClass || Ctor.prototype instanceof WebSocketClass),
+      'WebSocket',
+      "wskit's WebSocket class or a subclass of it",
+      Ctor,
+    );
+  }
+  for (const name of ['maxHeaderSize', 'maxHeadersCount'] as const) {
+    const value = o[name];
+    if (value !== undefined) {
+      check(typeof value === 'number' && Number.isInteger(value) && value > 0, name, 'an integer > 0', value);
+    }
+  }
+}
