@@ -38,7 +38,7 @@ if (targets.length === 0) {
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
 }
 ensureSystemDeps();
-run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+run(process.execPath, [join(root, 'scripts/build.mjs')]);
 run(process.execPath, [
   '--import',
   'tsx',
