@@ -1,20 +1,54 @@
 #!/usr/bin/env node
 // Runs the whole test suite: lints (Biome) and type-checks everything, installs redis-server and
-// chromium from Debian when missing, builds dist/ (the CLI and the benchmarks run the build), then
-// runs every test/**/*.test.ts file with node's test runner through tsx.
-// Usage: node scripts/test.mjs [file or folder ...]   (default: test/)
+// chromium from Debian when missing, builds dist/ (the CLI, the benchmarks and the package tests run
+// the build), runs every test/**/*.test.ts file with node's test runner through tsx on the Node
+// running this script, then the parts that depend on Node's version (MATRIX_PARTS) on each of
+// NODE_VERSIONS (scripts/node-versions.mjs, installed from the npm registry when missing).
+// Usage: node scripts/test.mjs [file or folder ...]   (default: test/, and the other Nodes)
+// With files or folders, only the Node running this script, unless WSKIT_TEST_NODES says otherwise:
+// a comma-separated list of NODE_VERSIONS' entries (or their major versions), "all" or "none".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNode, NODE_VERSIONS } from './node-versions.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
 
+// What runs on every Node version: the protocol core, the Node adapters, interoperability with other
+// implementations, and the published package (CommonJS and ES module consumers).
+const MATRIX_PARTS = ['test/protocol', 'test/node', 'test/interop', 'test/package'];
+
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function testArgs(files) {
+  return [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    ...files,
+  ];
+}
+
+function otherNodes(explicitTargets) {
+  const wanted = process.env.WSKIT_TEST_NODES ?? (explicitTargets ? 'none' : 'all');
+  if (wanted === 'none') return [];
+  if (wanted === 'all') return NODE_VERSIONS;
+  return wanted.split(',').map((w) => {
+    const version = NODE_VERSIONS.find((v) => v === w || v.split('.')[0] === w);
+    if (version === undefined) {
+      console.error(`WSKIT_TEST_NODES: ${w} is not one of ${NODE_VERSIONS.join(', ')}`);
+      process.exit(1);
+    }
+    return version;
+  });
 }
 
 function collect(path, out) {
@@ -39,11 +73,25 @@ if (targets.length === 0) {
 }
 ensureSystemDeps();
 run(process.execPath, [join(root, 'scripts/build.mjs')]);
-run(process.execPath, [
-  '--import',
-  'tsx',
-  '--test',
-  '--test-reporter=spec',
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
-  ...files,
-]);
+
+// Every Node's run goes ahead when an earlier one failed, so that one `npm test` reports them all.
+const failed = [];
+function runTests(node, version, testFiles) {
+  const r = spawnSync(node, testArgs(testFiles), { stdio: 'inherit' });
+  if (r.status !== 0) failed.push(`Node ${version}`);
+}
+
+runTests(process.execPath, process.versions.node, files);
+const matrixFiles = files.filter((f) =>
+  MATRIX_PARTS.some((part) => f.split(sep).join('/').startsWith(`${part}/`)),
+);
+for (const version of matrixFiles.length > 0 ? otherNodes(targets.length > 0) : []) {
+  const node = ensureNode(root, version);
+  if (node === null) continue;
+  console.log(`\n# Node ${version}: ${matrixFiles.length} test files from ${MATRIX_PARTS.join(', ')}`);
+  runTests(node, version, matrixFiles);
+}
+if (failed.length > 0) {
+  console.error(`\nTests failed on ${failed.join(', ')}`);
+  process.exit(1);
+}
