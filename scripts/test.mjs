@@ -17,9 +17,16 @@ import { ensureSystemDeps } from './system-deps.mjs';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
 
-// What runs on every Node version: the protocol core, the Node adapters, interoperability with other
-// implementations, and the published package (CommonJS and ES module consumers).
-const MATRIX_PARTS = ['test/protocol', 'test/node', 'test/interop', 'test/package'];
+// What runs on every Node version (folders or files): the protocol core, the Node adapters,
+// interoperability with other implementations, and the published package used by CommonJS and ES
+// module applications (test/package/types.test.ts, TypeScript's checks, does not depend on Node's
+// version).
+const MATRIX_PARTS = ['test/protocol', 'test/node', 'test/interop', 'test/package/runtime.test.ts'];
+
+function inMatrix(file) {
+  const path = file.split(sep).join('/');
+  return MATRIX_PARTS.some((part) => path === part || path.startsWith(`${part}/`));
+}
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -82,9 +89,7 @@ function runTests(node, version, testFiles) {
 }
 
 runTests(process.execPath, process.versions.node, files);
-const matrixFiles = files.filter((f) =>
-  MATRIX_PARTS.some((part) => f.split(sep).join('/').startsWith(`${part}/`)),
-);
+const matrixFiles = files.filter(inMatrix);
 for (const version of matrixFiles.length > 0 ? otherNodes(targets.length > 0) : []) {
   const node = ensureNode(root, version);
   if (node === null) continue;
