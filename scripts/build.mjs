@@ -5,13 +5,16 @@
 // The package's entry points (entry/) load dist/cjs/ whether imported or required: see
 // docs/api.md#package-entry-points.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 
+// From scratch (the whole build takes seconds), so that no file of a source since moved or deleted is
+// left behind to be published.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 for (const project of ['tsconfig.build.json', 'tsconfig.cjs.json']) {
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
