@@ -2,10 +2,12 @@
 // module application run an echo through wskit's server and client, and report the shape of what
 // require() and import gave them (fixtures/*/echo.js).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as source from '../../src/index.js';
 import * as protocolSource from '../../src/protocol/index.js';
-import { installPacked, type PackedProjects, run, TIMEOUT } from './packed.js';
+import { installPacked, type PackedProjects, ROOT, run, TIMEOUT } from './packed.js';
 
 /** What require('wskit') has as its own properties: src/index.ts's exports, ws's Server, the statics. */
 function requireKeys(): string[] {
@@ -55,5 +57,12 @@ describe(`the packed tarball on Node ${process.versions.node}`, () => {
       echo: 'hello from esm',
       closeCode: 1000,
     });
+  });
+
+  it('installs the wskit command, which runs from the tarball (the ES module build of dist/)', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const bin = join(packed!.esm, 'node_modules/.bin/wskit');
+    const { stdout } = await run(process.execPath, [bin, '--version'], { timeout: TIMEOUT });
+    assert.equal(stdout.trim(), version);
   });
 });
