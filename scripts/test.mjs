@@ -1,20 +1,61 @@
 #!/usr/bin/env node
 // Runs the whole test suite: lints (Biome) and type-checks everything, installs redis-server and
-// chromium from Debian when missing, builds dist/ (the CLI and the benchmarks run the build), then
-// runs every test/**/*.test.ts file with node's test runner through tsx.
-// Usage: node scripts/test.mjs [file or folder ...]   (default: test/)
+// chromium from Debian when missing, builds dist/ (the CLI, the benchmarks and the package tests run
+// the build), runs every test/**/*.test.ts file with node's test runner through tsx on the Node
+// running this script, then the parts that depend on Node's version (MATRIX_PARTS) on each of
+// NODE_VERSIONS (scripts/node-versions.mjs, installed from the npm registry when missing).
+// Usage: node scripts/test.mjs [file or folder ...]   (default: test/, and the other Nodes)
+// With files or folders, only the Node running this script, unless WSKIT_TEST_NODES says otherwise:
+// a comma-separated list of NODE_VERSIONS' entries (or their major versions), "all" or "none".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNode, NODE_VERSIONS } from './node-versions.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
 
+// What runs on every Node version (folders or files): the protocol core, the Node adapters,
+// interoperability with other implementations, and the published package used by CommonJS and ES
+// module applications (test/package/types.test.ts, TypeScript's checks, does not depend on Node's
+// version).
+const MATRIX_PARTS = ['test/protocol', 'test/node', 'test/interop', 'test/package/runtime.test.ts'];
+
+function inMatrix(file) {
+  const path = file.split(sep).join('/');
+  return MATRIX_PARTS.some((part) => path === part || path.startsWith(`${part}/`));
+}
+
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function testArgs(files) {
+  return [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    ...files,
+  ];
+}
+
+function otherNodes(explicitTargets) {
+  const wanted = process.env.WSKIT_TEST_NODES ?? (explicitTargets ? 'none' : 'all');
+  if (wanted === 'none') return [];
+  if (wanted === 'all') return NODE_VERSIONS;
+  return wanted.split(',').map((w) => {
+    const version = NODE_VERSIONS.find((v) => v === w || v.split('.')[0] === w);
+    if (version === undefined) {
+      console.error(`WSKIT_TEST_NODES: ${w} is not one of ${NODE_VERSIONS.join(', ')}`);
+      process.exit(1);
+    }
+    return version;
+  });
 }
 
 function collect(path, out) {
@@ -38,12 +79,24 @@ if (targets.length === 0) {
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
 }
 ensureSystemDeps();
-run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
-run(process.execPath, [
-  '--import',
-  'tsx',
-  '--test',
-  '--test-reporter=spec',
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
-  ...files,
-]);
+run(process.execPath, [join(root, 'scripts/build.mjs')]);
+
+// Every Node's run goes ahead when an earlier one failed, so that one `npm test` reports them all.
+const failed = [];
+function runTests(node, version, testFiles) {
+  const r = spawnSync(node, testArgs(testFiles), { stdio: 'inherit' });
+  if (r.status !== 0) failed.push(`Node ${version}`);
+}
+
+runTests(process.execPath, process.versions.node, files);
+const matrixFiles = files.filter(inMatrix);
+for (const version of matrixFiles.length > 0 ? otherNodes(targets.length > 0) : []) {
+  const node = ensureNode(root, version);
+  if (node === null) continue;
+  console.log(`\n# Node ${version}: ${matrixFiles.length} test files from ${MATRIX_PARTS.join(', ')}`);
+  runTests(node, version, matrixFiles);
+}
+if (failed.length > 0) {
+  console.error(`\nTests failed on ${failed.join(', ')}`);
+  process.exit(1);
+}

@@ -19,6 +19,7 @@ import {
   serve,
   serverFrames,
   WebSocket,
+  within,
 } from './helpers.js';
 
 afterEach(runCleanups);
@@ -179,12 +180,18 @@ describe('server handshakeTimeout', () => {
   it('a completed handshake is not cut off by the timer', async () => {
     const s = await serve({ handshakeTimeout: 50 });
     const { ws, peer } = await connected(s);
-    // The client's heartbeat marks time: two answered pings take well over 50 ms.
-    const clientHb = await connected(s, '', { heartbeat: { interval: 30, timeout: 30 } });
-    await new Promise<void>((resolve) => {
+    // The client's heartbeat marks time: two answered pings take well over 50 ms. Its timeout is
+    // generous (a loaded machine may answer a ping late, and a terminated client would see no pongs),
+    // and the wait fails rather than hangs if the connection ends.
+    const clientHb = await connected(s, '', { heartbeat: { interval: 30, timeout: 5_000 } });
+    const twoPongs = new Promise<void>((resolve, reject) => {
       let pongs = 0;
       clientHb.ws.on('pong', () => ++pongs === 2 && resolve());
+      clientHb.ws.once('close', (code: number) =>
+        reject(new Error(`the client closed (${code}) before two pongs`)),
+      );
     });
+    await within(twoPongs, 'two pongs');
     assert.equal(ws.readyState, WebSocket.OPEN);
     assert.equal(peer.readyState, WebSocket.OPEN);
   });

@@ -1,0 +1,48 @@
+// Types of require('wskit') (index.cjs): the WebSocket class, with the rest of the API as its
+// properties, as @types/ws types require('ws'). `import WebSocket = require('wskit')` then gives
+// `new WebSocket(url)`, `new WebSocket.Server(options)`, and types such as `WebSocket.ServerOptions`.
+import * as api from '../dist/cjs/index.js';
+
+declare class WebSocket extends api.WebSocket {}
+
+declare namespace WebSocket {
+  // ws's names
+  export import WebSocket = api.WebSocket;
+  export import WebSocketServer = api.WebSocketServer;
+  export import Server = api.WebSocketServer;
+  export import createWebSocketStream = api.createWebSocketStream;
+  // wskit's classes and constants
+  export import CloseCode = api.CloseCode;
+  export import CloseEvent = api.CloseEvent;
+  export import ErrorEvent = api.ErrorEvent;
+  export import Event = api.Event;
+  export import InMemoryBroker = api.InMemoryBroker;
+  export import MessageEvent = api.MessageEvent;
+  export import ReadyState = api.ReadyState;
+  export import RedisBroker = api.RedisBroker;
+  export import WebSocketError = api.WebSocketError;
+  // types only
+  export type BackpressurePolicy = api.BackpressurePolicy;
+  export type BinaryType = api.BinaryType;
+  export type Broker = api.Broker;
+  export type BrokerSink = api.BrokerSink;
+  export type ClientOptions = api.ClientOptions;
+  export type ConnectionOptions = api.ConnectionOptions;
+  export type ErrorCode = api.ErrorCode;
+  export type HeartbeatOptions = api.HeartbeatOptions;
+  export type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
+  export type PublishOptions = api.PublishOptions;
+  export type RawData = api.RawData;
+  export type RedisBrokerOptions = api.RedisBrokerOptions;
+  export type RedisClient = api.RedisClient;
+  export type SendCallback = api.SendCallback;
+  export type SendData = api.SendData;
+  export type ServerOptions = api.ServerOptions;
+  export type TopicsOptions = api.TopicsOptions;
+  export type VerifyClientCallback = api.VerifyClientCallback;
+  export type VerifyClientInfo = api.VerifyClientInfo;
+  export type WebSocketOptions = api.WebSocketOptions;
+  export type WebSocketSendOptions = api.WebSocketSendOptions;
+}
+
+export = WebSocket;

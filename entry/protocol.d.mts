@@ -1,0 +1,2 @@
+// Types of import ... from 'wskit/protocol' (protocol.mjs).
+export * from '../dist/cjs/protocol/index.js';
