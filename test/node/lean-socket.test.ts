@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { acceptLeanSockets, type LeanSocket } from '../../src/node/transport/lean-socket.js';
+import { acceptLeanSockets } from '../../src/node/transport/lean-accept.js';
+import type { LeanSocket } from '../../src/node/transport/lean-socket.js';
 import { defer, next, readAll, runCleanups, serve, WebSocket, within } from './helpers.js';
 
 afterEach(runCleanups);

@@ -57,7 +57,7 @@ describe('useCompactListenerTable', () => {
     const code = `
       import { EventEmitter } from 'node:events';
       import { useCompactListenerTable } from ${JSON.stringify(
-        new URL('../../dist/node/listener-table.js', import.meta.url).href,
+        new URL('../../dist/node/transport/listener-table.js', import.meta.url).href,
       )};
       const plain = new EventEmitter();
       const compact = new EventEmitter();

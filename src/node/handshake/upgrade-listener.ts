@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { headerHasToken } from '../../protocol/header-tokens.js';
 import { RequestHeadParser } from '../../protocol/http-request-head.js';
-import { acceptLeanSockets, type LeanSocket } from '../transport/lean-socket.js';
+import { acceptLeanSockets } from '../transport/lean-accept.js';
+import type { LeanSocket } from '../transport/lean-socket.js';
 import { kHead } from '../transport/socket-slots.js';
 import { readThrough, stopReadingThrough, type TransportSink } from '../transport/transport.js';
 import { abortHandshake } from './abort-handshake.js';

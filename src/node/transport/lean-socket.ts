@@ -1,4 +1,21 @@
-import type { AddressInfo, Server } from 'node:net';
+import type { Server } from 'node:net';
+import {
+  DESTROYED,
+  END_EMITTED,
+  ENDING,
+  FINISHED,
+  FLUSH_SCHEDULED,
+  HIGH_WATER_MARK,
+  kOwner,
+  LeanSocketState,
+  NEED_DRAIN,
+  NO_DELAY_PENDING,
+  PAUSED,
+  READ_EOF,
+  READ_STOPPED,
+  SHUTDOWN,
+  type WriteCallback,
+} from './lean-socket-state.js';
 import {
   errnoError,
   isTcpHandle,
@@ -8,50 +25,8 @@ import {
   type TcpHandle,
   type WriteRequest,
 } from './libuv-stream.js';
-import { LazyEventEmitter } from './listener-table.js';
-import { kHead, kWebSocket } from './socket-slots.js';
 
-const kOwner = Symbol('wskit.leanSocket');
-
-/** Above this many bytes waiting in the kernel's way, write() returns false (net.Socket's default). */
-const HIGH_WATER_MARK = 16 * 1024;
-
-// Flags (one number per socket instead of a field per state).
-const DESTROYED = 1;
-/** end() was called: nothing more may be written. */
-const ENDING = 2;
-/** The write side is shut down ('finish' emitted). */
-const FINISHED = 4;
-/** The peer's FIN arrived. */
-const READ_EOF = 8;
-/** 'end' was emitted. */
-const END_EMITTED = 16;
-/** pause() was called and resume() not yet. */
-const PAUSED = 32;
-/** The handle is not reading (readStop), because data arrived while paused. */
-const READ_STOPPED = 64;
-/** write() returned false: emit 'drain' once everything is written. */
-const NEED_DRAIN = 128;
-/** The shutdown request was made. */
-const SHUTDOWN = 256;
-/** A nextTick delivery of held chunks is scheduled. */
-const FLUSH_SCHEDULED = 512;
-/** setNoDelay(true) was called: TCP_NODELAY is set just before the next write (it only affects writes). */
-const NO_DELAY_PENDING = 1024;
-
-type WriteCallback = (err?: Error | null) => void;
-
-/**
- * @internal wskit's own consumer of a LeanSocket (the request-head reader, then the WebSocket):
- * called directly, before any listeners, so that the handshake adds none and each read chunk is
- * not an EventEmitter dispatch. Listeners added by the application still get every event.
- */
-export interface LeanSocketSink {
-  data(this: LeanSocket, chunk: Buffer): void;
-  end(this: LeanSocket): void;
-  close(this: LeanSocket, hadError: boolean): void;
-  error(this: LeanSocket, err: Error): void;
-}
+export type { LeanSocketSink } from './lean-socket-state.js';
 
 /**
  * A TCP connection driven straight through Node's libuv handle, for the connections of a server
@@ -61,169 +36,12 @@ export interface LeanSocketSink {
  * connection and a few microseconds per handshake. It is not a stream: it cannot be piped. Pass your
  * own http.Server (`server` option) or set `leanSockets: false` where real `net.Socket`s are needed.
  */
-export class LeanSocket extends LazyEventEmitter {
-  /** @internal */ _handle: TcpHandle;
-  /** @internal */ _lib: LibuvStream;
-  /** @internal */ _flags = 0;
-  /** Chunks read while paused (or before the first 'data' listener was ready), oldest first. */
-  /** @internal */ _held: Buffer[] | null = null;
-  /** Bytes handed to the kernel asynchronously and not yet written. */
-  /** @internal */ _writing = 0;
-  /** Asynchronous write requests not yet complete. */
-  /** @internal */ _writes = 0;
-  /** @internal */ _corked = 0;
-  /** @internal */ _corkList: Buffer[] | null = null;
-  /** @internal */ _corkCallbacks: WriteCallback[] | null = null;
-  /** @internal */ _corkBytes = 0;
-  /** @internal */ _peer: Record<string, unknown> | null = null;
-  /** @internal */ _timer: NodeJS.Timeout | null = null;
-  /** @internal wskit's own consumer of this socket's events (see LeanSocketSink). */
-  _sink: LeanSocketSink | null = null;
-  /** The inactivity timeout set with setTimeout() (0: none). */
-  timeout = 0;
-  /** @internal */ [kHead]: unknown = undefined;
-  /** @internal */ [kWebSocket]: unknown = undefined;
-
+export class LeanSocket extends LeanSocketState {
   constructor(handle: TcpHandle, lib: LibuvStream) {
-    super();
-    this._handle = handle;
-    this._lib = lib;
-    handle[kOwner] = this;
+    super(handle, lib);
     handle.onread = onRead;
     const err = handle.readStart();
     if (err !== 0) this.destroy(errnoError(err, 'read'));
-  }
-
-  get destroyed(): boolean {
-    return (this._flags & DESTROYED) !== 0;
-  }
-  get readable(): boolean {
-    return (this._flags & (DESTROYED | READ_EOF)) === 0;
-  }
-  get writable(): boolean {
-    return (this._flags & (DESTROYED | ENDING)) === 0;
-  }
-  get writableEnded(): boolean {
-    return (this._flags & ENDING) !== 0;
-  }
-  get writableFinished(): boolean {
-    return (this._flags & FINISHED) !== 0;
-  }
-  get readableEnded(): boolean {
-    return (this._flags & END_EMITTED) !== 0;
-  }
-  /** Bytes accepted by write() and not yet handed to the kernel. */
-  get writableLength(): number {
-    return this._writing + this._corkBytes;
-  }
-  get bufferSize(): number {
-    return this.writableLength;
-  }
-  get writableHighWaterMark(): number {
-    return HIGH_WATER_MARK;
-  }
-  get writableNeedDrain(): boolean {
-    return (this._flags & NEED_DRAIN) !== 0;
-  }
-  get connecting(): boolean {
-    return false;
-  }
-  get pending(): boolean {
-    return false;
-  }
-  get readyState(): 'open' | 'readOnly' | 'writeOnly' | 'closed' {
-    if ((this._flags & DESTROYED) !== 0) return 'closed';
-    const r = (this._flags & READ_EOF) === 0;
-    const w = (this._flags & ENDING) === 0;
-    return r && w ? 'open' : r ? 'readOnly' : w ? 'writeOnly' : 'closed';
-  }
-  get bytesRead(): number {
-    return this._handle.bytesRead;
-  }
-  get bytesWritten(): number {
-    return this._handle.bytesWritten;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.peer().address as string | undefined;
-  }
-  get remotePort(): number | undefined {
-    return this.peer().port as number | undefined;
-  }
-  get remoteFamily(): string | undefined {
-    return this.peer().family as string | undefined;
-  }
-  get localAddress(): string | undefined {
-    return (this.address() as Partial<AddressInfo>).address;
-  }
-  get localPort(): number | undefined {
-    return (this.address() as Partial<AddressInfo>).port;
-  }
-  get localFamily(): string | undefined {
-    return (this.address() as Partial<AddressInfo>).family;
-  }
-
-  /** The local address, as net.Socket's address(). */
-  address(): AddressInfo | Record<string, never> {
-    const out: Record<string, unknown> = {};
-    if ((this._flags & DESTROYED) !== 0 || this._handle.getsockname(out) !== 0) return {};
-    return out as unknown as AddressInfo;
-  }
-
-  private peer(): Record<string, unknown> {
-    if (this._peer !== null) return this._peer;
-    const out: Record<string, unknown> = {};
-    if ((this._flags & DESTROYED) !== 0 || this._handle.getpeername(out) !== 0) return out;
-    this._peer = out;
-    return out;
-  }
-
-  /**
-   * Turns Nagle's algorithm off (or on again). Turning it off takes effect with the next write: an
-   * upgraded connection that stays silent never pays the system call.
-   */
-  setNoDelay(noDelay = true): this {
-    if ((this._flags & DESTROYED) !== 0) return this;
-    if (noDelay) {
-      this._flags |= NO_DELAY_PENDING;
-    } else {
-      this._flags &= ~NO_DELAY_PENDING;
-      this._handle.setNoDelay(false);
-    }
-    return this;
-  }
-
-  setKeepAlive(enable = false, initialDelay = 0): this {
-    if ((this._flags & DESTROYED) === 0) this._handle.setKeepAlive(enable, Math.trunc(initialDelay / 1000));
-    return this;
-  }
-
-  /** Emits 'timeout' after `ms` without reads or writes (0 turns it off), as net.Socket does. */
-  setTimeout(ms: number, callback?: () => void): this {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-    this.timeout = ms;
-    if (ms > 0 && (this._flags & DESTROYED) === 0) {
-      this._timer = setTimeout(emitTimeout, ms, this);
-      this._timer.unref();
-    }
-    if (callback !== undefined) {
-      if (ms > 0) this.once('timeout', callback);
-      else this.removeListener('timeout', callback);
-    }
-    return this;
-  }
-
-  ref(): this {
-    if ((this._flags & DESTROYED) === 0) this._handle.ref();
-    return this;
-  }
-
-  unref(): this {
-    if ((this._flags & DESTROYED) === 0) this._handle.unref();
-    return this;
   }
 
   /** Stops 'data' events; reading stops too as soon as a chunk arrives while paused. */
@@ -505,31 +323,6 @@ export class LeanSocket extends LazyEventEmitter {
   }
 }
 
-/**
- * Takes over the accepting of connections from a listening net.Server (which keeps listen(),
- * address(), close() and its 'error' events): each accepted TCP handle becomes a LeanSocket, given to
- * `onSocket`, instead of a net.Socket emitted as 'connection'. Returns false, changing nothing, when
- * Node's bindings or the server's listening handle are not what LeanSocket expects.
- */
-export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket) => void): boolean {
-  const listening = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
-  if (listening == null || typeof listening.onconnection !== 'function') return false;
-  const lib = loadLibuvStream();
-  if (lib === null) return false;
-  listening.onconnection = (status: number, handle: unknown) => {
-    if (status < 0) {
-      server.emit('error', errnoError(status, 'accept'));
-      return;
-    }
-    if (!isTcpHandle(handle)) {
-      (handle as { close?: () => void } | null)?.close?.();
-      return;
-    }
-    onSocket(new LeanSocket(handle, lib));
-  };
-  return true;
-}
-
 function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
   const socket = this[kOwner] as LeanSocket;
   const lib = socket._lib;
@@ -622,11 +415,6 @@ function finish(socket: LeanSocket): void {
   socket._flags |= FINISHED;
   socket.emit('finish');
   if ((socket._flags & END_EMITTED) !== 0) socket.destroy();
-}
-
-/** Emits 'timeout'; the timer stays, and the next read or write re-arms it (as net.Socket's). */
-function emitTimeout(socket: LeanSocket): void {
-  if ((socket._flags & DESTROYED) === 0) socket.emit('timeout');
 }
 
 function emitDrain(socket: LeanSocket): void {

@@ -109,12 +109,9 @@ describe('@fastify/websocket with its ws replaced by wskit', () => {
 });
 
 describe('ws aliased to the wskit package itself (what npm overrides would give)', () => {
-  it('has the `Server` that @fastify/websocket constructs (`new WebSocket.Server(...)`, its index.js:51)', {
-    todo:
-      'wskit’s entry (src/index.ts) exports WebSocketServer but no `Server` alias, which ws’s ' +
-      'CommonJS export has; required as ws (Node ≥ 20.19 can require() it), `.Server` is undefined',
-  }, () => {
-    const wskitAsRequired = require('../../../dist/index.js') as Record<string, unknown>;
+  it('has the `Server` that @fastify/websocket constructs (`new WebSocket.Server(...)`, its index.js:51)', () => {
+    const wskitAsRequired = require('../../../entry/index.cjs') as Record<string, unknown>;
     assert.equal(wskitAsRequired.Server, wskitAsRequired.WebSocketServer);
+    assert.equal(typeof wskitAsRequired, 'function', 'the WebSocket class itself, as require("ws") gives');
   });
 });
