@@ -214,6 +214,15 @@ describe('closing handshake', () => {
     assert.deepEqual(r.events, []);
   });
 
+  it('input after a receiveEof that came before any byte is ignored too (found by fuzzing)', () => {
+    // The parser is created with the first byte: an EOF before it must still stop the input.
+    const r = open({ role: 'server' });
+    assert.equal(r.p.receiveEof(), false);
+    r.p.receive(clientFrame({ opcode: 0x2, payload: 'late' }));
+    assert.deepEqual(r.events, []);
+    assert.equal(r.p.state, ReadyState.CLOSED);
+  });
+
   it('receiveEof after our Close but without the answer is not a clean close', () => {
     const r = open({ role: 'server' });
     r.p.close(1000);
