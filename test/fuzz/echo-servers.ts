@@ -1,0 +1,78 @@
+// The servers the server fuzz target talks to: two WebSocketServers from the public API on
+// 127.0.0.1, one plain and one with permessage-deflate, both echoing every message with its type.
+// Connections are paused and resumed at random. Whatever breaks an oracle on this side (an error that
+// is not a documented WebSocketError, a server 'error') is reported through `onViolation`.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketError, WebSocketServer } from '../../src/index.js';
+import { Rng } from './prng.js';
+
+export const ECHO_MAX_PAYLOAD = 65536;
+
+/** The error codes docs/errors.md documents. */
+export function documentedCodes(): Set<string> {
+  const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  return new Set(text.match(/WS_ERR_[A-Z0-9_]+/g) ?? []);
+}
+
+export interface EchoServers {
+  plainPort: number;
+  deflatePort: number;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function startEchoServers(
+  seed: number,
+  onViolation: (message: string) => void,
+): Promise<EchoServers> {
+  const codes = documentedCodes();
+  const rng = new Rng(seed);
+  const checkError = (where: string) => (err: unknown) => {
+    if (!(err instanceof WebSocketError))
+      onViolation(`${where}: ${err instanceof Error ? err.stack : String(err)}`);
+    else if (!codes.has(err.code)) onViolation(`${where}: undocumented code ${err.code}`);
+  };
+  const onConnection = (ws: WebSocket) => {
+    ws.on('error', checkError("a connection's 'error'"));
+    if (rng.chance(0.1)) {
+      ws.pause();
+      setTimeout(() => ws.resume(), rng.int(10));
+    }
+    ws.on('message', (data, isBinary) => {
+      if (ws.readyState === 1)
+        ws.send(data as Buffer, { binary: isBinary }, (err) => err && checkError('send callback')(err));
+      if (rng.chance(0.15) && !ws.isPaused) {
+        ws.pause();
+        setTimeout(() => ws.resume(), rng.int(8));
+      }
+    });
+  };
+  const common = {
+    host: '127.0.0.1',
+    port: 0,
+    maxPayload: ECHO_MAX_PAYLOAD,
+    heartbeat: false as const,
+    handshakeTimeout: 3000,
+    closeTimeout: 3000,
+  };
+  const servers = [new WebSocketServer(common), new WebSocketServer({ ...common, perMessageDeflate: true })];
+  for (const server of servers) {
+    server.on('connection', onConnection);
+    server.on('error', checkError("the server's 'error'"));
+  }
+  await Promise.all(
+    servers.map(
+      (s) => new Promise<void>((resolve) => (s.address() ? resolve() : s.once('listening', () => resolve()))),
+    ),
+  );
+  return {
+    plainPort: (servers[0].address() as AddressInfo).port,
+    deflatePort: (servers[1].address() as AddressInfo).port,
+    connections: () => servers[0].clients.size + servers[1].clients.size,
+    close: () =>
+      Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
+        () => {},
+      ),
+  };
+}

@@ -1,0 +1,475 @@
+// Fuzz target: a WebSocketServer (public API) over loopback, with and without permessage-deflate, in a
+// child process (npm run fuzz) or in this one (the test suite). Each iteration opens a raw TCP
+// connection and sends either a valid handshake followed by a random, usually mutated, frame stream
+// (compressed messages when deflate is negotiated), or a malformed handshake; in random chunks with
+// random delays; the server pauses and resumes connections at random. Oracles: the server process never
+// crashes and reports only documented WebSocketErrors; a handshake is answered with 101 (right Accept
+// and extensions) or a documented status; every connection is closed by the server within a deadline;
+// what the server sends is valid (unmasked, well framed, inflates); its echoes and Pongs are those the
+// model (reference-receiver.ts) expects for what was sent (all of them when the stream ended cleanly);
+// a violation is answered with a Close carrying the model's code (1002, 1007, 1009); a peer's Close is
+// echoed; no connection is left open after the run; the server's RSS stays bounded.
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ECHO_MAX_PAYLOAD, type EchoServers, startEchoServers } from './echo-servers.js';
+import { type GenFrame, mutateBytes, mutateFrames, serializeFrames, validStream } from './frame-streams.js';
+import type { Rng } from './prng.js';
+import {
+  describeEvent,
+  type FuzzEvent,
+  isUtf8Model,
+  referenceReceive,
+  sameEvent,
+} from './reference-receiver.js';
+import { headCase } from './request-head-target.js';
+import { elapsedNs, FuzzFailure, type FuzzTarget, type IterationResult } from './runner.js';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** How long the server may take to close a connection once it should. */
+const CLOSE_DEADLINE = 6000;
+const STATUSES = new Set([101, 400, 401, 405, 408, 426, 431, 500, 503, 505]);
+const RSS_LIMIT = 1024 * 1024 * 1024;
+
+function compress(data: Buffer): Buffer {
+  const out = deflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH });
+  return out.subarray(0, out.length - 4);
+}
+
+/** permessage-deflate as the server applies it to what it receives (RFC 7692 §7.2.2). */
+function inflateLimited(limit: number) {
+  return (data: Buffer, binary: boolean): Buffer | FuzzEvent => {
+    let out: Buffer;
+    try {
+      out = inflateRawSync(Buffer.concat([data, TAIL]), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+        maxOutputLength: limit > 0 ? limit + 1 : undefined,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        return { kind: 'error', code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009 };
+      }
+      return { kind: 'error', code: 'WS_ERR_DECOMPRESSION_FAILED', closeCode: 1007 };
+    }
+    if (limit > 0 && out.length > limit)
+      return { kind: 'error', code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009 };
+    if (!binary && !isUtf8Model(out)) return { kind: 'error', code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 };
+    return out;
+  };
+}
+
+interface Session {
+  head: string;
+  /** What came after the response head. */
+  frames: Buffer;
+  closedInTime: boolean;
+}
+
+/**
+ * At most `max` chunks (each may be followed by a delay): cut points at random, or everything at once,
+ * or the first bytes one at a time.
+ */
+function socketChunks(rng: Rng, bytes: Buffer, max: number): Buffer[] {
+  const r = rng.int(4);
+  if (r === 0 || bytes.length < 2) return [bytes];
+  const cuts = new Set<number>();
+  const count = rng.range(1, Math.min(max, bytes.length - 1));
+  if (r === 1) for (let i = 1; i <= count; i++) cuts.add(i);
+  else for (let i = 0; i < count; i++) cuts.add(rng.range(1, bytes.length - 1));
+  const sorted = [...cuts].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let prev = 0;
+  for (const c of sorted) {
+    chunks.push(bytes.subarray(prev, c));
+    prev = c;
+  }
+  chunks.push(bytes.subarray(prev));
+  return chunks;
+}
+
+function delay(rng: Rng): Promise<void> | null {
+  const r = rng.float();
+  if (r < 0.6) return null;
+  if (r < 0.85) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, rng.int(4)));
+}
+
+/** Whether `bytes` (server to client, unmasked) holds a complete Close frame. */
+function hasClose(bytes: Buffer): boolean {
+  let pos = 0;
+  while (bytes.length - pos >= 2) {
+    let len = bytes[pos + 1] & 0x7f;
+    let p = pos + 2;
+    if (len === 126) {
+      if (bytes.length - p < 2) return false;
+      len = bytes.readUInt16BE(p);
+      p += 2;
+    } else if (len === 127) {
+      if (bytes.length - p < 8) return false;
+      len = Number(bytes.readBigUInt64BE(p));
+      p += 8;
+    }
+    if ((bytes[pos] & 0x0f) === 8) return bytes.length - p >= len;
+    pos = p + len;
+  }
+  return false;
+}
+
+/**
+ * Sends `chunks` (with random delays) and reads until the server closes. Stops sending once the
+ * server's Close arrives (and then ends our side); when `endAfter` is set, ends our side after the
+ * last chunk.
+ */
+async function session(port: number, chunks: Buffer[], rng: Rng, endAfter: boolean): Promise<Session> {
+  const socket: Socket = connect(port, '127.0.0.1');
+  const received: Buffer[] = [];
+  let headEnd = -1;
+  let all = Buffer.alloc(0);
+  let serverClosed = false;
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      socket.end();
+    }
+  };
+  const closed = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(
+      () => {
+        socket.destroy();
+        resolve(false);
+      },
+      CLOSE_DEADLINE + chunks.length * 5,
+    );
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  socket.on('error', () => {});
+  socket.on('data', (data: Buffer) => {
+    received.push(data);
+    all = Buffer.concat([all, data]);
+    if (headEnd === -1) headEnd = all.indexOf('\r\n\r\n');
+    if (headEnd !== -1 && !serverClosed && hasClose(all.subarray(headEnd + 4))) {
+      serverClosed = true;
+      end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  for (const chunk of chunks) {
+    if (serverClosed || socket.destroyed) break;
+    socket.write(chunk);
+    const d = delay(rng);
+    if (d !== null) await d;
+  }
+  if (endAfter) end();
+  const closedInTime = await closed;
+  const bytes = Buffer.concat(received);
+  const at = bytes.indexOf('\r\n\r\n');
+  return {
+    head: at === -1 ? bytes.toString('latin1') : bytes.toString('latin1', 0, at),
+    frames: at === -1 ? Buffer.alloc(0) : bytes.subarray(at + 4),
+    closedInTime,
+  };
+}
+
+function upgradeRequest(key: string, deflate: boolean): string {
+  const lines = [
+    'GET /fuzz HTTP/1.1',
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${key}`,
+    'Sec-WebSocket-Version: 13',
+  ];
+  if (deflate) lines.push('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits');
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+function statusOf(head: string): number | null {
+  const m = /^HTTP\/1\.1 (\d{3}) /.exec(head);
+  return m === null ? null : Number(m[1]);
+}
+
+function filter(events: FuzzEvent[], kind: FuzzEvent['kind']): FuzzEvent[] {
+  return events.filter((e) => e.kind === kind);
+}
+
+/** `actual` equals `expected`, or (when `prefix`) is a prefix of it. */
+function compare(actual: FuzzEvent[], expected: FuzzEvent[], prefix: boolean, what: string): void {
+  if (actual.length > expected.length || (!prefix && actual.length !== expected.length)) {
+    throw new FuzzFailure(
+      `${what}: ${actual.length} received, ${expected.length} expected${prefix ? ' at most' : ''}`,
+    );
+  }
+  for (let i = 0; i < actual.length; i++) {
+    if (!sameEvent(actual[i], expected[i])) {
+      throw new FuzzFailure(
+        `${what} ${i}: got ${describeEvent(actual[i])}, expected ${describeEvent(expected[i])}`,
+      );
+    }
+  }
+}
+
+async function handshakeIteration(rng: Rng, port: number): Promise<{ bytes: number; kind: string }> {
+  const c = headCase(rng);
+  const chunks = socketChunks(rng, c.bytes, 100);
+  const s = await session(port, chunks, rng, true);
+  if (!s.closedInTime)
+    throw new FuzzFailure('the server did not close the connection after a malformed handshake');
+  if (s.head.length === 0) return { bytes: c.bytes.length, kind: 'handshake: closed without answer' };
+  const status = statusOf(s.head);
+  if (status === null || !STATUSES.has(status)) {
+    throw new FuzzFailure(
+      `handshake answered with ${JSON.stringify(s.head.slice(0, 80))}`,
+      `request: ${JSON.stringify(c.bytes.toString('latin1').slice(0, 1500))}`,
+    );
+  }
+  return { bytes: c.bytes.length, kind: `handshake: ${status}` };
+}
+
+async function framesIteration(
+  rng: Rng,
+  servers: { plain: number; deflate: number },
+): Promise<{ bytes: number; kind: string }> {
+  const deflateServer = rng.chance(0.5);
+  const negotiated = deflateServer && rng.chance(0.8);
+  const key = randomBytes(16).toString('base64');
+  const stream = {
+    masked: true,
+    allowRsv1: negotiated,
+    compress: negotiated ? compress : null,
+    maxPayload: ECHO_MAX_PAYLOAD,
+    maxMessage: 70_000,
+  };
+  const frames: GenFrame[] = validStream(rng, stream);
+  const mutations: string[] = [];
+  if (rng.chance(0.6)) mutations.push(...mutateFrames(rng, frames, stream));
+  // End with a Close of our own, so that a valid stream ends with a closing handshake.
+  frames.push({
+    fin: true,
+    rsv: 0,
+    opcode: 8,
+    payload: Buffer.from([0x03, 0xe8]),
+    mask: rng.bytes(4),
+    encoding: 0,
+    declared: null,
+  });
+  let body = serializeFrames(frames);
+  if (rng.chance(0.2)) {
+    const m = mutateBytes(rng, body);
+    body = m.bytes;
+    mutations.push(...m.applied);
+  }
+  const expected = referenceReceive(body, {
+    role: 'server',
+    maxPayload: ECHO_MAX_PAYLOAD,
+    allowRsv1: negotiated,
+    autoPong: true,
+    deferClose: false,
+    inflate: inflateLimited(ECHO_MAX_PAYLOAD),
+  });
+  const request = Buffer.from(upgradeRequest(key, negotiated));
+  const all = Buffer.concat([request, body]);
+  const chunks = socketChunks(rng, all, 150);
+  const describe = () =>
+    `${deflateServer ? 'deflate' : 'plain'} server, deflate ${negotiated ? '' : 'not '}negotiated; mutations: ${mutations.join(', ') || 'none'}\nexpected: ${expected.events.map(describeEvent).join('; ')}${expected.truncated ? ' (truncated)' : ''}\nframes: ${body.toString('hex').slice(0, 3000)}`;
+  try {
+    const s = await session(deflateServer ? servers.deflate : servers.plain, chunks, rng, expected.truncated);
+    if (!s.closedInTime) throw new FuzzFailure('the server did not close the connection');
+    if (statusOf(s.head) !== 101)
+      throw new FuzzFailure(`handshake answered with ${JSON.stringify(s.head.slice(0, 80))}`);
+    const accept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+    if (!s.head.includes(`\r\nSec-WebSocket-Accept: ${accept}`))
+      throw new FuzzFailure('wrong or missing Sec-WebSocket-Accept');
+    if (/\r\nSec-WebSocket-Extensions: permessage-deflate/i.test(s.head) !== negotiated) {
+      throw new FuzzFailure(`permessage-deflate ${negotiated ? 'not ' : ''}accepted`);
+    }
+    // What the server sent, read as a client reads it.
+    const got = referenceReceive(s.frames, {
+      role: 'client',
+      maxPayload: 0,
+      allowRsv1: negotiated,
+      autoPong: false,
+      deferClose: false,
+      inflate: inflateLimited(0),
+    });
+    const bad = got.events.find((e) => e.kind === 'error');
+    if (bad !== undefined) throw new FuzzFailure(`the server sent an invalid stream: ${describeEvent(bad)}`);
+    if (got.truncated) throw new FuzzFailure('the server closed the connection inside a frame');
+    const last = expected.events[expected.events.length - 1];
+    const clean = last?.kind === 'close';
+    // Echoes of messages and Pongs of Pings: all of them after a closing handshake, a prefix otherwise.
+    const echoes = filter(got.events, 'message');
+    const pongs = filter(got.events, 'pong').map((e) => ({ ...e, kind: 'ping' }) as FuzzEvent);
+    compare(echoes, filter(expected.events, 'message'), !clean, 'echo');
+    compare(pongs, filter(expected.events, 'ping'), !clean, 'pong');
+    const close = got.events.find((e) => e.kind === 'close') as
+      | Extract<FuzzEvent, { kind: 'close' }>
+      | undefined;
+    if (last?.kind === 'error') {
+      if (close === undefined) throw new FuzzFailure(`no Close after ${last.code}`);
+      if (close.code !== last.closeCode)
+        throw new FuzzFailure(`closed with ${close.code} after ${last.code}, expected ${last.closeCode}`);
+    } else if (last?.kind === 'close') {
+      if (close === undefined) throw new FuzzFailure('our Close was not answered');
+      if (close.code !== last.code || !close.reason.equals(last.reason)) {
+        throw new FuzzFailure(`our Close ${last.code} was answered with ${close.code}`);
+      }
+    } else if (close !== undefined && close.code !== 1000 && close.code !== 1001 && close.code !== 1005) {
+      throw new FuzzFailure(`closed with ${close.code} though the stream broke no rule`);
+    }
+    const kind =
+      expected.truncated || last === undefined
+        ? 'frames: truncated'
+        : last.kind === 'error'
+          ? `frames: ${last.code}`
+          : `frames: ${last.kind}`;
+    return { bytes: all.length, kind };
+  } catch (err) {
+    if (err instanceof FuzzFailure) throw new FuzzFailure(err.message, `${describe()}\n${err.details}`);
+    throw err;
+  }
+}
+
+interface Host {
+  plain: number;
+  deflate: number;
+  /** Violations reported since the last call, and whether the process died. */
+  drain(): string[];
+  stats(): Promise<{ rss: number; connections: number } | null>;
+  stop(): Promise<void>;
+}
+
+async function inProcess(seed: number): Promise<Host> {
+  const violations: string[] = [];
+  const servers: EchoServers = await startEchoServers(seed, (m) => violations.push(m));
+  return {
+    plain: servers.plainPort,
+    deflate: servers.deflatePort,
+    drain: () => violations.splice(0),
+    stats: async () => ({ rss: process.memoryUsage().rss, connections: servers.connections() }),
+    stop: () => servers.close(),
+  };
+}
+
+async function childProcess(seed: number): Promise<Host> {
+  const script = fileURLToPath(new URL('./echo-server-child.ts', import.meta.url));
+  const child: ChildProcess = fork(script, [String(seed)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const violations: string[] = [];
+  let waiting: ((m: { rss: number; connections: number } | null) => void) | null = null;
+  let stopping = false;
+  child.on('exit', (code, signal) => {
+    if (!stopping) violations.push(`the server process exited (code ${code}, signal ${signal})`);
+    waiting?.(null);
+  });
+  const ready = await new Promise<{ plainPort: number; deflatePort: number }>((resolve, reject) => {
+    child.on('message', (m: { type: string; message?: string; rss?: number; connections?: number }) => {
+      if (m.type === 'ready') resolve(m as unknown as { plainPort: number; deflatePort: number });
+      else if (m.type === 'violation') violations.push(m.message ?? '');
+      else if (m.type === 'stats') {
+        waiting?.({ rss: m.rss ?? 0, connections: m.connections ?? 0 });
+        waiting = null;
+      }
+    });
+    child.once('exit', () =>
+      reject(new Error(`the server process exited before it was ready: ${violations.join('; ')}`)),
+    );
+  });
+  return {
+    plain: ready.plainPort,
+    deflate: ready.deflatePort,
+    drain: () => violations.splice(0),
+    stats: () =>
+      child.exitCode !== null
+        ? Promise.resolve(null)
+        : new Promise((resolve) => {
+            waiting = resolve;
+            child.send({ type: 'stats' });
+          }),
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill(), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface ServerTargetOptions {
+  /** Run the servers in a child process (default false: in this process). */
+  child?: boolean;
+  seed?: number;
+}
+
+export function serverTarget(options: ServerTargetOptions = {}): FuzzTarget {
+  let host: Host | null = null;
+  const rss: number[] = [];
+  let iterations = 0;
+  const checkHost = async (final: boolean) => {
+    const violations = host!.drain();
+    if (violations.length > 0) throw new FuzzFailure(violations[0], violations.slice(1).join('\n'));
+    const stats = await host!.stats();
+    if (stats === null) throw new FuzzFailure('the server process is gone');
+    rss.push(stats.rss);
+    if (stats.rss > RSS_LIMIT) throw new FuzzFailure(`server RSS ${(stats.rss / 2 ** 20).toFixed(0)} MiB`);
+    if (final && stats.connections > 0) {
+      // Closed sockets leave the clients set within a close handshake's time.
+      const deadline = performance.now() + CLOSE_DEADLINE;
+      let left = stats.connections;
+      while (left > 0 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        left = (await host!.stats())?.connections ?? 0;
+      }
+      if (left > 0) throw new FuzzFailure(`${left} connections still open on the server after the run`);
+    }
+  };
+  return {
+    name: 'server',
+    timed: false,
+    async start() {
+      host = options.child ? await childProcess(options.seed ?? 1) : await inProcess(options.seed ?? 1);
+    },
+    async stop() {
+      try {
+        await checkHost(true);
+      } finally {
+        await host?.stop();
+      }
+    },
+    async iterate(rng: Rng): Promise<IterationResult> {
+      const start = performance.now();
+      const r = rng.chance(0.2)
+        ? await handshakeIteration(rng, rng.chance(0.5) ? host!.plain : host!.deflate)
+        : await framesIteration(rng, host!);
+      const violations = host!.drain();
+      if (violations.length > 0) throw new FuzzFailure(violations[0], violations.slice(1).join('\n'));
+      if (++iterations % 100 === 0) await checkHost(false);
+      return { bytes: r.bytes, ns: elapsedNs(start), kind: r.kind };
+    },
+    report() {
+      if (rss.length === 0) return [];
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+      const warm = rss[Math.min(rss.length - 1, Math.floor(rss.length / 10))];
+      return [
+        `server RSS: first ${mib(rss[0])}, after warm-up ${mib(warm)}, peak ${mib(Math.max(...rss))}, last ${mib(rss[rss.length - 1])} (${rss.length} samples${options.child ? '' : ', in-process: the fuzzer included'})`,
+      ];
+    },
+  };
+}
