@@ -52,6 +52,7 @@ function ows(rng: Rng): string {
 
 function value(rng: Rng, name: string): string {
   const v = name.endsWith('bits') && rng.chance(0.8) ? rng.pick(BITS) : token(rng);
+  if (rng.chance(0.02)) return rng.pick(['""', '"\\"', '"a b"', '"\\\\"']);
   if (!rng.chance(0.2)) return v;
   // Quoted, with some characters escaped.
   return `"${[...v].map((c) => (rng.chance(0.2) ? `\\${c}` : c)).join('')}"`;
