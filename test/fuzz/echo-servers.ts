@@ -2,18 +2,12 @@
 // 127.0.0.1, one plain and one with permessage-deflate, both echoing every message with its type.
 // Connections are paused and resumed at random. Whatever breaks an oracle on this side (an error that
 // is not a documented WebSocketError, a server 'error') is reported through `onViolation`.
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketError, WebSocketServer } from '../../src/index.js';
+import { documentedCodes } from './documented-codes.js';
 import { Rng } from './prng.js';
 
 export const ECHO_MAX_PAYLOAD = 65536;
-
-/** The error codes docs/errors.md documents. */
-export function documentedCodes(): Set<string> {
-  const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-  return new Set(text.match(/WS_ERR_[A-Z0-9_]+/g) ?? []);
-}
 
 export interface EchoServers {
   plainPort: number;

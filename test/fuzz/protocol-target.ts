@@ -7,6 +7,7 @@
 // handed on are not overwritten by later input; nothing happens after the Close, a failure or EOF.
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_PAYLOAD, Protocol, WebSocketError } from '../../src/protocol/index.js';
+import { documentedCodes } from './documented-codes.js';
 import {
   type GenFrame,
   mutateBytes,
@@ -72,6 +73,8 @@ interface Delivery {
 
 type Hook = (p: Protocol) => void;
 
+const DOCUMENTED = documentedCodes();
+
 function deliver(c: ProtocolCase, chunks: Buffer[], hook: Hook | null, between: Hook | null): Delivery {
   const events: FuzzEvent[] = [];
   const views: Array<[Buffer, Buffer]> = [];
@@ -107,6 +110,7 @@ function deliver(c: ProtocolCase, chunks: Buffer[], hook: Hook | null, between: 
       },
       onProtocolError: (err) => {
         if (!(err instanceof WebSocketError)) throw new FuzzFailure(`onProtocolError with a ${String(err)}`);
+        if (!DOCUMENTED.has(err.code)) throw new FuzzFailure(`${err.code} is not in docs/errors.md`);
         events.push({ kind: 'error', code: err.code, closeCode: err.closeCode });
         after();
       },

@@ -1,23 +1,11 @@
-// Fuzz target: a WebSocketServer (public API) over loopback, with and without permessage-deflate, in a
-// child process (npm run fuzz) or in this one (the test suite). Each iteration opens a raw TCP
-// connection and sends either a valid handshake followed by a random, usually mutated, frame stream
-// (compressed messages when deflate is negotiated), or a malformed handshake; in random chunks with
-// random delays; the server pauses and resumes connections at random. Oracles: the server process never
-// crashes and reports only documented WebSocketErrors; a handshake is answered with 101 (right Accept
-// and extensions) or a documented status; every connection is closed by the server within a deadline;
-// what the server sends is valid (unmasked, well framed, inflates); its echoes and Pongs are those the
-// model (reference-receiver.ts) expects for what was sent (all of them when the stream ended cleanly);
-// a violation is answered with a Close carrying the model's code (1002, 1007, 1009); a peer's Close is
-// echoed; no connection is left open after the run; the server's RSS stays bounded.
-import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { ECHO_MAX_PAYLOAD, type EchoServers, startEchoServers } from './echo-servers.js';
+import { childProcess, type Host, inProcess } from './echo-host.js';
+import { ECHO_MAX_PAYLOAD } from './echo-servers.js';
 import { type GenFrame, mutateBytes, mutateFrames, serializeFrames, validStream } from './frame-streams.js';
 import type { Rng } from './prng.js';
+import { CLOSE_DEADLINE, session, socketChunks, statusOf, upgradeRequest } from './raw-client.js';
 import {
   describeEvent,
   type FuzzEvent,
@@ -30,8 +18,6 @@ import { elapsedNs, FuzzFailure, type FuzzTarget, type IterationResult } from '.
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-/** How long the server may take to close a connection once it should. */
-const CLOSE_DEADLINE = 6000;
 const STATUSES = new Set([101, 400, 401, 405, 408, 426, 431, 500, 503, 505]);
 const RSS_LIMIT = 1024 * 1024 * 1024;
 
@@ -60,143 +46,6 @@ function inflateLimited(limit: number) {
     if (!binary && !isUtf8Model(out)) return { kind: 'error', code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 };
     return out;
   };
-}
-
-interface Session {
-  head: string;
-  /** What came after the response head. */
-  frames: Buffer;
-  closedInTime: boolean;
-}
-
-/**
- * At most `max` chunks (each may be followed by a delay): cut points at random, or everything at once,
- * or the first bytes one at a time.
- */
-function socketChunks(rng: Rng, bytes: Buffer, max: number): Buffer[] {
-  const r = rng.int(4);
-  if (r === 0 || bytes.length < 2) return [bytes];
-  const cuts = new Set<number>();
-  const count = rng.range(1, Math.min(max, bytes.length - 1));
-  if (r === 1) for (let i = 1; i <= count; i++) cuts.add(i);
-  else for (let i = 0; i < count; i++) cuts.add(rng.range(1, bytes.length - 1));
-  const sorted = [...cuts].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let prev = 0;
-  for (const c of sorted) {
-    chunks.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  chunks.push(bytes.subarray(prev));
-  return chunks;
-}
-
-function delay(rng: Rng): Promise<void> | null {
-  const r = rng.float();
-  if (r < 0.6) return null;
-  if (r < 0.85) return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => setTimeout(resolve, rng.int(4)));
-}
-
-/** Whether `bytes` (server to client, unmasked) holds a complete Close frame. */
-function hasClose(bytes: Buffer): boolean {
-  let pos = 0;
-  while (bytes.length - pos >= 2) {
-    let len = bytes[pos + 1] & 0x7f;
-    let p = pos + 2;
-    if (len === 126) {
-      if (bytes.length - p < 2) return false;
-      len = bytes.readUInt16BE(p);
-      p += 2;
-    } else if (len === 127) {
-      if (bytes.length - p < 8) return false;
-      len = Number(bytes.readBigUInt64BE(p));
-      p += 8;
-    }
-    if ((bytes[pos] & 0x0f) === 8) return bytes.length - p >= len;
-    pos = p + len;
-  }
-  return false;
-}
-
-/**
- * Sends `chunks` (with random delays) and reads until the server closes. Stops sending once the
- * server's Close arrives (and then ends our side); when `endAfter` is set, ends our side after the
- * last chunk.
- */
-async function session(port: number, chunks: Buffer[], rng: Rng, endAfter: boolean): Promise<Session> {
-  const socket: Socket = connect(port, '127.0.0.1');
-  const received: Buffer[] = [];
-  let headEnd = -1;
-  let all = Buffer.alloc(0);
-  let serverClosed = false;
-  let ended = false;
-  const end = () => {
-    if (!ended) {
-      ended = true;
-      socket.end();
-    }
-  };
-  const closed = new Promise<boolean>((resolve) => {
-    const timer = setTimeout(
-      () => {
-        socket.destroy();
-        resolve(false);
-      },
-      CLOSE_DEADLINE + chunks.length * 5,
-    );
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-  socket.on('error', () => {});
-  socket.on('data', (data: Buffer) => {
-    received.push(data);
-    all = Buffer.concat([all, data]);
-    if (headEnd === -1) headEnd = all.indexOf('\r\n\r\n');
-    if (headEnd !== -1 && !serverClosed && hasClose(all.subarray(headEnd + 4))) {
-      serverClosed = true;
-      end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  for (const chunk of chunks) {
-    if (serverClosed || socket.destroyed) break;
-    socket.write(chunk);
-    const d = delay(rng);
-    if (d !== null) await d;
-  }
-  if (endAfter) end();
-  const closedInTime = await closed;
-  const bytes = Buffer.concat(received);
-  const at = bytes.indexOf('\r\n\r\n');
-  return {
-    head: at === -1 ? bytes.toString('latin1') : bytes.toString('latin1', 0, at),
-    frames: at === -1 ? Buffer.alloc(0) : bytes.subarray(at + 4),
-    closedInTime,
-  };
-}
-
-function upgradeRequest(key: string, deflate: boolean): string {
-  const lines = [
-    'GET /fuzz HTTP/1.1',
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Key: ${key}`,
-    'Sec-WebSocket-Version: 13',
-  ];
-  if (deflate) lines.push('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits');
-  return `${lines.join('\r\n')}\r\n\r\n`;
-}
-
-function statusOf(head: string): number | null {
-  const m = /^HTTP\/1\.1 (\d{3}) /.exec(head);
-  return m === null ? null : Number(m[1]);
 }
 
 function filter(events: FuzzEvent[], kind: FuzzEvent['kind']): FuzzEvent[] {
@@ -340,76 +189,6 @@ async function framesIteration(
     if (err instanceof FuzzFailure) throw new FuzzFailure(err.message, `${describe()}\n${err.details}`);
     throw err;
   }
-}
-
-interface Host {
-  plain: number;
-  deflate: number;
-  /** Violations reported since the last call, and whether the process died. */
-  drain(): string[];
-  stats(): Promise<{ rss: number; connections: number } | null>;
-  stop(): Promise<void>;
-}
-
-async function inProcess(seed: number): Promise<Host> {
-  const violations: string[] = [];
-  const servers: EchoServers = await startEchoServers(seed, (m) => violations.push(m));
-  return {
-    plain: servers.plainPort,
-    deflate: servers.deflatePort,
-    drain: () => violations.splice(0),
-    stats: async () => ({ rss: process.memoryUsage().rss, connections: servers.connections() }),
-    stop: () => servers.close(),
-  };
-}
-
-async function childProcess(seed: number): Promise<Host> {
-  const script = fileURLToPath(new URL('./echo-server-child.ts', import.meta.url));
-  const child: ChildProcess = fork(script, [String(seed)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const violations: string[] = [];
-  let waiting: ((m: { rss: number; connections: number } | null) => void) | null = null;
-  let stopping = false;
-  child.on('exit', (code, signal) => {
-    if (!stopping) violations.push(`the server process exited (code ${code}, signal ${signal})`);
-    waiting?.(null);
-  });
-  const ready = await new Promise<{ plainPort: number; deflatePort: number }>((resolve, reject) => {
-    child.on('message', (m: { type: string; message?: string; rss?: number; connections?: number }) => {
-      if (m.type === 'ready') resolve(m as unknown as { plainPort: number; deflatePort: number });
-      else if (m.type === 'violation') violations.push(m.message ?? '');
-      else if (m.type === 'stats') {
-        waiting?.({ rss: m.rss ?? 0, connections: m.connections ?? 0 });
-        waiting = null;
-      }
-    });
-    child.once('exit', () =>
-      reject(new Error(`the server process exited before it was ready: ${violations.join('; ')}`)),
-    );
-  });
-  return {
-    plain: ready.plainPort,
-    deflate: ready.deflatePort,
-    drain: () => violations.splice(0),
-    stats: () =>
-      child.exitCode !== null
-        ? Promise.resolve(null)
-        : new Promise((resolve) => {
-            waiting = resolve;
-            child.send({ type: 'stats' });
-          }),
-    stop: async () => {
-      stopping = true;
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill(), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 export interface ServerTargetOptions {
