@@ -78,6 +78,10 @@ export interface RunSummary {
   medianNsPerByte: number;
   /** Iterations per outcome class. */
   kinds: Map<string, number>;
+  /** Median ns per byte by input size: [smallest size of the bucket, median, samples]. */
+  buckets: Array<[number, number, number]>;
+  /** Size buckets whose median ns per byte is over GROWTH_FACTOR x that of the smallest: superlinear time. */
+  growth: string[];
   /** Inputs (of at least MIN_TIMED_BYTES) whose time per byte stayed over SLOW_FACTOR x the median on re-runs. */
   slow: SlowInput[];
   failures: Failure[];
@@ -88,6 +92,10 @@ export interface RunSummary {
 const MIN_TIMED_BYTES = 2048;
 const SLOW_FACTOR = 25;
 const SLOW_CANDIDATES = 8;
+/** Inputs are also bucketed by size (2-8 KiB, 8-32 KiB, 32-128 KiB, more): linear time keeps ns per byte flat. */
+const BUCKETS = [2048, 8192, 32768, 131072];
+const GROWTH_FACTOR = 6;
+const MIN_BUCKET_SAMPLES = 10;
 
 export function replayCommand(target: string, seed: number, iteration: number): string {
   return `npm run fuzz -- --target ${target} --seed ${seed} --iteration ${iteration}`;
@@ -107,6 +115,7 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
   const samples: number[] = [];
   const kinds = new Map<string, number>();
   const samplesByKind = new Map<string, number[]>();
+  const samplesBySize: number[][] = BUCKETS.map(() => []);
   let candidates: Array<{ iteration: number; kind: string; bytes: number; nsPerByte: number }> = [];
   let bytes = 0;
   let iterations = 0;
@@ -125,6 +134,9 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
         if (target.timed && result.bytes >= MIN_TIMED_BYTES) {
           const nsPerByte = result.ns / result.bytes;
           samples.push(nsPerByte);
+          let b = BUCKETS.length - 1;
+          while (result.bytes < BUCKETS[b]) b--;
+          samplesBySize[b].push(nsPerByte);
           let list = samplesByKind.get(result.kind);
           if (list === undefined) samplesByKind.set(result.kind, (list = []));
           list.push(nsPerByte);
@@ -186,7 +198,22 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
       if (best >= SLOW_FACTOR * kindMedian) slow.push({ ...c, nsPerByte: best, median: kindMedian });
     }
   }
+  const buckets: Array<[number, number, number]> = [];
+  const growth: string[] = [];
+  BUCKETS.forEach((size, b) => {
+    if (samplesBySize[b].length >= MIN_BUCKET_SAMPLES)
+      buckets.push([size, medianOf(samplesBySize[b]), samplesBySize[b].length]);
+  });
+  for (const [size, m] of buckets.slice(1)) {
+    if (m > GROWTH_FACTOR * buckets[0][1]) {
+      growth.push(
+        `inputs from ${size} bytes take ${(m / buckets[0][1]).toFixed(1)}x the time per byte of those from ${buckets[0][0]}`,
+      );
+    }
+  }
   return {
+    buckets,
+    growth,
     target: target.name,
     seed: options.seed,
     iterations,
@@ -208,6 +235,12 @@ export function formatSummary(s: RunSummary): string {
     lines.push(
       `  median ${s.medianNsPerByte.toFixed(1)} ns/byte over inputs of ${MIN_TIMED_BYTES} bytes or more`,
     );
+  if (s.buckets.length > 0) {
+    lines.push(
+      `  ns/byte by input size: ${s.buckets.map(([size, m, n]) => `>=${size / 1024} KiB ${m.toFixed(1)} (${n})`).join(', ')}`,
+    );
+  }
+  for (const g of s.growth) lines.push(`  GROWTH: ${g}`);
   const kinds = [...s.kinds].sort((a, b) => b[1] - a[1]);
   lines.push(
     `  outcomes: ${kinds.map(([k, n]) => `${k} ${((100 * n) / s.iterations).toFixed(1)}%`).join(', ')}`,
