@@ -1,6 +1,6 @@
 // The servers the server fuzz target talks to: two WebSocketServers from the public API on
 // 127.0.0.1, one plain and one with permessage-deflate, both echoing every message with its type.
-// Connections are paused and resumed at random. Whatever breaks an oracle on this side (an error that
+// Connections are paused and resumed at random; CLOSE_TRIGGER makes the server close. Whatever breaks an oracle on this side (an error that
 // is not a documented WebSocketError, a server 'error') is reported through `onViolation`.
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketError, WebSocketServer } from '../../src/index.js';
@@ -8,6 +8,8 @@ import { documentedCodes } from './documented-codes.js';
 import { Rng } from './prng.js';
 
 export const ECHO_MAX_PAYLOAD = 65536;
+/** A text message the echo servers answer with close(4000, 'asked') instead of an echo. */
+export const CLOSE_TRIGGER = Buffer.from('wskit-fuzz: close');
 
 export interface EchoServers {
   plainPort: number;
@@ -34,6 +36,10 @@ export async function startEchoServers(
       setTimeout(() => ws.resume(), rng.int(10));
     }
     ws.on('message', (data, isBinary) => {
+      if (!isBinary && CLOSE_TRIGGER.equals(data as Buffer)) {
+        ws.close(4000, 'asked');
+        return;
+      }
       if (ws.readyState === 1)
         ws.send(data as Buffer, { binary: isBinary }, (err) => err && checkError('send callback')(err));
       if (rng.chance(0.15) && !ws.isPaused) {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { childProcess, type Host, inProcess } from './echo-host.js';
-import { ECHO_MAX_PAYLOAD } from './echo-servers.js';
+import { CLOSE_TRIGGER, ECHO_MAX_PAYLOAD } from './echo-servers.js';
 import { type GenFrame, mutateBytes, mutateFrames, serializeFrames, validStream } from './frame-streams.js';
 import type { Rng } from './prng.js';
 import { CLOSE_DEADLINE, session, socketChunks, statusOf, upgradeRequest } from './raw-client.js';
@@ -102,6 +102,21 @@ async function framesIteration(
   const frames: GenFrame[] = validStream(rng, stream);
   const mutations: string[] = [];
   if (rng.chance(0.6)) mutations.push(...mutateFrames(rng, frames, stream));
+  if (rng.chance(0.15)) {
+    // A message that makes the server close (4000) while the rest keeps coming.
+    const at = rng.int(frames.length + 1);
+    const compressed = negotiated && rng.chance(0.5);
+    frames.splice(at, 0, {
+      fin: true,
+      rsv: compressed ? 4 : 0,
+      opcode: 1,
+      payload: compressed ? compress(CLOSE_TRIGGER) : CLOSE_TRIGGER,
+      mask: rng.bytes(4),
+      encoding: 0,
+      declared: null,
+    });
+    mutations.push(`server close asked at ${at}`);
+  }
   // End with a Close of our own, so that a valid stream ends with a closing handshake.
   frames.push({
     fin: true,
@@ -135,7 +150,10 @@ async function framesIteration(
     // A stream that ends neither with a Close nor with a violation (cut inside a frame, or between
     // the frames of a message) leaves the server waiting for more: our side is then ended.
     const final = expected.events[expected.events.length - 1]?.kind;
-    const open = final !== 'close' && final !== 'error';
+    const trigger = expected.events.findIndex(
+      (e) => e.kind === 'message' && !e.binary && e.data.equals(CLOSE_TRIGGER),
+    );
+    const open = final !== 'close' && final !== 'error' && trigger === -1;
     const s = await session(deflateServer ? servers.deflate : servers.plain, chunks, rng, open);
     if (!s.closedInTime) throw new FuzzFailure('the server did not close the connection');
     if (statusOf(s.head) !== 101)
@@ -160,6 +178,28 @@ async function framesIteration(
     const bad = got.events.find((e) => e.kind === 'error');
     if (bad !== undefined) throw new FuzzFailure(`the server sent an invalid stream: ${describeEvent(bad)}`);
     if (got.truncated) throw new FuzzFailure('the server closed the connection inside a frame');
+    const close = got.events.find((e) => e.kind === 'close') as
+      | Extract<FuzzEvent, { kind: 'close' }>
+      | undefined;
+    if (trigger !== -1) {
+      // The server closed: every message before the trigger echoed first, every Ping before it
+      // answered; its Close is 4000, or the code of a violation that came after.
+      const before = expected.events.slice(0, trigger);
+      const after = expected.events.slice(trigger + 1);
+      compare(filter(got.events, 'message'), filter(before, 'message'), false, 'echo before close()');
+      const pongs = filter(got.events, 'pong').map((e) => ({ ...e, kind: 'ping' }) as FuzzEvent);
+      compare(pongs, filter(expected.events, 'ping'), true, 'pong');
+      if (pongs.length < filter(before, 'ping').length)
+        throw new FuzzFailure('a Ping before close() was not answered');
+      const violation = after.find((e) => e.kind === 'error');
+      const allowed = [4000, violation?.kind === 'error' ? violation.closeCode : 4000];
+      if (close === undefined || !allowed.includes(close.code)) {
+        throw new FuzzFailure(
+          `close(4000) sent ${close === undefined ? 'no Close' : `a Close with ${close.code}`}`,
+        );
+      }
+      return { bytes: all.length, kind: 'frames: server close' };
+    }
     const last = expected.events[expected.events.length - 1];
     const clean = last?.kind === 'close';
     // Echoes of messages and Pongs of Pings: all of them after a closing handshake, a prefix otherwise.
@@ -167,9 +207,6 @@ async function framesIteration(
     const pongs = filter(got.events, 'pong').map((e) => ({ ...e, kind: 'ping' }) as FuzzEvent);
     compare(echoes, filter(expected.events, 'message'), !clean, 'echo');
     compare(pongs, filter(expected.events, 'ping'), !clean, 'pong');
-    const close = got.events.find((e) => e.kind === 'close') as
-      | Extract<FuzzEvent, { kind: 'close' }>
-      | undefined;
     if (last?.kind === 'error') {
       if (close === undefined) throw new FuzzFailure(`no Close after ${last.code}`);
       if (close.code !== last.closeCode)
