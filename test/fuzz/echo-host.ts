@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { type EchoServers, startEchoServers } from './echo-servers.js';
 
 export interface Host {
-  plain: number;
-  deflate: number;
+  plain: number[];
+  deflate: number[];
   /** Violations reported since the last call, and whether the process died. */
   drain(): string[];
   stats(): Promise<{ rss: number; connections: number } | null>;
@@ -17,8 +17,8 @@ export async function inProcess(seed: number): Promise<Host> {
   const violations: string[] = [];
   const servers: EchoServers = await startEchoServers(seed, (m) => violations.push(m));
   return {
-    plain: servers.plainPort,
-    deflate: servers.deflatePort,
+    plain: servers.plain,
+    deflate: servers.deflate,
     drain: () => violations.splice(0),
     stats: async () => ({ rss: process.memoryUsage().rss, connections: servers.connections() }),
     stop: () => servers.close(),
@@ -38,9 +38,9 @@ export async function childProcess(seed: number): Promise<Host> {
     if (!stopping) violations.push(`the server process exited (code ${code}, signal ${signal})`);
     waiting?.(null);
   });
-  const ready = await new Promise<{ plainPort: number; deflatePort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ plain: number[]; deflate: number[] }>((resolve, reject) => {
     child.on('message', (m: { type: string; message?: string; rss?: number; connections?: number }) => {
-      if (m.type === 'ready') resolve(m as unknown as { plainPort: number; deflatePort: number });
+      if (m.type === 'ready') resolve(m as unknown as { plain: number[]; deflate: number[] });
       else if (m.type === 'violation') violations.push(m.message ?? '');
       else if (m.type === 'stats') {
         waiting?.({ rss: m.rss ?? 0, connections: m.connections ?? 0 });
@@ -52,8 +52,8 @@ export async function childProcess(seed: number): Promise<Host> {
     );
   });
   return {
-    plain: ready.plainPort,
-    deflate: ready.deflatePort,
+    plain: ready.plain,
+    deflate: ready.deflate,
     drain: () => violations.splice(0),
     stats: () =>
       child.exitCode !== null

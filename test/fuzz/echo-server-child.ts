@@ -24,4 +24,4 @@ process.on('message', (m: { type: string }) => {
     send({ type: 'stats', rss: process.memoryUsage().rss, connections: servers.connections() });
   else if (m.type === 'stop') servers.close().then(() => process.exit(0));
 });
-send({ type: 'ready', plainPort: servers.plainPort, deflatePort: servers.deflatePort });
+send({ type: 'ready', plain: servers.plain, deflate: servers.deflate });

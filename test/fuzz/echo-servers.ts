@@ -1,5 +1,5 @@
-// The servers the server fuzz target talks to: two WebSocketServers from the public API on
-// 127.0.0.1, one plain and one with permessage-deflate, both echoing every message with its type.
+// The servers the server fuzz target talks to: four WebSocketServers from the public API on
+// 127.0.0.1, plain and with permessage-deflate, each on LeanSockets and on net.Sockets, both echoing every message with its type.
 // Connections are paused and resumed at random; CLOSE_TRIGGER makes the server close. Whatever breaks an oracle on this side (an error that
 // is not a documented WebSocketError, a server 'error') is reported through `onViolation`.
 import type { AddressInfo } from 'node:net';
@@ -12,8 +12,9 @@ export const ECHO_MAX_PAYLOAD = 65536;
 export const CLOSE_TRIGGER = Buffer.from('wskit-fuzz: close');
 
 export interface EchoServers {
-  plainPort: number;
-  deflatePort: number;
+  /** Ports of the plain servers (LeanSocket, net.Socket), and of the deflate ones. */
+  plain: number[];
+  deflate: number[];
   connections(): number;
   close(): Promise<void>;
 }
@@ -56,7 +57,13 @@ export async function startEchoServers(
     handshakeTimeout: 3000,
     closeTimeout: 3000,
   };
-  const servers = [new WebSocketServer(common), new WebSocketServer({ ...common, perMessageDeflate: true })];
+  // Plain and deflate, each with LeanSockets (the default) and with net.Sockets.
+  const servers = [
+    new WebSocketServer(common),
+    new WebSocketServer({ ...common, leanSockets: false }),
+    new WebSocketServer({ ...common, perMessageDeflate: true }),
+    new WebSocketServer({ ...common, perMessageDeflate: true, leanSockets: false }),
+  ];
   for (const server of servers) {
     server.on('connection', onConnection);
     server.on('error', checkError("the server's 'error'"));
@@ -67,9 +74,9 @@ export async function startEchoServers(
     ),
   );
   return {
-    plainPort: (servers[0].address() as AddressInfo).port,
-    deflatePort: (servers[1].address() as AddressInfo).port,
-    connections: () => servers[0].clients.size + servers[1].clients.size,
+    plain: servers.slice(0, 2).map((s) => (s.address() as AddressInfo).port),
+    deflate: servers.slice(2).map((s) => (s.address() as AddressInfo).port),
+    connections: () => servers.reduce((n, s) => n + s.clients.size, 0),
     close: () =>
       Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
         () => {},

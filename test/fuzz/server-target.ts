@@ -87,10 +87,11 @@ async function handshakeIteration(rng: Rng, port: number): Promise<{ bytes: numb
 
 async function framesIteration(
   rng: Rng,
-  servers: { plain: number; deflate: number },
+  servers: { plain: number[]; deflate: number[] },
 ): Promise<{ bytes: number; kind: string }> {
   const deflateServer = rng.chance(0.5);
   const negotiated = deflateServer && rng.chance(0.8);
+  const port = rng.pick(deflateServer ? servers.deflate : servers.plain);
   const key = randomBytes(16).toString('base64');
   const stream = {
     masked: true,
@@ -145,7 +146,7 @@ async function framesIteration(
   const all = Buffer.concat([request, body]);
   const chunks = socketChunks(rng, all, 150);
   const describe = () =>
-    `${deflateServer ? 'deflate' : 'plain'} server, deflate ${negotiated ? '' : 'not '}negotiated; mutations: ${mutations.join(', ') || 'none'}\nexpected: ${expected.events.map(describeEvent).join('; ')}${expected.truncated ? ' (truncated)' : ''}\nframes: ${body.toString('hex').slice(0, 3000)}`;
+    `${deflateServer ? 'deflate' : 'plain'} server on port ${port} (${(deflateServer ? servers.deflate : servers.plain).indexOf(port) === 0 ? 'LeanSockets' : 'net.Sockets'}), deflate ${negotiated ? '' : 'not '}negotiated; mutations: ${mutations.join(', ') || 'none'}\nexpected: ${expected.events.map(describeEvent).join('; ')}${expected.truncated ? ' (truncated)' : ''}\nframes: ${body.toString('hex').slice(0, 3000)}`;
   try {
     // A stream that ends neither with a Close nor with a violation (cut inside a frame, or between
     // the frames of a message) leaves the server waiting for more: our side is then ended.
@@ -154,7 +155,7 @@ async function framesIteration(
       (e) => e.kind === 'message' && !e.binary && e.data.equals(CLOSE_TRIGGER),
     );
     const open = final !== 'close' && final !== 'error' && trigger === -1;
-    const s = await session(deflateServer ? servers.deflate : servers.plain, chunks, rng, open);
+    const s = await session(port, chunks, rng, open);
     if (!s.closedInTime) throw new FuzzFailure('the server did not close the connection');
     if (statusOf(s.head) !== 101)
       throw new FuzzFailure(`handshake answered with ${JSON.stringify(s.head.slice(0, 80))}`);
@@ -275,7 +276,7 @@ export function serverTarget(options: ServerTargetOptions = {}): FuzzTarget {
     async iterate(rng: Rng): Promise<IterationResult> {
       const start = performance.now();
       const r = rng.chance(0.2)
-        ? await handshakeIteration(rng, rng.chance(0.5) ? host!.plain : host!.deflate)
+        ? await handshakeIteration(rng, rng.pick([...host!.plain, ...host!.deflate]))
         : await framesIteration(rng, host!);
       const violations = host!.drain();
       if (violations.length > 0) throw new FuzzFailure(violations[0], violations.slice(1).join('\n'));
