@@ -263,10 +263,72 @@ export function runProtocolCase(c: ProtocolCase, rng: Rng): IterationResult {
   }
 }
 
+/**
+ * Thousands of tiny frames, each its own chunk, received while paused and handed on when resumed,
+ * the handler pausing again every few messages: the time of this delivery, per byte, must not grow
+ * with the number of chunks held.
+ */
+export function runFloodCase(rng: Rng): IterationResult {
+  const role = rng.chance(0.5) ? 'server' : 'client';
+  const count = rng.range(200, 40_000);
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const payload = rng.bytes(rng.int(4));
+    const opcode = rng.chance(0.8) ? 2 : 9;
+    frames.push(
+      serializeFrames([
+        {
+          fin: true,
+          rsv: 0,
+          opcode,
+          payload,
+          mask: role === 'server' ? rng.bytes(4) : null,
+          encoding: 0,
+          declared: null,
+        },
+      ]),
+    );
+  }
+  const bytes = Buffer.concat(frames);
+  const options: ReferenceOptions = {
+    role,
+    maxPayload: 0,
+    allowRsv1: false,
+    autoPong: true,
+    deferClose: false,
+  };
+  const expected = referenceReceive(bytes, options);
+  const every = rng.range(1, 50);
+  const events: FuzzEvent[] = [];
+  let seen = 0;
+  const p: Protocol = new Protocol(
+    {
+      onMessage: (data, binary, compressed) => {
+        events.push({ kind: 'message', data: Buffer.from(data), binary, compressed });
+        if (++seen % every === 0) p.pause();
+      },
+      onPing: (data) => events.push({ kind: 'ping', data: Buffer.from(data) }),
+      onPong: (data) => events.push({ kind: 'pong', data: Buffer.from(data) }),
+      onCloseFrame: (code, reason) => events.push({ kind: 'close', code, reason: Buffer.from(reason) }),
+      onProtocolError: (err) => events.push({ kind: 'error', code: err.code, closeCode: err.closeCode }),
+    },
+    { role, maxPayload: 0 },
+  );
+  const start = performance.now();
+  p.pause();
+  for (const frame of frames) p.receive(frame);
+  while (p.isPaused) p.resume();
+  const ns = elapsedNs(start);
+  const diff = diffEvents(events, expected.events);
+  if (diff !== null)
+    throw new FuzzFailure(`flood of ${count} frames, paused every ${every} messages: ${diff}`);
+  return { bytes: bytes.length, ns, kind: 'flood' };
+}
+
 export function protocolTarget(): FuzzTarget {
   return {
     name: 'protocol',
     timed: true,
-    iterate: (rng) => runProtocolCase(protocolCase(rng), rng),
+    iterate: (rng) => (rng.chance(0.03) ? runFloodCase(rng) : runProtocolCase(protocolCase(rng), rng)),
   };
 }

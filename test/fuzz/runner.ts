@@ -80,7 +80,7 @@ export interface RunSummary {
   kinds: Map<string, number>;
   /** Median ns per byte by input size: [smallest size of the bucket, median, samples]. */
   buckets: Array<[number, number, number]>;
-  /** Size buckets whose median ns per byte is over GROWTH_FACTOR x that of the smallest: superlinear time. */
+  /** Per outcome class, size buckets whose median ns per byte is over GROWTH_FACTOR x that of its smallest: superlinear time. */
   growth: string[];
   /** Inputs (of at least MIN_TIMED_BYTES) whose time per byte stayed over SLOW_FACTOR x the median on re-runs. */
   slow: SlowInput[];
@@ -116,6 +116,7 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
   const kinds = new Map<string, number>();
   const samplesByKind = new Map<string, number[]>();
   const samplesBySize: number[][] = BUCKETS.map(() => []);
+  const kindBySize = new Map<string, number[][]>();
   let candidates: Array<{ iteration: number; kind: string; bytes: number; nsPerByte: number }> = [];
   let bytes = 0;
   let iterations = 0;
@@ -137,6 +138,9 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
           let b = BUCKETS.length - 1;
           while (result.bytes < BUCKETS[b]) b--;
           samplesBySize[b].push(nsPerByte);
+          let byKind = kindBySize.get(result.kind);
+          if (byKind === undefined) kindBySize.set(result.kind, (byKind = BUCKETS.map(() => [])));
+          byKind[b].push(nsPerByte);
           let list = samplesByKind.get(result.kind);
           if (list === undefined) samplesByKind.set(result.kind, (list = []));
           list.push(nsPerByte);
@@ -198,17 +202,24 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
       if (best >= SLOW_FACTOR * kindMedian) slow.push({ ...c, nsPerByte: best, median: kindMedian });
     }
   }
-  const buckets: Array<[number, number, number]> = [];
+  const bucketsOf = (bySize: number[][]) => {
+    const out: Array<[number, number, number]> = [];
+    BUCKETS.forEach((size, b) => {
+      if (bySize[b].length >= MIN_BUCKET_SAMPLES) out.push([size, medianOf(bySize[b]), bySize[b].length]);
+    });
+    return out;
+  };
+  const buckets = bucketsOf(samplesBySize);
+  // Per outcome class (so that a class that is costly per byte at every size does not pass for growth).
   const growth: string[] = [];
-  BUCKETS.forEach((size, b) => {
-    if (samplesBySize[b].length >= MIN_BUCKET_SAMPLES)
-      buckets.push([size, medianOf(samplesBySize[b]), samplesBySize[b].length]);
-  });
-  for (const [size, m] of buckets.slice(1)) {
-    if (m > GROWTH_FACTOR * buckets[0][1]) {
-      growth.push(
-        `inputs from ${size} bytes take ${(m / buckets[0][1]).toFixed(1)}x the time per byte of those from ${buckets[0][0]}`,
-      );
+  for (const [kind, bySize] of kindBySize) {
+    const b = bucketsOf(bySize);
+    for (const [size, m] of b.slice(1)) {
+      if (m > GROWTH_FACTOR * b[0][1]) {
+        growth.push(
+          `${kind}: inputs from ${size / 1024} KiB take ${(m / b[0][1]).toFixed(1)}x the time per byte of those from ${b[0][0] / 1024} KiB`,
+        );
+      }
     }
   }
   return {
