@@ -94,7 +94,7 @@ const SLOW_FACTOR = 25;
 const SLOW_CANDIDATES = 8;
 /** Inputs are also bucketed by size (2-8 KiB, 8-32 KiB, 32-128 KiB, more): linear time keeps ns per byte flat. */
 const BUCKETS = [2048, 8192, 32768, 131072];
-const GROWTH_FACTOR = 6;
+const GROWTH_FACTOR = 3;
 const MIN_BUCKET_SAMPLES = 10;
 
 export function replayCommand(target: string, seed: number, iteration: number): string {
