@@ -140,7 +140,8 @@ export class Protocol implements FrameHandler, MessageSink {
    * or 1006 when no Close frame arrived. Returns whether the closing handshake completed.
    */
   receiveEof(): boolean {
-    this._parser?.stop();
+    // Through the getter: an EOF before the first byte must stop input as well.
+    this.parser.stop();
     this.state = ReadyState.CLOSED;
     return this.closeReceived && this.closeSent;
   }

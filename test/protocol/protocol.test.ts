@@ -214,6 +214,15 @@ describe('closing handshake', () => {
     assert.deepEqual(r.events, []);
   });
 
+  it('input after a receiveEof that came before any byte is ignored too (found by fuzzing)', () => {
+    // The parser is created with the first byte: an EOF before it must still stop the input.
+    const r = open({ role: 'server' });
+    assert.equal(r.p.receiveEof(), false);
+    r.p.receive(clientFrame({ opcode: 0x2, payload: 'late' }));
+    assert.deepEqual(r.events, []);
+    assert.equal(r.p.state, ReadyState.CLOSED);
+  });
+
   it('receiveEof after our Close but without the answer is not a clean close', () => {
     const r = open({ role: 'server' });
     r.p.close(1000);
@@ -411,6 +420,37 @@ describe('pause and resume', () => {
       ['a', 'b', 'c', 'd'],
     );
     assert.equal(r.p.isPaused, false);
+  });
+
+  it('a backlog of many chunks comes out in order, paused again mid-drain and mid-chunk, added to meanwhile', () => {
+    // resume() used to shift() each chunk off the backlog: time in proportion to n^2 for n chunks
+    // (found by the fuzzer's flood case; its time per byte is watched there, not asserted here).
+    const r = open({ role: 'server' });
+    let seen = 0;
+    const orig = r.handler.onMessage;
+    r.handler.onMessage = (data, isBinary, compressed) => {
+      orig(data, isBinary, compressed);
+      if (++seen % 7 === 0) r.p.pause();
+    };
+    const f = (i: number) => clientFrame({ opcode: 0x2, payload: Buffer.from([i & 0xff, i >> 8]) });
+    r.p.pause();
+    let sent = 0;
+    // Single frames, and pairs of frames in one chunk (a pause inside a chunk keeps its rest first).
+    while (sent < 20_000) {
+      if (sent % 3 === 0) {
+        r.p.receive(Buffer.concat([f(sent), f(sent + 1)]));
+        sent += 2;
+      } else r.p.receive(f(sent++));
+    }
+    let rounds = 0;
+    while (r.p.isPaused) {
+      r.p.resume();
+      if (++rounds % 100 === 0) r.p.receive(f(sent++));
+    }
+    assert.equal(r.events.length, sent);
+    r.events.forEach((e, i) => {
+      assert.deepEqual(e, ['message', Buffer.from([i & 0xff, i >> 8]), true, false]);
+    });
   });
 
   it('a violation found on resume is reported through onProtocolError', () => {
