@@ -1,13 +1,5 @@
-import type { AddressInfo, Server } from 'node:net';
-import {
-  errnoError,
-  isTcpHandle,
-  type LibuvStream,
-  loadLibuvStream,
-  type ShutdownRequest,
-  type TcpHandle,
-  type WriteRequest,
-} from './libuv-stream.js';
+import type { AddressInfo } from 'node:net';
+import type { LibuvStream, TcpHandle } from './libuv-stream.js';
 import { LazyEventEmitter } from './listener-table.js';
 import { kHead, kWebSocket } from './socket-slots.js';
 

@@ -1,4 +1,3 @@
-import type { Server } from 'node:net';
 import {
   DESTROYED,
   END_EMITTED,
@@ -18,9 +17,7 @@ import {
 } from './lean-socket-state.js';
 import {
   errnoError,
-  isTcpHandle,
   type LibuvStream,
-  loadLibuvStream,
   type ShutdownRequest,
   type TcpHandle,
   type WriteRequest,
