@@ -1,23 +1,15 @@
-import {
-  constants,
-  createDeflateRaw,
-  createInflateRaw,
-  type DeflateRaw,
-  deflateRaw,
-  deflateRawSync,
-  type InflateRaw,
-  inflateRawSync,
-} from 'node:zlib';
+import { constants, createInflateRaw, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WebSocketError } from '../../protocol/errors.js';
 import type { DeflateNegotiationOptions, DeflateParams } from '../../protocol/permessage-deflate.js';
-import type { InflateBudget, InflateJob } from './inflate-budget.js';
+import { type CodecCallback, corrupt, tooBig, withoutTail, withTail } from './deflate-data.js';
+import type { InflateBudget } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
+import { TakeoverDeflater, TakeoverInflater } from './takeover.js';
+
+export type { CodecCallback };
 
 /** Synchronous inflation stops at this many times syncLimit bytes of output (then the thread pool). */
 const SYNC_INFLATE_FACTOR = 4;
-
-/** The 4 bytes a sync flush ends with, removed on the wire and put back to inflate (RFC 7692 §7.2.1). */
-const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /** permessage-deflate options of a server or a client (`perMessageDeflate: { ... }`). */
 export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
@@ -44,68 +36,6 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   zlibInflateOptions?: object;
 }
 
-export type CodecCallback = (error: WebSocketError | null, result?: Buffer) => void;
-
-type Job = (done: () => void) => void;
-
-/**
- * Runs the jobs of one zlib stream one at a time, each in a slot of the limiter: the stream's output
- * and errors then always belong to the job in progress.
- */
-class StreamQueue {
-  private readonly jobs: Job[] = [];
-  private running = false;
-
-  constructor(private readonly limiter: Limiter) {}
-
-  add(job: Job): void {
-    this.jobs.push(job);
-    if (!this.running) this.next();
-  }
-
-  private next(): void {
-    const job = this.jobs.shift();
-    if (job === undefined) {
-      this.running = false;
-      return;
-    }
-    this.running = true;
-    this.limiter.add((done) =>
-      job(() => {
-        done();
-        this.next();
-      }),
-    );
-  }
-}
-
-function tooBig(maxPayload: number): WebSocketError {
-  return new WebSocketError(
-    'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-    `Decompressed message larger than maxPayload (${maxPayload} bytes)`,
-    { closeCode: 1009 },
-  );
-}
-
-function corrupt(cause: unknown): WebSocketError {
-  return new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compressed message could not be inflated', {
-    closeCode: 1007,
-    cause,
-  });
-}
-
-function withTail(data: Buffer): Buffer {
-  return Buffer.concat([data, TAIL], data.length + 4);
-}
-
-function withoutTail(data: Buffer): Buffer {
-  const n = data.length;
-  if (n >= 4 && data[n - 4] === 0 && data[n - 3] === 0 && data[n - 2] === 0xff && data[n - 1] === 0xff) {
-    return data.subarray(0, n - 4);
-  }
-  return data;
-}
-
 /**
  * Compresses and decompresses the messages of one connection. Without context takeover (the default)
  * each message is an independent zlib call and the connection holds no zlib state: small payloads are
@@ -128,21 +58,9 @@ export class DeflateCodec {
   maxPayload: number;
   /** Messages smaller than this many bytes are sent uncompressed. */
   readonly threshold: number;
-  private readonly deflateQueue: StreamQueue;
-  private readonly inflateQueue: StreamQueue;
-  private deflater: DeflateRaw | null = null;
-  private inflater: InflateRaw | null = null;
-  /** Output of the streams (context takeover), gathered between flushes. */
-  private deflated: Buffer[] = [];
-  private inflated: Buffer[] = [];
-  private inflatedLength = 0;
-  private inflateError: WebSocketError | null = null;
-  /** Bytes written to the inflate stream (to tell when a message ended the deflate stream). */
-  private inflateIn = 0;
-  /** Ends the decompression in progress (called from the stream's listeners). */
-  private inflateDone: (() => void) | null = null;
-  /** The budget held by the message being inflated by the stream. */
-  private inflateJob: InflateJob | null = null;
+  /** The zlib streams of context takeover, created on first use. */
+  private deflater: TakeoverDeflater | null = null;
+  private inflater: TakeoverInflater | null = null;
   private closed = false;
 
   constructor(
@@ -167,8 +85,6 @@ export class DeflateCodec {
     this.threshold = options.threshold ?? 1024;
     this.limiter = limiter;
     this.budget = budget;
-    this.deflateQueue = new StreamQueue(limiter);
-    this.inflateQueue = new StreamQueue(limiter);
     this.maxPayload = maxPayload;
   }
 
@@ -180,7 +96,12 @@ export class DeflateCodec {
    */
   compress(data: Buffer, fin: boolean, cb: CodecCallback): void {
     if (this.compressTakeover) {
-      this.deflateQueue.add((done) => this.streamCompress(data, fin, cb, done));
+      this.deflater ??= new TakeoverDeflater(this.limiter, {
+        level: this.level,
+        memLevel: this.memLevel,
+        windowBits: this.compressBits,
+      });
+      this.deflater.compress(data, fin, cb);
       return;
     }
     const options = {
@@ -211,7 +132,8 @@ export class DeflateCodec {
   /** Inflates one message's payload; calls `cb` synchronously when it could. */
   decompress(data: Buffer, cb: CodecCallback): void {
     if (this.decompressTakeover) {
-      this.inflateQueue.add((done) => this.streamDecompress(data, cb, done));
+      this.inflater ??= new TakeoverInflater(this.limiter, this.decompressBits, this.budget);
+      this.inflater.decompress(data, this.maxPayload, cb);
       return;
     }
     const max = this.maxPayload > 0 ? this.maxPayload : 2 ** 32;
@@ -335,107 +257,5 @@ export class DeflateCodec {
     this.inflater?.close();
     this.deflater = null;
     this.inflater = null;
-  }
-
-  private streamCompress(data: Buffer, fin: boolean, cb: CodecCallback, done: () => void): void {
-    if (this.closed) {
-      done();
-      return;
-    }
-    if (this.deflater === null) {
-      // One permanent listener: output is collected from the moment the stream exists, so nothing
-      // of one message can arrive after its flush callback and slip into the next.
-      const deflater = createDeflateRaw({
-        level: this.level,
-        memLevel: this.memLevel,
-        windowBits: this.compressBits,
-      });
-      deflater.on('data', (chunk: Buffer) => this.deflated.push(chunk));
-      deflater.on('error', () => {});
-      this.deflater = deflater;
-    }
-    this.deflater.write(data);
-    this.deflater.flush(constants.Z_SYNC_FLUSH, () => {
-      const chunks = this.deflated;
-      this.deflated = [];
-      done();
-      if (this.closed) return;
-      const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      cb(null, fin ? withoutTail(out) : out);
-    });
-  }
-
-  private streamDecompress(data: Buffer, cb: CodecCallback, done: () => void): void {
-    if (this.closed) {
-      done();
-      return;
-    }
-    let inflater = this.inflater;
-    if (inflater === null) {
-      const created = createInflateRaw({ windowBits: this.decompressBits });
-      created.on('data', (chunk: Buffer) => {
-        if (this.inflateError !== null) return;
-        this.inflatedLength += chunk.length;
-        if (this.maxPayload > 0 && this.inflatedLength > this.maxPayload) {
-          // Stop here: closing the stream drops the input not yet inflated (a reset would go on
-          // inflating the rest of a compression bomb from an arbitrary bit).
-          this.inflateError = tooBig(this.maxPayload);
-          this.inflated = [];
-          this.inflateDone?.();
-          return;
-        }
-        this.inflated.push(chunk);
-        // Past the server's inflate budget: wait for room (the oldest message never waits).
-        if (this.inflateJob !== null && !this.inflateJob.add(chunk.length)) created.pause();
-      });
-      // A corrupt stream errors and is destroyed: its flush callback never comes.
-      created.on('error', (err: Error) => {
-        this.inflateError ??= corrupt(err);
-        this.inflateDone?.();
-      });
-      this.inflater = inflater = created;
-      this.inflateIn = 0;
-    }
-    let finished = false;
-    const job = this.budget.open(() => inflater.resume());
-    this.inflateJob = job;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      this.inflateDone = null;
-      this.inflateJob = null;
-      this.inflating.delete(finish);
-      const error = this.inflateError;
-      const chunks = this.inflated;
-      const total = this.inflatedLength;
-      this.inflated = [];
-      this.inflatedLength = 0;
-      this.inflateError = null;
-      // After a failure the stream's state is unknown (the connection is being failed anyway). Input
-      // left over means the message ended the deflate stream with a BFINAL block (RFC 7692 §7.2.3.4):
-      // zlib ignores anything written after that, so the next message needs a stream of its own.
-      if (error !== null || inflater.bytesWritten < this.inflateIn) {
-        if (this.inflater === inflater) this.inflater = null;
-        inflater.close();
-      }
-      done();
-      if (this.closed) {
-        job.done();
-        return;
-      }
-      try {
-        if (error !== null) cb(error);
-        else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
-      } finally {
-        job.done();
-      }
-    };
-    this.inflateDone = finish;
-    // close() ends it too: a stream closed mid-flush never calls back, and the limiter's slot must go.
-    this.inflating.add(finish);
-    this.inflateIn += data.length + TAIL.length;
-    inflater.write(data);
-    inflater.write(TAIL);
-    inflater.flush(constants.Z_SYNC_FLUSH, finish);
   }
 }
