@@ -579,3 +579,56 @@ describe('async iteration', () => {
     assert.equal((await closed).code, 1000);
   });
 });
+
+describe("ws's signatures", () => {
+  it('ping(cb) and pong(cb): the callback is called once the empty frame is written', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const pinged = next<[Buffer]>(peer, 'ping');
+    const ponged = next<[Buffer]>(peer, 'pong');
+    await within(
+      new Promise<void>((resolve, reject) => ws.ping((err) => (err ? reject(err) : resolve()))),
+      'ping cb',
+    );
+    await within(
+      new Promise<void>((resolve, reject) => ws.pong((err) => (err ? reject(err) : resolve()))),
+      'pong cb',
+    );
+    assert.equal((await pinged)[0].length, 0);
+    assert.equal((await ponged)[0].length, 0);
+  });
+
+  it('send() with no data sends an empty binary message', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const received = next<[Buffer, boolean]>(peer, 'message');
+    ws.send();
+    const [data, isBinary] = await received;
+    assert.deepEqual([data.length, isBinary], [0, true]);
+  });
+
+  it("close() and terminate() from the 'error' listener of a failed handshake do nothing more", async () => {
+    const raw = await rawServer((_request, socket) => socket.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
+    defer(() => closeRawServer(raw));
+    const ws = client(`ws://127.0.0.1:${raw.port}`);
+    const thrown: unknown[] = [];
+    ws.on('error', () => {
+      try {
+        ws.close();
+        ws.terminate();
+      } catch (err) {
+        thrown.push(err);
+      }
+    });
+    const closed = recordClose(ws);
+    assert.equal((await closed).code, 1006);
+    assert.deepEqual(thrown, []);
+  });
+
+  it('new WebSocket(url, null) is refused as a subprotocol, not taken as options', () => {
+    assert.throws(
+      () => new WebSocket('ws://127.0.0.1:1', null as never),
+      (err: Error & { code?: string }) => err.code === 'WS_ERR_INVALID_ARGUMENT',
+    );
+  });
+});

@@ -24,6 +24,8 @@ import { BINARY_TYPES, type BinaryType, isBlob, type SendData, toPayload } from 
 
 export type { SendCallback };
 
+const EMPTY = Buffer.alloc(0);
+
 export interface WebSocketSendOptions {
   /** Send as binary (default: true for anything but a string). */
   binary?: boolean;
@@ -63,7 +65,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     protocols?: string | string[] | WebSocketOptions,
     options?: WebSocketOptions,
   ) {
-    if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
+    if (protocols !== undefined && protocols !== null && !Array.isArray(protocols) && typeof protocols === 'object') {
       options = protocols;
       protocols = undefined;
     }
@@ -185,13 +187,14 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
    * Sends a message. Returns false when the send buffer has passed `highWaterMark` (wait for 'drain'),
    * true otherwise. Throws when the connection is still CONNECTING; after it closed, `cb` gets the error.
    */
-  send(data: SendData, options?: WebSocketSendOptions | SendCallback, cb?: SendCallback): boolean {
+  send(data?: SendData, options?: WebSocketSendOptions | SendCallback, cb?: SendCallback): boolean {
     if (typeof options === 'function') {
       cb = options;
       options = undefined;
     }
     if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
-    const payload = isBlob(data) ? data : toPayload(data);
+    // send() with no data sends an empty binary message, as in ws.
+    const payload = data === undefined ? EMPTY : isBlob(data) ? data : toPayload(data);
     if (!this.canSend()) {
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return false;
@@ -207,12 +210,12 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
   }
 
   /** Sends a Ping (payload of at most 125 bytes). */
-  ping(data?: SendData, mask?: boolean | SendCallback, cb?: SendCallback): void {
+  ping(data?: SendData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
     this.control(true, data, mask, cb);
   }
 
   /** Sends an unsolicited Pong (payload of at most 125 bytes). */
-  pong(data?: SendData, mask?: boolean | SendCallback, cb?: SendCallback): void {
+  pong(data?: SendData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
     this.control(false, data, mask, cb);
   }
 
@@ -226,6 +229,9 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
       this.abortConnecting();
       return;
     }
+    // A client whose handshake failed is closing without ever having opened (close() from its
+    // 'error' listener): nothing to close.
+    if (this._protocol === null) return;
     this.startClose(code, reason);
   }
 
@@ -252,11 +258,17 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
 
   private control(
     ping: boolean,
-    data: SendData | undefined,
+    data: SendData | SendCallback | undefined,
     mask: boolean | SendCallback | undefined,
     cb?: SendCallback,
   ): void {
-    if (typeof mask === 'function') cb = mask;
+    // ping(cb) and ping(data, cb), as in ws.
+    if (typeof data === 'function') {
+      cb = data as SendCallback;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+    }
     if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
     if (isBlob(data)) throw argumentError('Ping and pong payloads cannot be Blobs');
     const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
