@@ -2,36 +2,18 @@
 // what the test builds, reads only when told), wskit servers on free ports, and waiting on events
 // with a deadline (never sleeping). Frames and handshakes are built here, independently of src/.
 import { createHash } from 'node:crypto';
-import { type EventEmitter, once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after } from 'node:test';
 import { type ServerOptions, WebSocketServer } from '../../src/index.js';
 
-/** The deadline for any single event a test waits for. */
-export const EVENT_TIMEOUT = 5_000;
+export { EVENT_TIMEOUT, next, within } from '../node/helpers.js';
+
+import { EVENT_TIMEOUT, next, within } from '../node/helpers.js';
 
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 export const ACCEPT = createHash('sha1')
   .update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
   .digest('base64');
-
-/** Resolves with the event's arguments; rejects when it does not come within `ms`. */
-export async function next<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
-  event: string,
-  ms = EVENT_TIMEOUT,
-): Promise<T> {
-  return (await once(emitter, event, { signal: AbortSignal.timeout(ms) })) as unknown as T;
-}
-
-/** A promise that settles within `ms`, or rejects naming what it was waiting for. */
-export function within<T>(promise: Promise<T>, what: string, ms = EVENT_TIMEOUT): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** A wskit server on 127.0.0.1 and a free port, closed (its clients terminated) after the test file. */
 export async function serve(

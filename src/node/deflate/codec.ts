@@ -1,7 +1,14 @@
 import { constants, createInflateRaw, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WebSocketError } from '../../protocol/errors.js';
 import type { DeflateNegotiationOptions, DeflateParams } from '../../protocol/permessage-deflate.js';
-import { type CodecCallback, corrupt, tooBig, withoutTail, withTail } from './deflate-data.js';
+import {
+  type CodecCallback,
+  corrupt,
+  deliverInflated,
+  tooBig,
+  withoutTail,
+  withTail,
+} from './deflate-data.js';
 import type { InflateBudget } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
 import { TakeoverDeflater, TakeoverInflater } from './takeover.js';
@@ -104,12 +111,7 @@ export class DeflateCodec {
       this.deflater.compress(data, fin, cb);
       return;
     }
-    const options = {
-      level: this.level,
-      memLevel: this.memLevel,
-      windowBits: this.compressBits,
-      finishFlush: constants.Z_SYNC_FLUSH,
-    };
+    const options = this.deflateOptions();
     if (data.length <= this.syncLimit) {
       const out = deflateRawSync(data, options);
       cb(null, fin ? withoutTail(out) : out);
@@ -186,17 +188,7 @@ export class DeflateCodec {
       this.inflating.delete(abort);
       done();
       inflater.close();
-      if (this.closed) {
-        job.done();
-        return;
-      }
-      try {
-        if (error !== null) cb(error);
-        else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
-      } finally {
-        // Delivered (an 'message' event is synchronous): the application holds it now.
-        job.done();
-      }
+      deliverInflated(this.closed, error, chunks, total, cb, job);
     };
     const abort = () => finish(null);
     this.inflating.add(abort);
@@ -230,12 +222,7 @@ export class DeflateCodec {
    * the limiter. Independent of this connection's state: the result is delivered even if it closes.
    */
   compressShared(data: Buffer, cb: CodecCallback): void {
-    const options = {
-      level: this.level,
-      memLevel: this.memLevel,
-      windowBits: this.compressBits,
-      finishFlush: constants.Z_SYNC_FLUSH,
-    };
+    const options = this.deflateOptions();
     if (data.length <= this.syncLimit) {
       cb(null, withoutTail(deflateRawSync(data, options)));
       return;
@@ -247,6 +234,16 @@ export class DeflateCodec {
         else cb(null, withoutTail(out));
       });
     });
+  }
+
+  /** zlib's options for one message without context takeover. */
+  private deflateOptions() {
+    return {
+      level: this.level,
+      memLevel: this.memLevel,
+      windowBits: this.compressBits,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    };
   }
 
   /** Frees the zlib streams; pending callbacks are dropped. */

@@ -1,4 +1,5 @@
 import { WebSocketError } from '../../protocol/errors.js';
+import type { InflateJob } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
 
 /** The 4 bytes a sync flush ends with, removed on the wire and put back to inflate (RFC 7692 §7.2.1). */
@@ -64,4 +65,29 @@ export function withoutTail(data: Buffer): Buffer {
     return data.subarray(0, n - 4);
   }
   return data;
+}
+
+/**
+ * Hands an inflated message (or its failure) to `cb`, then frees the budget it held: a 'message'
+ * event is synchronous, so once `cb` returns the application holds the message, not wskit. Nothing
+ * is delivered after the codec closed.
+ */
+export function deliverInflated(
+  closed: boolean,
+  error: WebSocketError | null,
+  chunks: Buffer[],
+  total: number,
+  cb: CodecCallback,
+  job: InflateJob,
+): void {
+  if (closed) {
+    job.done();
+    return;
+  }
+  try {
+    if (error !== null) cb(error);
+    else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+  } finally {
+    job.done();
+  }
 }

@@ -1,6 +1,14 @@
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import type { WebSocketError } from '../../protocol/errors.js';
-import { type CodecCallback, corrupt, StreamQueue, TAIL, tooBig, withoutTail } from './deflate-data.js';
+import {
+  type CodecCallback,
+  corrupt,
+  deliverInflated,
+  StreamQueue,
+  TAIL,
+  tooBig,
+  withoutTail,
+} from './deflate-data.js';
 import type { InflateBudget, InflateJob } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
 
@@ -155,16 +163,7 @@ export class TakeoverInflater {
         inflater.close();
       }
       done();
-      if (this.closed) {
-        job.done();
-        return;
-      }
-      try {
-        if (error !== null) cb(error);
-        else cb(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
-      } finally {
-        job.done();
-      }
+      deliverInflated(this.closed, error, chunks, total, cb, job);
     };
     this.inflateDone = finish;
     this.inflateIn += data.length + TAIL.length;
