@@ -51,7 +51,14 @@ function setup(options: { codec?: boolean; highWaterMark?: number; readPause?: n
     clientMaxWindowBits: 15,
   };
   const codec = options.codec
-    ? new DeflateCodec(params, 'server', { syncLimit: 100, threshold: 0 }, new Limiter(2), 0, new InflateBudget(0))
+    ? new DeflateCodec(
+        params,
+        'server',
+        { syncLimit: 100, threshold: 0 },
+        new Limiter(2),
+        0,
+        new InflateBudget(0),
+      )
     : null;
   const transport = new RecordingTransport();
   const outbox = new Outbox(owner, protocol, transport as unknown as Transport, codec, {

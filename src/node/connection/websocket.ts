@@ -65,7 +65,12 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     protocols?: string | string[] | WebSocketOptions,
     options?: WebSocketOptions,
   ) {
-    if (protocols !== undefined && protocols !== null && !Array.isArray(protocols) && typeof protocols === 'object') {
+    if (
+      protocols !== undefined &&
+      protocols !== null &&
+      !Array.isArray(protocols) &&
+      typeof protocols === 'object'
+    ) {
       options = protocols;
       protocols = undefined;
     }
