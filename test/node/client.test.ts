@@ -2,7 +2,10 @@
 // 'unexpected-response' and 'redirect' events, followRedirects / maxRedirects, handshakeTimeout, and
 // every way a server's answer can be wrong (from a raw TCP server that says exactly what the test wants).
 import assert from 'node:assert/strict';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type ClientRequest, createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import {
   acceptFor,
@@ -17,6 +20,7 @@ import {
   runCleanups,
   serve,
   WebSocket,
+  WebSocketServer,
   within,
 } from './helpers.js';
 
@@ -324,6 +328,77 @@ describe('handshake events', () => {
     const ws2 = client(same.url, { followRedirects: true, headers: { Authorization: 'Bearer secret' } });
     await next(ws2, 'open');
     assert.equal(hops, 2);
+  });
+});
+
+describe('credentials', () => {
+  const basic = (auth: string) => `Basic ${Buffer.from(auth).toString('base64')}`;
+
+  it("the auth option and a URL's userinfo become Basic authentication (the URL wins)", async () => {
+    const s = await serve();
+    const seen: (string | undefined)[] = [];
+    s.wss.on('connection', (_ws: WebSocket, req: IncomingMessage) => seen.push(req.headers.authorization));
+    await next(client(s.url, { auth: 'ada:pw' }), 'open');
+    await next(client(s.url.replace('ws://', 'ws://bob:s%20ecret@')), 'open');
+    await next(client(s.url.replace('ws://', 'ws://bob:x@'), { auth: 'ada:pw' }), 'open');
+    while (seen.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, [basic('ada:pw'), basic('bob:s ecret'), basic('bob:x')]);
+  });
+
+  it("a redirect on the same host keeps the first URL's credentials; the Location's userinfo does not replace them", async () => {
+    let hops = 0;
+    const same = await answering((request) => {
+      hops++;
+      if (hops === 1) {
+        return `HTTP/1.1 302 Found\r\nLocation: ws://eve:evil@${request.match(/^host: (\S+)\r$/im)![1]}/next\r\nContent-Length: 0\r\n\r\n`;
+      }
+      assert.match(request, new RegExp(`^authorization: ${basic('ada:pw')}\\r$`, 'im'));
+      return switching(request);
+    });
+    const ws = client(same.url.replace('ws://', 'ws://ada:pw@'), { followRedirects: true });
+    await next(ws, 'open');
+    assert.equal(hops, 2);
+  });
+
+  it('a redirect to another unix socket drops Authorization and Cookie (a socket path is a host)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wskit-'));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    const second = join(dir, 'second.sock');
+    const first = join(dir, 'first.sock');
+    const target = createHttpServer();
+    const wss = new WebSocketServer({ server: target });
+    const seen = next<[WebSocket, IncomingMessage]>(wss, 'connection');
+    target.listen(second);
+    await next(target, 'listening');
+    defer(() => new Promise<void>((resolve) => wss.close(() => target.close(() => resolve()))));
+    const redirector = createHttpServer((_req, res) => {
+      res.writeHead(302, { Location: `ws+unix:${second}:/` }).end();
+    });
+    redirector.listen(first);
+    await next(redirector, 'listening');
+    defer(() => new Promise<void>((resolve) => redirector.close(() => resolve())));
+    const ws = client(`ws+unix:${first}:/`, {
+      followRedirects: true,
+      headers: { Authorization: 'Bearer secret', Cookie: 'a=b' },
+    });
+    await next(ws, 'open');
+    const [, req] = await seen;
+    assert.equal(req.headers.authorization, undefined);
+    assert.equal(req.headers.cookie, undefined);
+  });
+
+  it("http.request's other options pass through, as in ws (lookup)", async () => {
+    const s = await serve();
+    const looked: string[] = [];
+    const ws = client(s.url.replace('127.0.0.1', 'wskit.invalid'), {
+      lookup: ((hostname: string, options: object, cb: (...args: unknown[]) => void) => {
+        looked.push(hostname);
+        if ((options as { all?: boolean }).all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+        else cb(null, '127.0.0.1', 4);
+      }) as never,
+    } as never);
+    await next(ws, 'open');
+    assert.deepEqual(looked, ['wskit.invalid']);
   });
 });
 

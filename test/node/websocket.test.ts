@@ -632,3 +632,41 @@ describe("ws's signatures", () => {
     );
   });
 });
+
+describe("ws's property descriptors", () => {
+  it('the ready-state constants are read-only and enumerable on the class and its prototype', () => {
+    for (const target of [WebSocket, WebSocket.prototype]) {
+      for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
+        assert.deepEqual(Object.getOwnPropertyDescriptor(target, name), {
+          value,
+          writable: false,
+          enumerable: true,
+          configurable: false,
+        });
+      }
+    }
+  });
+
+  it('the accessors and on* attributes are enumerable', () => {
+    for (const name of [
+      'binaryType',
+      'bufferedAmount',
+      'extensions',
+      'isPaused',
+      'protocol',
+      'readyState',
+      'url',
+    ]) {
+      const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
+      assert.equal(typeof d?.get, 'function', name);
+      assert.equal(d?.enumerable, true, name);
+    }
+    for (const name of ['onopen', 'onmessage', 'onclose', 'onerror']) {
+      const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
+      assert.deepEqual(
+        [typeof d?.get, typeof d?.set, d?.enumerable, d?.configurable],
+        ['function', 'function', true, false],
+      );
+    }
+  });
+});

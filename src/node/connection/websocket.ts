@@ -356,13 +356,28 @@ export type { IncomingMessage };
 /** The data of a 'message' event: a Buffer for text; for binary, what `binaryType` asks for. */
 export type RawData = Buffer | ArrayBuffer | Buffer[] | import('node:buffer').Blob;
 
+// The property descriptors of ws's WebSocket: the ready-state constants read-only and enumerable on
+// the class and its prototype, the accessors enumerable.
 for (const [name, value] of [
   ['CONNECTING', ReadyState.CONNECTING],
   ['OPEN', ReadyState.OPEN],
   ['CLOSING', ReadyState.CLOSING],
   ['CLOSED', ReadyState.CLOSED],
 ] as const) {
-  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+  const constant = { value, enumerable: true, writable: false, configurable: false };
+  Object.defineProperty(WebSocket, name, constant);
+  Object.defineProperty(WebSocket.prototype, name, constant);
+}
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url',
+]) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 
 for (const type of ['open', 'message', 'close', 'error'] as const) {
@@ -374,7 +389,7 @@ for (const type of ['open', 'message', 'close', 'error'] as const) {
       setAttributeListener(this, type, handler);
     },
     enumerable: true,
-    configurable: true,
+    configurable: false,
   });
 }
 

@@ -34,6 +34,8 @@ export interface ClientOptions
   > {
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /** Basic authentication ('user:password') when the URL has no userinfo, as in http.request. */
+  auth?: string;
   /** The Origin header (Sec-WebSocket-Origin for protocolVersion 8). */
   origin?: string;
   /** Milliseconds allowed for the opening handshake; the connection fails after that. Default: none. */
@@ -118,6 +120,10 @@ export class ClientHandshake {
   private original: URL | undefined;
   private req: ClientRequest | null = null;
   private redirects = 0;
+  /** The request headers of the first request, lower-cased, credentials included. */
+  private baseHeaders: Record<string, string> | null = null;
+  /** Where the first request went (`tcp:host:port` or `unix:path`), to tell a redirect elsewhere. */
+  private originalTarget = '';
   /** The URL being connected to (ws.url). */
   url = '';
 
@@ -166,30 +172,6 @@ export class ClientHandshake {
     }
     const secure = url.protocol === 'wss:';
     const key = generateKey();
-    const headers: Record<string, string> = {
-      'Sec-WebSocket-Version': String(version),
-      'Sec-WebSocket-Key': key,
-      Connection: 'Upgrade',
-      Upgrade: 'websocket',
-      ...options.headers,
-    };
-    // A redirect to another host (or from wss: to ws:) must not carry the credentials meant for the
-    // first one, as in ws and curl; a 'redirect' listener takes that decision itself instead.
-    if (original !== undefined && client.listenerCount('redirect') === 0) {
-      const sameHost = original.host === url.host;
-      if (!sameHost || (original.protocol === 'wss:' && !secure)) {
-        for (const name of Object.keys(headers)) {
-          const lower = name.toLowerCase();
-          if (lower === 'authorization' || lower === 'cookie' || (lower === 'host' && !sameHost)) {
-            delete headers[name];
-          }
-        }
-      }
-    }
-    if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
-    const deflate = resolveDeflate(options.perMessageDeflate, true);
-    if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
-    if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
     const isUnix = url.protocol === 'ws+unix:';
     let socketPath: string | undefined;
     let path = `${url.pathname}${url.search}`;
@@ -199,35 +181,61 @@ export class ClientHandshake {
       socketPath = colon === -1 ? path : path.slice(0, colon);
       path = colon === -1 ? '/' : path.slice(colon + 1);
     }
-    const requestOptions = {
-      ca: options.ca,
-      cert: options.cert,
-      key: options.key,
-      pfx: options.pfx,
-      passphrase: options.passphrase,
-      rejectUnauthorized: options.rejectUnauthorized,
-      servername: options.servername,
-      checkServerIdentity: options.checkServerIdentity,
-      ciphers: options.ciphers,
-      minVersion: options.minVersion,
-      maxVersion: options.maxVersion,
-      agent: options.agent,
-      createConnection: options.createConnection,
-      localAddress: options.localAddress,
-      family: options.family,
+    // Where the request goes: a host and port, or a unix socket (never the same as a host).
+    const target = isUnix ? `unix:${socketPath}` : `tcp:${url.host}`;
+    let base = this.baseHeaders;
+    if (base === null) {
+      // The first request: the application's headers (names in lower case, as ws does) and its
+      // credentials, from the URL's userinfo or else the `auth` option, as an Authorization header.
+      // Redirects keep them (a Location's userinfo does not replace them) unless they leave.
+      base = {};
+      for (const [name, value] of Object.entries(options.headers ?? {})) base[name.toLowerCase()] = value;
+      const auth =
+        url.username || url.password
+          ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+          : options.auth;
+      if (auth && base.authorization === undefined) {
+        base.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+      }
+      this.baseHeaders = base;
+      this.originalTarget = target;
+    } else if (client.listenerCount('redirect') === 0) {
+      // A redirect to another host or socket (or from wss: to ws:) must not carry the credentials
+      // meant for the first one, as in ws and curl; a 'redirect' listener decides that itself.
+      const sameHost = target === this.originalTarget;
+      if (!sameHost || (original?.protocol === 'wss:' && !secure)) {
+        base = { ...base };
+        delete base.authorization;
+        delete base.cookie;
+        if (!sameHost) delete base.host;
+        this.baseHeaders = base;
+      }
+    }
+    const headers: Record<string, string> = {
+      'Sec-WebSocket-Version': String(version),
+      'Sec-WebSocket-Key': key,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      ...base,
+    };
+    if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+    const deflate = resolveDeflate(options.perMessageDeflate, true);
+    if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
+    if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
+    // Every other option goes to http(s).request as it is, as in ws (TLS options, agent, lookup,
+    // family, localAddress, signal, createConnection...); what wskit sets wins.
+    const requestOptions: Record<string, unknown> = {
+      ...options,
       method: 'GET',
       headers,
       path,
       socketPath,
       host: isUnix ? undefined : url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: isUnix ? undefined : url.port || (secure ? 443 : 80),
-      auth:
-        url.username || url.password
-          ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
-          : undefined,
+      auth: undefined,
       timeout: options.handshakeTimeout,
     };
-    for (const k of Object.keys(requestOptions) as (keyof typeof requestOptions)[]) {
+    for (const k of Object.keys(requestOptions)) {
       if (requestOptions[k] === undefined) delete requestOptions[k];
     }
     const req = (secure ? httpsRequest : httpRequest)(requestOptions as never);
