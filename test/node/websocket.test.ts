@@ -670,3 +670,50 @@ describe("ws's property descriptors", () => {
     }
   });
 });
+
+describe("ws's event classes", () => {
+  it('are built as ws builds them: (type, init) with ws defaults, read-only enumerable getters', () => {
+    const close = new CloseEvent('close', { code: 4000, reason: 'bye', wasClean: true });
+    assert.deepEqual(
+      [close.type, close.code, close.reason, close.wasClean, close.target],
+      ['close', 4000, 'bye', true, null],
+    );
+    const bare = new CloseEvent('close');
+    assert.deepEqual([bare.code, bare.reason, bare.wasClean], [0, '', false]);
+    const error = new ErrorEvent('error', { error: new Error('x'), message: 'x' });
+    assert.deepEqual([error.message, (error.error as Error).message], ['x', 'x']);
+    assert.deepEqual([new ErrorEvent('error').error, new ErrorEvent('error').message], [null, '']);
+    assert.equal(new MessageEvent('message', { data: 'hi' }).data, 'hi');
+    assert.equal(new MessageEvent('message').data, null);
+    assert.ok(new MessageEvent('message') instanceof Event);
+    for (const [proto, names] of [
+      [Event.prototype, ['target', 'type']],
+      [CloseEvent.prototype, ['code', 'reason', 'wasClean']],
+      [ErrorEvent.prototype, ['error', 'message']],
+      [MessageEvent.prototype, ['data']],
+    ] as const) {
+      for (const name of names) {
+        const d = Object.getOwnPropertyDescriptor(proto, name);
+        assert.deepEqual([typeof d?.get, d?.set, d?.enumerable], ['function', undefined, true], name);
+      }
+    }
+    assert.throws(() => {
+      (close as unknown as { code: number }).code = 1;
+    }, TypeError);
+  });
+
+  it('an onclose listener gets a CloseEvent whose target is the WebSocket', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const event = new Promise<CloseEvent>((resolve) => {
+      ws.onclose = (e: unknown) => resolve(e as CloseEvent);
+    });
+    peer.close(4001, 'done');
+    const e = await event;
+    assert.ok(e instanceof CloseEvent);
+    assert.deepEqual(
+      [e.type, e.code, e.reason, e.wasClean, e.target === ws],
+      ['close', 4001, 'done', true, true],
+    );
+  });
+});

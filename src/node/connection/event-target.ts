@@ -1,5 +1,12 @@
 import type { EventEmitter } from 'node:events';
-import { CloseEvent, ErrorEvent, Event, type EventListenerLike, MessageEvent } from './events.js';
+import {
+  CloseEvent,
+  ErrorEvent,
+  Event,
+  type EventListenerLike,
+  MessageEvent,
+  setEventTarget,
+} from './events.js';
 
 export type BrowserEventType = 'open' | 'message' | 'close' | 'error';
 
@@ -29,7 +36,7 @@ function wrap(
   attribute: boolean,
 ) {
   const call = (event: Event) => {
-    event.target = source;
+    setEventTarget(event, source);
     if (typeof listener === 'function') listener.call(source, event as never);
     else listener.handleEvent.call(listener, event as never);
   };
@@ -40,14 +47,21 @@ function wrap(
       break;
     case 'message':
       wrapped = ((data: unknown, isBinary: boolean) =>
-        call(new MessageEvent(isBinary ? data : (data as Buffer).toString()))) as WrappedListener;
+        call(
+          new MessageEvent('message', { data: isBinary ? data : (data as Buffer).toString() }),
+        )) as WrappedListener;
       break;
     case 'close':
       wrapped = ((code: number, reason: Buffer) =>
-        call(new CloseEvent(code, reason.toString(), source.wasClean))) as WrappedListener;
+        call(
+          new CloseEvent('close', { code, reason: reason.toString(), wasClean: source.wasClean }),
+        )) as WrappedListener;
       break;
     case 'error':
-      wrapped = ((error: unknown) => call(new ErrorEvent(error))) as WrappedListener;
+      wrapped = ((error: unknown) =>
+        call(
+          new ErrorEvent('error', { error, message: error instanceof Error ? error.message : String(error) }),
+        )) as WrappedListener;
       break;
   }
   wrapped[LISTENER] = listener;
