@@ -33,9 +33,10 @@ export interface PublishOptions {
   except?: object;
 }
 
-/** What the server hands the topics: its clients and a way to report broker errors. */
+/** What the server hands the topics: all its connections and a way to report broker errors. */
 export interface TopicsOwner {
-  readonly clients: Iterable<Subscriber>;
+  /** Every open connection (whatever clientTracking says): broadcast() goes to them. */
+  readonly connectionsForTopics: Iterable<Subscriber>;
   emit(event: 'brokerError', error: Error): boolean;
 }
 
@@ -123,7 +124,7 @@ export class Topics implements BrokerSink, Subscriptions {
   /** Sends to every client of this server and, through the broker, of the other servers. */
   broadcast(data: SendData, options: PublishOptions = {}): number {
     const { payload, isBinary } = normalize(data, options);
-    const delivered = this.fanOut(this.owner.clients, payload, isBinary, options);
+    const delivered = this.fanOut(this.owner.connectionsForTopics, payload, isBinary, options);
     this.broker
       .publish(this, BROADCAST_TOPIC, payload, isBinary)
       .catch((err: Error) => this.brokerError(err));
@@ -132,7 +133,8 @@ export class Topics implements BrokerSink, Subscriptions {
 
   /** BrokerSink: a message another server published. */
   deliver(topic: string, data: Buffer, isBinary: boolean): void {
-    const targets = topic === BROADCAST_TOPIC ? this.owner.clients : this.registry.subscribers(topic);
+    const targets =
+      topic === BROADCAST_TOPIC ? this.owner.connectionsForTopics : this.registry.subscribers(topic);
     this.fanOut(targets, data, isBinary, {});
   }
 

@@ -105,7 +105,7 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 1_000;
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only adds typed overloads of EventEmitter's on/once
 export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   readonly options: ServerOptions;
-  /** The connected clients (when clientTracking is on). */
+  /** The connected clients; undefined when clientTracking is false, as in ws. */
   readonly clients: Set<WebSocket>;
   private readonly connections = new Set<WebSocket>();
   private readonly ownServer: NetServer | null;
@@ -137,7 +137,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     nonNegative('maxPendingHandshakes', options.maxPendingHandshakes);
     nonNegative('inflateBudget', options.inflateBudget);
     this.options = { clientTracking: true, ...options };
-    this.clients = this.options.clientTracking ? this.connections : new Set();
+    this.clients = this.options.clientTracking ? this.connections : (undefined as unknown as Set<WebSocket>);
     const hb = resolveHeartbeat(options.heartbeat, true);
     this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
     const deflate: ResolvedDeflate | null = resolveDeflate(options.perMessageDeflate, false);
@@ -358,6 +358,11 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     this.connections.add(ws);
     this.heartbeat?.add(ws);
     cb(ws, req);
+  }
+
+  /** @internal Every connection, for broadcast(), tracked or not. */
+  get connectionsForTopics(): Set<WebSocket> {
+    return this.connections;
   }
 
   /** @internal */

@@ -83,7 +83,7 @@ export async function wsServer(
 
 /** Closes a server (wskit's or ws's), terminating what is still connected so that nothing lingers. */
 export async function closeServer(wss: WebSocketServer | WsServer): Promise<void> {
-  for (const ws of wss.clients) ws.terminate();
+  for (const ws of wss.clients ?? []) ws.terminate();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 }
 

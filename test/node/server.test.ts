@@ -342,11 +342,14 @@ describe('server options and events', () => {
     assert.equal((await refusal(wrong)).status, 400);
   });
 
-  it('clientTracking: false keeps no clients', async () => {
+  it('clientTracking: false keeps no clients (clients is undefined, as in ws); broadcast() still reaches every connection', async () => {
     const s = await serve({ clientTracking: false });
-    const { peer } = await connected(s);
+    const { ws, peer } = await connected(s);
     assert.equal(peer.readyState, WebSocket.OPEN);
-    assert.equal(s.wss.clients.size, 0);
+    assert.equal(s.wss.clients, undefined);
+    const received = next<[Buffer]>(ws, 'message');
+    assert.equal(s.wss.broadcast('to all'), 1);
+    assert.equal(String((await received)[0]), 'to all');
   });
 
   it("'headers' lets the application add a response header", async () => {

@@ -27,7 +27,7 @@ export async function serve(
 }
 
 export async function closeServer(wss: WebSocketServer): Promise<void> {
-  for (const ws of wss.clients) ws.terminate();
+  for (const ws of wss.clients ?? []) ws.terminate();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 }
 
