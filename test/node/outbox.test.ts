@@ -39,6 +39,7 @@ function setup(options: { codec?: boolean; highWaterMark?: number; readPause?: n
     outboxDrained: () => events.push('drain'),
     outboxOverflow: () => events.push('overflow'),
     outboxFull: (full) => events.push(full ? 'full' : 'room'),
+    outboxFailed: (error) => events.push(`failed: ${error.message}`),
   };
   const protocol = new Protocol(
     { onMessage() {}, onPing() {}, onPong() {}, onCloseFrame() {}, onProtocolError() {} },

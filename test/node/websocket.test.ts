@@ -717,3 +717,23 @@ describe("ws's event classes", () => {
     );
   });
 });
+
+describe('a Blob that cannot be read', () => {
+  it("fails the connection with 1011 and 'error', as ws fails it; the send callback gets the error", async () => {
+    class UnreadableBlob extends Blob {
+      override arrayBuffer(): Promise<ArrayBuffer> {
+        return Promise.reject(new Error('unreadable'));
+      }
+    }
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const error = next<[Error]>(ws, 'error');
+    const peerClosed = recordClose(peer);
+    const cb = new Promise<Error | null | undefined>((resolve) =>
+      ws.send(new UnreadableBlob(['x']), resolve),
+    );
+    assert.equal((await cb)?.message, 'unreadable');
+    assert.equal((await error)[0].message, 'unreadable');
+    assert.equal((await peerClosed).code, 1011);
+  });
+});

@@ -78,6 +78,21 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
     if (this._readyState !== ReadyState.CLOSED) this.holdReading(HOLD_OUTPUT_FULL, full);
   }
 
+  /**
+   * @internal Something sent could not be made (a Blob that cannot be read): the connection fails
+   * with 1011, as ws fails it (its callback got the error too).
+   */
+  outboxFailed(error: Error): void {
+    const protocol = this._protocol;
+    if (protocol === null || this._readyState === ReadyState.CLOSED) return;
+    if (!protocol.closeSent) protocol.close(1011);
+    this._sentClose = true;
+    this._readyState = ReadyState.CLOSING;
+    this.flush();
+    this.endTransport();
+    this.emitError(error);
+  }
+
   // ---- how the connection ends ----
 
   /** @internal close(): the closing handshake starts after everything queued before it. */

@@ -16,6 +16,8 @@ export interface OutboxOwner {
   outboxOverflow(): void;
   /** More than `readPauseBufferedAmount` bytes wait (true), or they drained below `highWaterMark`. */
   outboxFull(full: boolean): void;
+  /** What was to be sent could not be made (a Blob that cannot be read, compression failed). */
+  outboxFailed(error: Error): void;
 }
 
 /** The output limits of a connection (see ConnectionOptions). 0 turns a limit off. */
@@ -352,6 +354,7 @@ export class Outbox {
       }
       if (next.error !== null) {
         if (next.cb) next.cb(next.error);
+        this.owner.outboxFailed(next.error);
         continue;
       }
       const protocol = this.protocol;
