@@ -304,6 +304,13 @@ export class ClientHandshake {
           protocols,
           extensions: deflate === null ? [] : [PERMESSAGE_DEFLATE],
         });
+        // As ws: a client that asked for subprotocols does not open without one.
+        if (protocols.length > 0 && !accepted.protocol) {
+          throw new WebSocketError(
+            'WS_ERR_HANDSHAKE_INVALID_RESPONSE',
+            `Server sent no subprotocol (offered: ${protocols.join(', ')})`,
+          );
+        }
         const response = accepted.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
         if (response !== undefined && deflate !== null)
           params = acceptAsClient(response, deflate.negotiation);
