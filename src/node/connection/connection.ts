@@ -8,8 +8,6 @@ import { DEFAULT_CLOSE_TIMEOUT } from './options.js';
 import type { OutboxOwner } from './outbox.js';
 import { toBinaryType } from './send-data.js';
 
-export { HOLD_PAUSED } from './connection-state.js';
-
 /**
  * One WebSocket connection after its opening handshake, client or server side: the transport read
  * into the sans-I/O Protocol, its events emitted, its output through one Outbox, and the one place
@@ -83,13 +81,9 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
    * with 1011, as ws fails it (its callback got the error too).
    */
   outboxFailed(error: Error): void {
-    const protocol = this._protocol;
-    if (protocol === null || this._readyState === ReadyState.CLOSED) return;
-    if (!protocol.closeSent) protocol.close(1011);
-    this._sentClose = true;
+    if (this._protocol === null || this._readyState === ReadyState.CLOSED) return;
     this._readyState = ReadyState.CLOSING;
-    this.flush();
-    this.endTransport();
+    this.failNow(1011);
     this.emitError(error);
   }
 
@@ -160,10 +154,10 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
   }
 
   /** Sends the Close that fails the connection (unless one was queued) and ends TCP. */
-  private failNow(code?: number): void {
+  private failNow(code?: number, reason?: string): void {
     if (this._readyState === ReadyState.CLOSED) return;
     const protocol = this._protocol!;
-    if (code !== undefined && !protocol.closeSent) protocol.close(code);
+    if (code !== undefined && !protocol.closeSent) protocol.close(code, reason);
     this._sentClose = true;
     this.flush();
     this.endTransport();
@@ -174,16 +168,12 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
    * maxBackpressure with the 'close' policy): drop what is unsent, close with 1008, stop waiting on it.
    */
   overflow(message: string): void {
-    const protocol = this._protocol;
-    if (protocol === null || this._readyState === ReadyState.CLOSED) return;
+    if (this._protocol === null || this._readyState === ReadyState.CLOSED) return;
     if (!this._receivedClose) this._closeCode = 1008;
     const error = new WebSocketError('WS_ERR_BACKPRESSURE_LIMIT', message, { closeCode: 1008 });
     this.outbox().discard(error);
-    if (!protocol.closeSent) protocol.close(1008, 'Send buffer limit exceeded');
-    this._sentClose = true;
     this._readyState = ReadyState.CLOSING;
-    this.flush();
-    this.endTransport();
+    this.failNow(1008, 'Send buffer limit exceeded');
     this.emitError(error);
   }
 

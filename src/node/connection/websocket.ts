@@ -4,7 +4,7 @@ import { ReadyState } from '../../protocol/constants.js';
 import { argumentError, WebSocketError } from '../../protocol/errors.js';
 import { ClientHandshake, type ClientOptions, type HandshakeClient } from '../handshake/client-handshake.js';
 import type { Negotiated } from '../handshake/negotiated.js';
-import { HOLD_PAUSED } from './connection.js';
+import { HOLD_PAUSED } from './connection-state.js';
 import {
   addEventListener,
   type BrowserEventType,
