@@ -15,6 +15,9 @@ export const {
   ReadyState,
   RedisBroker,
   WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
   WebSocketServer,
 } = WebSocket;
 export { WebSocket };

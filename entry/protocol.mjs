@@ -38,5 +38,8 @@ export const {
   Utf8Validator,
   WEBSOCKET_GUID,
   WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
   writeFrameHeader,
 } = protocol;

@@ -17,8 +17,13 @@ export { WebSocket } from './node/connection/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
 export type { ClientOptions } from './node/handshake/client-handshake.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
-export type { ErrorCode } from './protocol/errors.js';
-export { WebSocketError } from './protocol/errors.js';
+export type { CodedError, ErrorCode, ErrorKind } from './protocol/errors.js';
+export {
+  WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
+} from './protocol/errors.js';
 export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
 export type { RedisClient } from './pubsub/redis-client.js';

@@ -1,5 +1,5 @@
 import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD } from './constants.js';
-import { protocolError, WebSocketError } from './errors.js';
+import { createError, protocolError } from './errors.js';
 import { Masker } from './mask.js';
 
 /** Receives what the parser finds. Payloads arrive unmasked. */
@@ -239,7 +239,7 @@ export class FrameParser {
               'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
               'The most significant bit of a 64-bit length must be 0',
             )
-          : new WebSocketError('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 'Frame length over 2^53 - 1 bytes', {
+          : createError('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 'Frame length over 2^53 - 1 bytes', {
               closeCode: 1009,
             });
       }

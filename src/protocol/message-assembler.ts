@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EMPTY_BUFFER, Opcode } from './constants.js';
-import { protocolError, WebSocketError } from './errors.js';
+import { createError, protocolError, type WebSocketError } from './errors.js';
 import type { FrameHandler } from './frame-parser.js';
 import { MessageBuffer } from './message-buffer.js';
 import { Utf8Validator } from './utf8-validator.js';
@@ -19,7 +19,7 @@ export interface MessageAssemblerOptions {
 }
 
 function invalidUtf8(): WebSocketError {
-  return new WebSocketError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', { closeCode: 1007 });
+  return createError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', { closeCode: 1007 });
 }
 
 /**
@@ -78,7 +78,7 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
     this.fin = fin;
     const buffered = (this.buffer === null ? 0 : this.buffer.length) + this.runLength;
     if (this.maxPayload > 0 && buffered + length > this.maxPayload) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         `Message larger than maxPayload (${this.maxPayload} bytes)`,
         { closeCode: 1009 },

@@ -1,4 +1,4 @@
-import { WebSocketError } from './errors.js';
+import { createError } from './errors.js';
 import { type ExtensionOffer, formatExtensions } from './header-tokens.js';
 
 /** The extension's name in Sec-WebSocket-Extensions (RFC 7692 §7). */
@@ -35,7 +35,7 @@ export interface DeflateParams {
 function windowBits(name: string, value: unknown, fallback: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 8 || v > 15) {
-    throw new WebSocketError(
+    throw createError(
       'WS_ERR_INVALID_ARGUMENT',
       `Option ${name} must be an integer from 8 to 15; got ${String(v)}`,
     );
@@ -187,7 +187,7 @@ export function acceptAsClient(
   options: Required<DeflateNegotiationOptions>,
 ): DeflateParams {
   const fail = (why: string) =>
-    new WebSocketError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', `Invalid permessage-deflate response: ${why}`);
+    createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', `Invalid permessage-deflate response: ${why}`);
   const r = parseOffer(response, true);
   if (r === null) throw fail('unknown, repeated or malformed parameter');
   if (options.serverNoContextTakeover && !r.serverNoContextTakeover) {

@@ -1,6 +1,6 @@
 import { decodeClosePayload, encodeClosePayload } from './close.js';
 import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode, ReadyState } from './constants.js';
-import { argumentError, WebSocketError } from './errors.js';
+import { argumentError, createError, WebSocketError } from './errors.js';
 import { type FrameHandler, FrameParser } from './frame-parser.js';
 import { type MaskGenerator, MaskKeySource } from './mask-key-source.js';
 import { MessageAssembler, type MessageSink } from './message-assembler.js';
@@ -232,7 +232,7 @@ export class Protocol implements FrameHandler, MessageSink {
    */
   send(data: Buffer | string, isBinary: boolean, options?: SendOptions): void {
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     const fin = options?.fin ?? true;
     let opcode: number = isBinary ? Opcode.Binary : Opcode.Text;
@@ -262,7 +262,7 @@ export class Protocol implements FrameHandler, MessageSink {
   /** Queues an already framed message (see frameMessage); for broadcasts framed once. */
   sendFramed(frame: Buffer): void {
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     this.output.pushRaw(frame);
   }
@@ -302,10 +302,10 @@ export class Protocol implements FrameHandler, MessageSink {
 
   private control(opcode: number, data: Buffer): void {
     if (data.length > MAX_CONTROL_PAYLOAD) {
-      throw argumentError(`Control frame payload of ${data.length} bytes: at most 125 fit`);
+      throw argumentError(`Control frame payload of ${data.length} bytes: at most 125 fit`, 'RangeError');
     }
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     this.output.pushFrame(0x80 | opcode, data, data.length);
   }

@@ -27,7 +27,7 @@ import {
 } from '../node/handshake/upgrade-handler.js';
 import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
 import { nonNegative } from '../node/options-check.js';
-import { argumentError, WebSocketError } from '../protocol/errors.js';
+import { argumentError, createError, type WebSocketError } from '../protocol/errors.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { checkServerOptions } from './server-options.js';
 
@@ -126,7 +126,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       options.noServer === true,
     ].filter(Boolean);
     if (modes.length !== 1) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_ARGUMENT',
         'Exactly one of the "port", "server" and "noServer" options must be given',
       );
@@ -211,7 +211,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   /** The bound address of the server wskit created or was given (null with noServer). */
   address(): AddressInfo | string | null {
     if (this.options.noServer) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_STATE',
         'The server is operating in "noServer" mode: it has no address',
       );
@@ -293,7 +293,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   close(cb?: (err?: Error) => void): void {
     if (cb) {
       if (this.state === CLOSED) {
-        process.nextTick(cb, new WebSocketError('WS_ERR_SERVER_CLOSED', 'The server is not running'));
+        process.nextTick(cb, createError('WS_ERR_SERVER_CLOSED', 'The server is not running'));
         return;
       }
       this.once('close', () => cb());

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError } from '../../protocol/errors.js';
 import { Protocol, type ProtocolHandler } from '../../protocol/protocol.js';
 import { DeflateCodec } from '../deflate/codec.js';
 import { InflateChannel, type InflateChannelSink } from '../deflate/inflate-channel.js';
@@ -208,7 +208,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
       if (t - this._hbPingAt >= timeout) {
         this._heartbeat?.delete(this);
         this.emitError(
-          new WebSocketError(
+          createError(
             'WS_ERR_HEARTBEAT_TIMEOUT',
             `No answer to a ping within ${timeout} ms: the connection was terminated`,
           ),

@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../../protocol/constants.js';
-import { argumentError, WebSocketError } from '../../protocol/errors.js';
+import { argumentError, createError } from '../../protocol/errors.js';
 import { ClientHandshake, type ClientOptions, type HandshakeClient } from '../handshake/client-handshake.js';
 import type { Negotiated } from '../handshake/negotiated.js';
 import { HOLD_PAUSED } from './connection-state.js';
@@ -175,13 +175,13 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
   private subscriptions(): Subscriptions {
     const subscriptions = this._owner?.subscriptions;
     if (subscriptions == null) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_STATE',
         'Topics belong to a server: subscribe() works on the connections a WebSocketServer accepted',
       );
     }
     if (this._readyState === ReadyState.CLOSED) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot subscribe: the connection is closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot subscribe: the connection is closed');
     }
     return subscriptions;
   }
@@ -279,7 +279,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (bytes.length > 125)
-      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`);
+      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`, 'RangeError');
     if (!this.canSend()) {
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return;
@@ -298,7 +298,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     options?: Pick<ConnectionOptions, 'maxPayload' | 'generateMask'>,
   ): void {
     if (this._readyState !== ReadyState.CONNECTING || this._socket !== null) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'setSocket(): the connection already has a socket');
+      throw createError('WS_ERR_INVALID_STATE', 'setSocket(): the connection already has a socket');
     }
     if (options !== undefined) {
       const overrides: ConnectionOptions = {};
@@ -322,10 +322,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
 
   private abortConnecting(): void {
     this.handshakeFailed(
-      new WebSocketError(
-        'WS_ERR_HANDSHAKE_REJECTED',
-        'WebSocket was closed before the connection was established',
-      ),
+      createError('WS_ERR_HANDSHAKE_REJECTED', 'WebSocket was closed before the connection was established'),
     );
   }
 

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError, type WebSocketError } from '../../protocol/errors.js';
 import type { DeflateCodec } from './codec.js';
 
 /** Where an InflateChannel hands messages once they are in order. */
@@ -73,7 +73,7 @@ export class InflateChannel {
     while (queue.length > 0 && queue[0].ready && !this.failed) {
       const item = queue.shift()!;
       if (item.error === null && !item.isBinary && !isUtf8(item.data!)) {
-        item.error = new WebSocketError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', {
+        item.error = createError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', {
           closeCode: 1007,
         });
       }
