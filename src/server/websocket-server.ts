@@ -140,7 +140,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     this.clients = this.options.clientTracking ? this.connections : (undefined as unknown as Set<WebSocket>);
     const hb = resolveHeartbeat(options.heartbeat, true);
     this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
-    const deflate: ResolvedDeflate | null = resolveDeflate(options.perMessageDeflate, false);
+    const deflate: ResolvedDeflate | null = resolveDeflate(options.perMessageDeflate, false, 'server');
     // Bounds the zlib jobs of all this server's connections on the thread pool.
     const limiter = deflate === null ? null : new Limiter(deflate.concurrencyLimit);
     this.topics = new Topics(this, options);

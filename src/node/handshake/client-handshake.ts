@@ -219,7 +219,7 @@ export class ClientHandshake {
       ...base,
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
-    const deflate = resolveDeflate(options.perMessageDeflate, true);
+    const deflate = resolveDeflate(options.perMessageDeflate, true, 'client');
     if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
     if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
     // Every other option goes to http(s).request as it is, as in ws (TLS options, agent, lookup,
