@@ -26,6 +26,10 @@ export type { SendCallback };
 
 const EMPTY = Buffer.alloc(0);
 
+function byteLength(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+}
+
 export interface WebSocketSendOptions {
   /** Send as binary (default: true for anything but a string). */
   binary?: boolean;
@@ -59,6 +63,12 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
   /** @internal */ _url = '';
   /** @internal A client's opening handshake in progress. */
   _handshake: ClientHandshake | null = null;
+  /**
+   * @internal Bytes given to send() once the connection was closing or closed, which bufferedAmount
+   * counts (as the WHATWG API and ws do). Declared, not initialised: added by the first such send(),
+   * so that open connections do not carry it.
+   */
+  declare _sentAfterClose?: number;
 
   constructor(
     address: string | URL | null,
@@ -95,9 +105,10 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
 
   /** Bytes queued to be sent and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    if (this._outbox !== null) return this._outbox.bufferedAmount;
+    const afterClose = this._sentAfterClose ?? 0;
+    if (this._outbox !== null) return this._outbox.bufferedAmount + afterClose;
     const queued = this._protocol === null ? 0 : this._protocol.bufferedAmount;
-    return this._socket === null ? queued : queued + this._socket.writableLength;
+    return afterClose + (this._socket === null ? queued : queued + this._socket.writableLength);
   }
 
   /** The names of the negotiated extensions (e.g. 'permessage-deflate'), or ''. */
@@ -201,6 +212,8 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     // send() with no data sends an empty binary message, as in ws.
     const payload = data === undefined ? EMPTY : isBlob(data) ? data : toPayload(data);
     if (!this.canSend()) {
+      const size = isBlob(payload) ? payload.size : byteLength(payload);
+      if (size > 0) this._sentAfterClose = (this._sentAfterClose ?? 0) + size;
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return false;
     }
