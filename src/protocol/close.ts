@@ -21,7 +21,7 @@ export interface ClosePayload {
 }
 
 /** Decodes and checks the payload of a received Close frame; throws a WebSocketError on a violation. */
-export function decodeClosePayload(payload: Buffer): ClosePayload {
+export function decodeClosePayload(payload: Buffer, validateUtf8 = true): ClosePayload {
   if (payload.length === 0) return { code: 1005, reason: EMPTY_BUFFER };
   if (payload.length === 1) {
     throw protocolError('WS_ERR_INVALID_CLOSE_PAYLOAD', 'Close frame payload of 1 byte: a code takes 2');
@@ -31,7 +31,7 @@ export function decodeClosePayload(payload: Buffer): ClosePayload {
     throw protocolError('WS_ERR_INVALID_CLOSE_CODE', `Invalid close code ${code} in a Close frame`);
   }
   const reason = payload.subarray(2);
-  if (!isUtf8(reason)) {
+  if (validateUtf8 && !isUtf8(reason)) {
     throw createError('WS_ERR_INVALID_UTF8', 'Close reason is not valid UTF-8', { closeCode: 1007 });
   }
   return { code, reason };

@@ -16,6 +16,8 @@ export interface MessageAssemblerOptions {
   maxPayload: number;
   /** Whether to validate text as UTF-8 (compressed messages are validated after inflating, by the caller). */
   validateUtf8?: boolean;
+  /** The most frames a message may arrive in (0 or undefined: no limit); more fail with 1008. */
+  maxFragments?: number;
 }
 
 function invalidUtf8(): WebSocketError {
@@ -39,6 +41,9 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
   private utf8: Utf8Validator | null = null;
   maxPayload: number;
   private readonly validateUtf8: boolean;
+  private readonly maxFragments: number;
+  /** Frames of the current message so far. */
+  private fragments = 0;
 
   private inMessage = false;
   private opcode = 0;
@@ -49,6 +54,7 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
     this.sink = sink;
     this.maxPayload = options.maxPayload;
     this.validateUtf8 = options.validateUtf8 ?? true;
+    this.maxFragments = options.maxFragments ?? 0;
   }
 
   /** Whether a fragmented message has started and not ended. */
@@ -74,6 +80,14 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
       this.inMessage = true;
       this.opcode = opcode;
       this.compressed = rsv1;
+      this.fragments = 0;
+    }
+    if (this.maxFragments > 0 && ++this.fragments > this.maxFragments) {
+      throw createError(
+        'WS_ERR_TOO_MANY_BUFFERED_PARTS',
+        `Message in more than maxFragments (${this.maxFragments}) frames`,
+        { closeCode: 1008 },
+      );
     }
     this.fin = fin;
     const buffered = (this.buffer === null ? 0 : this.buffer.length) + this.runLength;

@@ -43,7 +43,34 @@ export interface ProtocolOptions {
   allowRsv1?: boolean;
   /** Custom masking keys (client role); the default draws them from a pool of crypto random bytes. */
   generateMask?: MaskGenerator;
+  /**
+   * Limits on how a message may arrive, ws's options of the same names. Kept by reference: pass one
+   * object shared by the connections of a server.
+   */
+  receiveLimits?: ReceiveLimits;
 }
+
+/** ws's limits on the pieces a message arrives in, and its switch for UTF-8 validation. */
+export interface ReceiveLimits {
+  /**
+   * The most chunks of input (reads from the transport) one frame may arrive in; more fail the
+   * connection with 1008 (WS_ERR_TOO_MANY_BUFFERED_PARTS). Default 0: no limit (the memory of a frame
+   * is bounded by its size, however many chunks it arrives in).
+   */
+  maxBufferedChunks?: number;
+  /**
+   * The most frames one message may arrive in; more fail the connection with 1008
+   * (WS_ERR_TOO_MANY_BUFFERED_PARTS). Default 0: no limit.
+   */
+  maxFragments?: number;
+  /**
+   * Do not check that text messages and close reasons are UTF-8 (RFC 6455 §8.1 requires it). For
+   * peers you trust, as in ws. Default false.
+   */
+  skipUTF8Validation?: boolean;
+}
+
+const NO_LIMITS: ReceiveLimits = Object.freeze({});
 
 export interface SendOptions {
   /** Whether this frame ends the message (default true). Send later parts with the same type. */
@@ -64,6 +91,7 @@ export class Protocol implements FrameHandler, MessageSink {
   private rsv1Allowed: boolean;
   private payloadLimit: number;
   private readonly generateMask: MaskGenerator | undefined;
+  private readonly limits: ReceiveLimits;
   // Created on first use: a connection that is only open (most of a big server's) holds none of them.
   private _parser: FrameParser | null = null;
   private _assembler: MessageAssembler | null = null;
@@ -89,6 +117,7 @@ export class Protocol implements FrameHandler, MessageSink {
     this.rsv1Allowed = options.allowRsv1 ?? false;
     this.payloadLimit = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.generateMask = options.generateMask;
+    this.limits = options.receiveLimits ?? NO_LIMITS;
     this.autoPong = options.autoPong ?? true;
     this.fragmentSize = options.fragmentSize ?? 0;
   }
@@ -98,6 +127,7 @@ export class Protocol implements FrameHandler, MessageSink {
       this._parser = new FrameParser(this, {
         isServer: this.role === 'server',
         allowRsv1: this.rsv1Allowed,
+        maxBufferedChunks: this.limits.maxBufferedChunks,
       });
     }
     return this._parser;
@@ -105,7 +135,11 @@ export class Protocol implements FrameHandler, MessageSink {
 
   private get assembler(): MessageAssembler {
     if (this._assembler === null) {
-      this._assembler = new MessageAssembler(this, { maxPayload: this.payloadLimit });
+      this._assembler = new MessageAssembler(this, {
+        maxPayload: this.payloadLimit,
+        maxFragments: this.limits.maxFragments,
+        validateUtf8: this.limits.skipUTF8Validation !== true,
+      });
     }
     return this._assembler;
   }
@@ -209,7 +243,7 @@ export class Protocol implements FrameHandler, MessageSink {
     } else if (opcode === Opcode.Pong) {
       this.handler.onPong(payload);
     } else {
-      const { code, reason } = decodeClosePayload(payload);
+      const { code, reason } = decodeClosePayload(payload, this.limits.skipUTF8Validation !== true);
       this.closeReceived = true;
       this.closeCode = code;
       this.closeReason = reason;
@@ -217,7 +251,9 @@ export class Protocol implements FrameHandler, MessageSink {
       if (!this.closeSent && this.handler.deferClose?.() !== true) {
         // Echo the code and reason (RFC 6455 §5.5.1, as ws and browsers do); a Close without a code is
         // answered without one.
-        this.queueClose(code === 1005 ? EMPTY_BUFFER : encodeClosePayload(code, reason));
+        // The payload was checked above (code, and reason unless skipUTF8Validation): a copy of it is
+        // the answer.
+        this.queueClose(code === 1005 ? EMPTY_BUFFER : Buffer.from(payload));
       }
       this.state = ReadyState.CLOSED;
       this.handler.onCloseFrame(code, reason);

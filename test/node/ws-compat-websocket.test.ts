@@ -1,8 +1,19 @@
 // ws compatibility of a connection's API, each case run against ws and wskit side by side.
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { WebSocket as Wskit, WebSocketServer } from '../../src/index.js';
-import { closeServer, defer, next, recordClose, runCleanups, WsServer, WsWebSocket } from './helpers.js';
+import { WebSocketServer, WebSocket as Wskit } from '../../src/index.js';
+import {
+  closeServer,
+  defer,
+  maskedFrame,
+  next,
+  rawWebSocket,
+  recordClose,
+  runCleanups,
+  WsServer,
+  WsWebSocket,
+  within,
+} from './helpers.js';
 
 afterEach(runCleanups);
 
@@ -21,7 +32,7 @@ async function pair(impl: (typeof IMPLEMENTATIONS)[number], options: object) {
   await next(wss, 'listening');
   const port = (wss.address() as { port: number }).port;
   const connection = next<[AnySocket]>(wss, 'connection');
-  const client = new impl.Client(`ws://127.0.0.1:${port}`) as AnySocket;
+  const client = new (impl.Client as typeof WsWebSocket)(`ws://127.0.0.1:${port}`) as AnySocket;
   defer(() => client.terminate());
   await next(client, 'open');
   const [peer] = await connection;
@@ -54,7 +65,7 @@ describe('ws compatibility: bufferedAmount', () => {
   test('a client whose handshake failed counts what send() is given after the close', async () => {
     const seen: Record<string, number> = {};
     for (const impl of IMPLEMENTATIONS) {
-      const ws = new impl.Client('ws://127.0.0.1:1') as AnySocket;
+      const ws = new (impl.Client as typeof WsWebSocket)('ws://127.0.0.1:1') as WsWebSocket;
       ws.on('error', () => {});
       await recordClose(ws);
       ws.send('z'.repeat(10));
@@ -62,5 +73,82 @@ describe('ws compatibility: bufferedAmount', () => {
       seen[impl.name] = ws.bufferedAmount;
     }
     assert.deepEqual(seen, { ws: 16, wskit: 16 });
+  });
+});
+
+/** A raw client of a server of `impl` with `options`; the server-side connection's error and close. */
+async function rawPeerOf(impl: (typeof IMPLEMENTATIONS)[number], options: object) {
+  const wss = new impl.Server({ port: 0, host: '127.0.0.1', ...options }) as AnyServer;
+  defer(() => closeServer(wss));
+  await next(wss, 'listening');
+  const port = (wss.address() as { port: number }).port;
+  const outcome = new Promise<{
+    error: (Error & { code?: string }) | null;
+    code: number;
+    messages: string[];
+  }>((resolve) => {
+    (wss as WsServer).on('connection', (ws) => {
+      let error: Error | null = null;
+      const messages: string[] = [];
+      ws.on('message', (data) => messages.push(String(data)));
+      ws.on('error', (e) => {
+        error = e;
+      });
+      ws.on('close', (code) => resolve({ error, code, messages }));
+    });
+  });
+  const { socket } = await rawWebSocket(port);
+  defer(() => socket.destroy());
+  return { socket, outcome: within(outcome, "the server side's close") };
+}
+
+describe('ws compatibility: maxFragments, maxBufferedChunks, skipUTF8Validation', () => {
+  test('maxFragments: a message in more frames fails with 1008 and WS_ERR_TOO_MANY_BUFFERED_PARTS; one in that many arrives', async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const { socket, outcome } = await rawPeerOf(impl, { maxFragments: 3 });
+      const three = [maskedFrame(0x1, 'a', false), maskedFrame(0x0, 'b', false), maskedFrame(0x0, 'c')];
+      const four = [maskedFrame(0x1, 'a', false), maskedFrame(0x0, 'b', false), maskedFrame(0x0, 'c', false)];
+      socket.write(Buffer.concat([...three, ...four, maskedFrame(0x0, 'd')]));
+      const { error, messages } = await outcome;
+      assert.deepEqual(messages, ['abc'], impl.name);
+      assert.equal(error?.code, 'WS_ERR_TOO_MANY_BUFFERED_PARTS', impl.name);
+      assert.ok(error instanceof RangeError, impl.name);
+      assert.equal((error as { closeCode?: number }).closeCode ?? 1008, 1008, impl.name);
+    }
+  });
+
+  test('maxBufferedChunks: a frame arriving in more chunks fails with WS_ERR_TOO_MANY_BUFFERED_PARTS', async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const { socket, outcome } = await rawPeerOf(impl, { maxBufferedChunks: 4 });
+      const frame = maskedFrame(0x2, Buffer.alloc(64, 1));
+      // One byte per write, each acknowledged by a round trip, so that each is a chunk of its own.
+      socket.setNoDelay(true);
+      let result: Awaited<typeof outcome> | null = null;
+      outcome.then((r) => {
+        result = r;
+      });
+      for (let i = 0; i < frame.length && result === null; i++) {
+        socket.write(frame.subarray(i, i + 1));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => socket.write('', () => resolve()));
+      }
+      const { error } = await outcome;
+      assert.equal(error?.code, 'WS_ERR_TOO_MANY_BUFFERED_PARTS', impl.name);
+    }
+  });
+
+  test('skipUTF8Validation: invalid UTF-8 text is delivered instead of failing with 1007', async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const { socket, outcome } = await rawPeerOf(impl, { skipUTF8Validation: true });
+      socket.write(
+        Buffer.concat([
+          maskedFrame(0x1, Buffer.from([0xff, 0x61])),
+          maskedFrame(0x8, Buffer.from([0x03, 0xe8, 0xff])),
+        ]),
+      );
+      const { error, messages } = await outcome;
+      assert.equal(error, null, `${impl.name}: no error`);
+      assert.equal(messages.length, 1, impl.name);
+    }
   });
 });

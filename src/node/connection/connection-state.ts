@@ -88,6 +88,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
       fragmentSize: options.fragmentSize,
       generateMask: options.generateMask,
       allowRsv1: deflate !== undefined,
+      receiveLimits: options,
     });
     if (deflate !== undefined) {
       const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -99,7 +100,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
         maxPayload,
         deflate.budget,
       );
-      this._inflate = new InflateChannel(codec, this.handler());
+      this._inflate = new InflateChannel(codec, this.handler(), options.skipUTF8Validation !== true);
     }
     this._subprotocol = negotiated.protocol ?? '';
     this._extensions = negotiated.extensions ?? '';
