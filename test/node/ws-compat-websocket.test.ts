@@ -152,3 +152,33 @@ describe('ws compatibility: maxFragments, maxBufferedChunks, skipUTF8Validation'
     }
   });
 });
+
+describe('ws compatibility: req.socket', () => {
+  for (const [what, options] of [
+    ['ws', null],
+    ['wskit with LeanSockets', {}],
+    ['wskit with net.Sockets', { leanSockets: false }],
+  ] as const) {
+    test(`${what}: a 'data' listener added in 'connection' gets the frames that follow, not the request`, async () => {
+      const wss = (
+        options === null
+          ? new WsServer({ port: 0, host: '127.0.0.1' })
+          : new WebSocketServer({ port: 0, host: '127.0.0.1', ...options })
+      ) as WsServer;
+      defer(() => closeServer(wss));
+      await next(wss, 'listening');
+      const first = new Promise<Buffer>((resolve) => {
+        wss.on('connection', (_ws, req) => req.socket.once('data', resolve));
+      });
+      const { socket } = await rawWebSocket((wss.address() as { port: number }).port);
+      defer(() => socket.destroy());
+      socket.write(maskedFrame(0x1, 'hello'));
+      const chunk = await within(first, "the socket's first 'data'");
+      assert.equal(
+        chunk[0],
+        0x81,
+        `a text frame, not ${JSON.stringify(chunk.subarray(0, 8).toString('latin1'))}`,
+      );
+    });
+  }
+});
