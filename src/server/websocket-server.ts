@@ -330,8 +330,13 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
         for (const ws of pending) ws.terminate();
       }, timeout).unref();
     }
-    if (this.ownServer !== null) this.ownServer.close(() => done());
-    else process.nextTick(done);
+    if (this.ownServer !== null) {
+      // Its close() waits for every connection: those still in their opening handshake get 503.
+      this.ownServer.close(() => done());
+      this.upgrades.abortPending();
+    } else {
+      process.nextTick(done);
+    }
   }
 
   // ---- UpgradeHost, ConnectionOwner ----

@@ -472,14 +472,31 @@ describe("the server's answer is checked", () => {
     assert.ok(Date.now() - started >= 90, 'not before the timeout');
   });
 
+  it('handshakeTimeout is a deadline: a server that trickles its answer a byte at a time cannot extend it', async () => {
+    const answer = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: ';
+    let writer: NodeJS.Timeout | null = null;
+    const raw = await rawServer((_request, socket) => {
+      let i = 0;
+      // One byte every 20 ms, for ever: an idle timeout of 100 ms would never fire.
+      writer = setInterval(() => socket.write(i < answer.length ? answer[i++] : 'x'), 20);
+      socket.on('close', () => clearInterval(writer!));
+    });
+    defer(() => closeRawServer(raw));
+    defer(() => writer !== null && clearInterval(writer));
+    const started = Date.now();
+    const err = await failure(client(`ws://127.0.0.1:${raw.port}`, { handshakeTimeout: 150 }));
+    assert.equal(err.code, 'WS_ERR_HANDSHAKE_TIMEOUT');
+    assert.ok(Date.now() - started >= 140, 'not before the deadline');
+  });
+
   it('handshakeTimeout no longer applies once the connection is open', async () => {
     const s = await serve();
-    const { ws, peer } = await connected(s, '', { handshakeTimeout: 30 });
-    // The client's heartbeat as a clock: three answered pings take well over 30 ms.
-    const timed = await connected(s, '', { heartbeat: { interval: 20, timeout: 20 } });
+    const { ws, peer } = await connected(s, '', { handshakeTimeout: 300 });
+    // The client's heartbeat as a clock: eight answered pings 50 ms apart take well over 300 ms.
+    const timed = await connected(s, '', { heartbeat: { interval: 50, timeout: 200 } });
     await new Promise<void>((resolve) => {
       let pongs = 0;
-      timed.ws.on('pong', () => ++pongs === 3 && resolve());
+      timed.ws.on('pong', () => ++pongs === 8 && resolve());
     });
     assert.equal(ws.readyState, WebSocket.OPEN);
     const message = next<[Buffer]>(ws, 'message');

@@ -87,25 +87,27 @@ describe('server heartbeat', () => {
   });
 
   it('a busy peer is never pinged: any data counts as a sign of life', async () => {
-    const s = await serve({ heartbeat: { interval: 150, timeout: 150 } });
+    // An interval well above the gaps between messages even on a loaded machine (a stalled event loop
+    // of 150 ms was seen to make a ping due).
+    const s = await serve({ heartbeat: { interval: 500, timeout: 500 } });
     const { ws, peer } = await connected(s);
     let pinged = false;
     ws.on('ping', () => {
       pinged = true;
     });
-    // Messages every 10 ms for 300 ms: the silence never comes near the interval.
+    // Messages every 10 ms for 600 ms: the silence never comes near the interval.
     let count = 0;
     const done = new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         ws.send('tick');
-        if (++count === 30) {
+        if (++count === 60) {
           clearInterval(timer);
           resolve();
         }
       }, 10);
     });
     let received = 0;
-    const all = new Promise<void>((resolve) => peer.on('message', () => ++received === 30 && resolve()));
+    const all = new Promise<void>((resolve) => peer.on('message', () => ++received === 60 && resolve()));
     await within(done, 'the messages to be sent');
     await within(all, 'the messages to arrive');
     assert.equal(pinged, false);

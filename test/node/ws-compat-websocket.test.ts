@@ -182,3 +182,29 @@ describe('ws compatibility: req.socket', () => {
     });
   }
 });
+
+describe('ws compatibility: the mask option (kept to RFC 6455 §5.1 on purpose)', () => {
+  test('a client told mask: false still masks, and a server told mask: true does not: ws peers accept both', async () => {
+    const theirs = new WsServer({ port: 0, host: '127.0.0.1' });
+    defer(() => closeServer(theirs));
+    await next(theirs, 'listening');
+    const received = next<[Buffer]>(theirs, 'connection').then(async ([peer]) => {
+      const [data] = await next<[Buffer]>(peer as unknown as WsWebSocket, 'message');
+      return String(data);
+    });
+    const client = new Wskit(`ws://127.0.0.1:${(theirs.address() as { port: number }).port}`);
+    defer(() => client.terminate());
+    await next(client, 'open');
+    client.send('from a client', { mask: false });
+    assert.equal(await within(received, "ws's server to get the message"), 'from a client');
+
+    const ours = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    defer(() => closeServer(ours));
+    await next(ours, 'listening');
+    ours.on('connection', (peer) => peer.send('from a server', { mask: true }));
+    const wsClient = new WsWebSocket(`ws://127.0.0.1:${(ours.address() as { port: number }).port}`);
+    defer(() => wsClient.terminate());
+    const [data] = await next<[Buffer]>(wsClient, 'message');
+    assert.equal(String(data), 'from a server');
+  });
+});

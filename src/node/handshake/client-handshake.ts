@@ -123,6 +123,8 @@ export class ClientHandshake {
   private originalTarget = '';
   /** The URL being connected to (ws.url). */
   url = '';
+  /** Fails the handshake `handshakeTimeout` ms after start(), redirects included. */
+  private deadline: NodeJS.Timeout | null = null;
 
   constructor(client: HandshakeClient, protocols: string[], options: ClientOptions) {
     this.client = client;
@@ -133,17 +135,30 @@ export class ClientHandshake {
   /** Sends the request; throws WS_ERR_INVALID_URL or WS_ERR_INVALID_ARGUMENT for bad arguments. */
   start(address: string | URL): void {
     checkClientOptions(this.options);
+    const ms = this.options.handshakeTimeout;
+    if (ms !== undefined && ms > 0) {
+      // A deadline, not an idle timeout: a server that trickles its answer cannot extend it.
+      this.deadline = setTimeout(() => {
+        this.fail(createError('WS_ERR_HANDSHAKE_TIMEOUT', `Opening handshake has timed out after ${ms} ms`));
+      }, ms);
+    }
     this.connect(address);
   }
 
   /** Aborts the request in progress (close() or terminate() while connecting). */
   abort(): void {
+    this.clearDeadline();
     const req = this.req;
     this.req = null;
     if (req !== null) {
       req.destroy();
       req.on('error', () => {});
     }
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline !== null) clearTimeout(this.deadline);
+    this.deadline = null;
   }
 
   private fail(error: Error): void {
@@ -233,7 +248,7 @@ export class ClientHandshake {
       host: isUnix ? undefined : url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: isUnix ? undefined : url.port || (secure ? 443 : 80),
       auth: undefined,
-      timeout: options.handshakeTimeout,
+      handshakeTimeout: undefined,
     };
     for (const k of Object.keys(requestOptions)) {
       if (requestOptions[k] === undefined) delete requestOptions[k];
@@ -243,16 +258,6 @@ export class ClientHandshake {
     // ws's 'redirect': the new request, headers still editable (getHeader / removeHeader).
     if (original !== undefined) client.emit('redirect', this.url, req);
 
-    if (options.handshakeTimeout !== undefined) {
-      req.on('timeout', () => {
-        this.fail(
-          createError(
-            'WS_ERR_HANDSHAKE_TIMEOUT',
-            `Opening handshake has timed out after ${options.handshakeTimeout} ms`,
-          ),
-        );
-      });
-    }
     req.on('error', (err) => {
       if (this.req !== req) return;
       this.fail(err);
@@ -319,6 +324,7 @@ export class ClientHandshake {
         this.fail(err as Error);
         return;
       }
+      this.clearDeadline();
       client.handshakeDone(socket, head, {
         protocol: accepted.protocol,
         extensions: params === null ? '' : PERMESSAGE_DEFLATE,

@@ -63,6 +63,14 @@ export class HandshakeDeadlines {
     if (this.pending.size === 0) this.stop();
   }
 
+  /** Answers `status` to every socket whose handshake is pending (a server closing down). */
+  abortAll(status: number, message: string): void {
+    const sockets = [...this.pending.keys()];
+    this.pending.clear();
+    this.stop();
+    for (const socket of sockets) if (!socket.destroyed) abortHandshake(socket, status, message);
+  }
+
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;

@@ -89,6 +89,14 @@ export class UpgradeHandler<C> {
     this.budget = budget;
   }
 
+  /**
+   * Answers 503 to every connection whose opening handshake is still pending (a closing server of its
+   * own, whose net.Server close() waits for every connection).
+   */
+  abortPending(): void {
+    this.deadlines.abortAll(503, 'Server is shutting down');
+  }
+
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, cb: AcceptCallback<C>): void {
     closeOnError(socket);
     const check = checkUpgradeRequest(req);

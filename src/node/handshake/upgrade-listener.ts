@@ -48,7 +48,11 @@ export function createUpgradeListener(options: UpgradeListenerOptions): Server {
   if (options.leanSockets) {
     // A LeanSocket has the part of net.Socket's surface that the handshake and WebSocket use.
     const onLeanSocket = onSocket as unknown as (socket: LeanSocket) => void;
-    server.once('listening', () => acceptLeanSockets(server, onLeanSocket));
+    server.once('listening', () => {
+      // wskit's 'connection' listener is for net.Sockets only: with LeanSockets, 'connection' is the
+      // application's (acceptLeanSockets emits it when listened to).
+      if (acceptLeanSockets(server, onLeanSocket)) server.removeListener('connection', onSocket);
+    });
   }
   return server;
 }

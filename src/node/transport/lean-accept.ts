@@ -1,18 +1,30 @@
+import { channel } from 'node:diagnostics_channel';
 import type { Server } from 'node:net';
 import { LeanSocket } from './lean-socket.js';
 import { errnoError, isTcpHandle, loadLibuvStream } from './libuv-stream.js';
 
+/** The part of net.Server's internals that counts its connections (getConnections(), close()). */
+export interface CountingServer {
+  _connections: number;
+  _emitCloseIfDrained?: () => void;
+}
+
 /**
  * Takes over the accepting of connections from a listening net.Server (which keeps listen(),
  * address(), close() and its 'error' events): each accepted TCP handle becomes a LeanSocket, given to
- * `onSocket`, instead of a net.Socket emitted as 'connection'. Returns false, changing nothing, when
- * Node's bindings or the server's listening handle are not what LeanSocket expects.
+ * `onSocket`, instead of a net.Socket. What net.Server does for each connection is kept: it is
+ * counted (getConnections(), and close() waits for it), `maxConnections` refuses (closes) one too
+ * many, the `net.server.socket` diagnostics channel gets `{ socket }` (APM tools subscribe to it),
+ * and 'connection' is emitted with the LeanSocket when the application listens to it. Returns false,
+ * changing nothing, when Node's bindings or the server's listening handle are not what LeanSocket
+ * expects.
  */
 export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket) => void): boolean {
   const listening = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
   if (listening == null || typeof listening.onconnection !== 'function') return false;
   const lib = loadLibuvStream();
   if (lib === null) return false;
+  const socketChannel = channel('net.server.socket');
   listening.onconnection = (status: number, handle: unknown) => {
     if (status < 0) {
       server.emit('error', errnoError(status, 'accept'));
@@ -22,7 +34,17 @@ export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket)
       (handle as { close?: () => void } | null)?.close?.();
       return;
     }
-    onSocket(new LeanSocket(handle, lib));
+    const counted = server as unknown as CountingServer;
+    if (server.maxConnections > 0 && counted._connections >= server.maxConnections) {
+      handle.close();
+      return;
+    }
+    const socket = new LeanSocket(handle, lib);
+    socket._server = counted;
+    counted._connections++;
+    if (socketChannel.hasSubscribers) socketChannel.publish({ socket });
+    onSocket(socket);
+    if (server.listenerCount('connection') > 0) server.emit('connection', socket);
   };
   return true;
 }

@@ -67,6 +67,8 @@ export abstract class LeanSocketState extends LazyEventEmitter {
   /** @internal */ _timer: NodeJS.Timeout | null = null;
   /** @internal wskit's own consumer of this socket's events (see LeanSocketSink). */
   _sink: LeanSocketSink | null = null;
+  /** @internal The net.Server that counts this connection until it closes (see acceptLeanSockets). */
+  _server: { _connections: number; _emitCloseIfDrained?: () => void } | null = null;
   /** The inactivity timeout set with setTimeout() (0: none). */
   timeout = 0;
   /** @internal */ [kHead]: unknown = undefined;

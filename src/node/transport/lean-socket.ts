@@ -361,6 +361,12 @@ function hasListeners(socket: LeanSocket): boolean {
 }
 
 function emitClose(socket: LeanSocket, hadError: boolean): void {
+  const server = socket._server;
+  if (server !== null) {
+    socket._server = null;
+    server._connections--;
+    server._emitCloseIfDrained?.();
+  }
   socket._sink?.close.call(socket, hadError);
   if (hasListeners(socket)) socket.emit('close', hadError);
 }

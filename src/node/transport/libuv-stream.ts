@@ -71,8 +71,9 @@ export function loadLibuvStream(): LibuvStream | null {
   const binding = (process as unknown as { binding?: Binding }).binding;
   if (typeof binding !== 'function') return null;
   if (
-    process.execArgv.includes('--pending-deprecation') ||
-    /(^|\s)--pending-deprecation(\s|$)/.test(process.env.NODE_OPTIONS ?? '') ||
+    // Node reads its flags with either '-' or '_' between words.
+    process.execArgv.some((arg) => /^--pending[-_]deprecation$/.test(arg)) ||
+    /(^|\s)--pending[-_]deprecation(\s|$)/.test(process.env.NODE_OPTIONS ?? '') ||
     process.env.NODE_PENDING_DEPRECATION === '1'
   ) {
     return null;
