@@ -125,19 +125,29 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.equal(reply.offset, 1);
   });
 
-  it('another epoch: the gap says so and nothing of it is replayed', async () => {
+  it('another epoch: the gap says so, and the history of the new one is replayed from its start', async () => {
     const { url, wss } = await durableServer();
     await wss.durable!.publish('t', 'm1');
     const p = await peer(url);
     const reply = await p.request({
       type: 'subscribe',
       topic: 't',
-      since: { offset: 1, epoch: 'old-epoch' },
+      since: { offset: 7, epoch: 'old-epoch' },
     });
     assert.equal(reply.recovered, false);
-    assert.deepEqual(reply.gap, { reason: 'epoch', from: 1, to: 1 });
+    assert.deepEqual(reply.gap, { reason: 'epoch', from: 1, to: 0 });
     await wss.durable!.publish('t', 'm2');
-    assert.deepEqual(await p.data('t', 1), ['m2']);
+    assert.deepEqual(await p.data('t', 2), ['m1', 'm2']);
+    // An offset past the last of the same epoch is not this history's either: nothing replayed.
+    const q = await peer(url);
+    const future = await q.request({
+      type: 'subscribe',
+      topic: 't',
+      since: { offset: 9, epoch: reply.epoch },
+    });
+    assert.deepEqual(future.gap, { reason: 'epoch', from: 1, to: 2 });
+    await wss.durable!.publish('t', 'm3');
+    assert.deepEqual(await q.data('t', 1), ['m3']);
   });
 
   it('a publish sent again with the same key is stored once and acked with the first offset', async () => {
