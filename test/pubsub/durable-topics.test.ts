@@ -96,6 +96,19 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.ok(p.received.indexOf(reply) < p.received.indexOf(messages[0]), 'subscribed comes first');
   });
 
+  it('a slow subscriber is sent nothing while over maxBackpressure, and gets it all from the history after', async () => {
+    const { url, wss } = await durableServer({ maxBackpressure: 0 });
+    const p = await peer(url);
+    await p.request({ type: 'subscribe', topic: 'slow' });
+    // In one turn: after the first, the connection has bytes waiting (over 0): the others are held back.
+    await Promise.all(['m1', 'm2', 'm3'].map((m) => wss.durable!.publish('slow', m)));
+    await p.data('slow', 1);
+    assert.ok(wss.droppedMessages >= 1, 'held back, and counted');
+    await wss.durable!.publish('slow', 'm4');
+    assert.deepEqual(await p.data('slow', 4), ['m1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(offsets(p.messages('slow')), [1, 2, 3, 4]);
+  });
+
   it('history: n gives the last n messages on a first subscribe', async () => {
     const { url, wss } = await durableServer();
     for (let i = 1; i <= 10; i++) wss.publish('chat', `m${i}`);

@@ -242,6 +242,12 @@ export class TopicsSession {
       return;
     }
     if (sub.stale.has(m.epoch) || (m.epoch === sub.epoch && m.offset <= sub.sent)) return; // sent already
+    if (this.ws.bufferedAmount > this.durable.sink.maxBackpressure) {
+      // A slow reader: not sent now, and not lost: the next message sent to it (once it has caught
+      // up) finds the hole and reads it from the history.
+      this.durable.sink.countLagging();
+      return;
+    }
     if (m.epoch !== sub.epoch || m.offset > sub.sent + 1) {
       // A new epoch (Redis lost the history), or messages missed while the broker reconnected.
       this.fill(sub, m);
