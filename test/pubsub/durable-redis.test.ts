@@ -195,8 +195,8 @@ describe('durable topics through Redis: server processes killed, Redis restarted
 
   it('presence after a crash: the dead process members leave once their entries expire', async () => {
     const [one, two] = await Promise.all([
-      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 300 }),
-      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 300 }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 1000 }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 1000 }),
     ]);
     await Promise.all([one.request('ready'), two.request('ready')]);
     const a = await peer(one.url(0));
@@ -206,7 +206,7 @@ describe('durable topics through Redis: server processes killed, Redis restarted
     const [, victim] = await a.until((r) => r.type === 'join', 2);
     assert.equal((victim.member as Reply).info, 'victim');
     await kill(two);
-    // No close reached Redis: the entry goes when it is not renewed (300 ms), reaped by process one.
+    // No close reached Redis: the entry goes when it is not renewed (1 s), reaped by process one.
     const [leave] = await a.until((r) => r.type === 'leave', 1, 5_000);
     assert.deepEqual(leave.member, victim.member);
     // The survivor joined before the victim, more than one TTL ago: only renewals kept it there.

@@ -131,12 +131,13 @@ export const PRESENCE_JOIN_SCRIPT = `${PRELUDE}${REAP}
 local set, hash = KEYS[1], KEYS[2]
 local ttl = tonumber(ARGV[1])
 local time = now()
-reap(set, hash, ARGV[2], ARGV[4], time)
+-- Renewed first, then reaped: a renewal that comes late never makes its own members leave.
 for i = 6, #ARGV, 2 do
   local added = redis.call('ZADD', set, time + ttl, ARGV[i])
   redis.call('HSET', hash, ARGV[i], ARGV[i + 1])
   if added == 1 or ARGV[5] == '1' then redis.call('PUBLISH', ARGV[2], ARGV[3] .. ARGV[i + 1]) end
 end
+reap(set, hash, ARGV[2], ARGV[4], time)
 redis.call('PEXPIRE', set, ttl * 2)
 redis.call('PEXPIRE', hash, ttl * 2)
 return 1
