@@ -28,8 +28,13 @@ function peer(url: string): Promise<TopicsPeer> {
 }
 
 /** A server with a RedisBroker of its own (as if in a process of its own), closed after the test. */
-async function redisServer(redisUrl: string, durable: object | true = true, presenceTtl?: number) {
-  const broker = new RedisBroker({ url: redisUrl, presenceTtl });
+async function redisServer(
+  redisUrl: string,
+  durable: object | true = true,
+  presenceTtl?: number,
+  redisOptions?: Record<string, unknown>,
+) {
+  const broker = new RedisBroker({ url: redisUrl, presenceTtl, redisOptions });
   const s = await serve({ broker, durable });
   defer(() => broker.close());
   await broker.ready();
@@ -117,6 +122,42 @@ describe('durable topics through Redis, servers in this process', () => {
     const [m] = await q.until((r) => r.type === 'message' && r.offset === binary.offset);
     assert.deepEqual([m.binary, Buffer.from(m.data as string, 'base64')], [true, Buffer.from([1, 2, 3])]);
     assert.equal((await inbox.until(10))[9].isBinary, true);
+  });
+
+  it('a subscription misses nothing while its process is cut from Redis: it reads the missed messages when back', async () => {
+    const one = await redisServer(redis.url, true, undefined, { connectionName: 'cut-off' });
+    const two = await redisServer(redis.url);
+    one.wss.on('brokerError', () => {});
+    const a = await peer(one.url);
+    await a.request({ type: 'subscribe', topic: 'cut' });
+    for (let i = 1; i <= 5; i++) await two.wss.durable!.publish('cut', `m${i}`);
+    await a.until((r) => r.type === 'message', 5);
+    // Cut process one's subscriber connection and keep it from coming back (no free client slot).
+    const admin = redis.client();
+    defer(async () => {
+      await admin.call('CONFIG', 'SET', 'maxclients', '10000').catch(() => {});
+      admin.disconnect();
+    });
+    const clients = await redis.clientList();
+    const subscriber = clients.find((c) => c.name === 'cut-off' && Number(c.sub) > 0)!;
+    await admin.call('CONFIG', 'SET', 'maxclients', String(clients.length - 1));
+    const unavailable = next(one.broker, 'unavailable');
+    await admin.call('CLIENT', 'KILL', 'ID', subscriber.id);
+    await unavailable;
+    for (let i = 6; i <= 10; i++) await two.wss.durable!.publish('cut', `m${i}`);
+    assert.equal(a.messages('cut').length, 5, 'nothing reached process one meanwhile');
+    const back = next(one.broker, 'ready', 10_000);
+    await admin.call('CONFIG', 'SET', 'maxclients', '10000');
+    await back;
+    // Read from the history on reconnection, with no later message to reveal the hole.
+    assert.deepEqual(offsets(await a.until((r) => r.type === 'message', 10)), range(1, 10));
+    await two.wss.durable!.publish('cut', 'm11');
+    const all = await a.until((r) => r.type === 'message', 11);
+    assert.deepEqual(offsets(all), range(1, 11));
+    assert.deepEqual(
+      all.map((m) => m.data),
+      range(1, 11).map((i) => `m${i}`),
+    );
   });
 
   it('presence across servers: joins, the list, leaves on close', async () => {
