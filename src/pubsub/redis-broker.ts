@@ -24,7 +24,18 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { argumentError, createError, WebSocketError } from '../protocol/errors.js';
-import type { Broker, BrokerSink } from './broker.js';
+import type { BrokerSink } from './broker.js';
+import { RedisHistory } from './durable/redis-history.js';
+import { ExceptTags, RedisPresence } from './durable/redis-presence.js';
+import type {
+  Appended,
+  AppendRequest,
+  HistoryRange,
+  PresenceMember,
+  Retention,
+  SequencedBroker,
+  SequencedSink,
+} from './durable/sequenced.js';
 import {
   DEFAULT_REDIS_URL,
   loadIoredis,
@@ -33,7 +44,15 @@ import {
   redact,
   SUBSCRIBER_DEFAULTS,
 } from './redis-client.js';
-import { decodeEnvelope, encodeEnvelope, ORIGIN_LENGTH } from './redis-envelope.js';
+import {
+  decodeEnvelope,
+  decodeSequenced,
+  encodeEnvelope,
+  KIND_JOIN,
+  KIND_MESSAGE,
+  ORIGIN_LENGTH,
+  SEQUENCED_VERSION,
+} from './redis-envelope.js';
 
 export interface RedisBrokerOptions {
   /**
@@ -57,9 +76,15 @@ export interface RedisBrokerOptions {
   prefix?: string;
   /** ioredis options for the clients the broker creates, over the broker's (see docs/pubsub.md). */
   redisOptions?: Record<string, unknown>;
+  /**
+   * Durable topics' presence: milliseconds an entry lives unless its process renews it (every third
+   * of this). A crashed process's members leave that long after its last renewal. Default 15,000.
+   */
+  presenceTtl?: number;
 }
 
 export const DEFAULT_PREFIX = 'wskit:';
+export const DEFAULT_PRESENCE_TTL = 15_000;
 
 /** Channels per SUBSCRIBE command when resubscribing everything. */
 const SUBSCRIBE_BATCH = 1000;
@@ -76,7 +101,7 @@ interface Waiter {
  * 'ready' (connected, every topic subscribed: each time Redis comes back), 'unavailable' (error: Redis
  * went away; the servers get the same error as 'brokerError').
  */
-export class RedisBroker extends EventEmitter implements Broker {
+export class RedisBroker extends EventEmitter implements SequencedBroker {
   readonly prefix: string;
   private readonly prefixLength: number;
   private readonly where: string;
@@ -101,6 +126,16 @@ export class RedisBroker extends EventEmitter implements Broker {
   private resubscribing = false;
   private waiters: Waiter[] = [];
   private closing: Promise<void> | null = null;
+  // Durable topics (SequencedBroker).
+  private readonly history: RedisHistory;
+  readonly presenceTtl: number;
+  /** Topics whose SUBSCRIBE Redis acknowledged on the current subscriber connection. */
+  private readonly confirmed = new Set<string>();
+  private topicWaiters = new Map<string, Waiter[]>();
+  /** `except` of this broker's appends, by the tag their message comes back with. */
+  private readonly excepts = new ExceptTags();
+  /** This process's presence members, renewed in Redis every presenceTtl / 3. */
+  private readonly presence: RedisPresence;
 
   constructor(options: RedisBrokerOptions = {}) {
     super();
@@ -114,6 +149,14 @@ export class RedisBroker extends EventEmitter implements Broker {
     }
     this.prefix = prefix;
     this.prefixLength = Buffer.byteLength(prefix);
+    const ttl = options.presenceTtl ?? DEFAULT_PRESENCE_TTL;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 30) {
+      throw argumentError(`Option presenceTtl must be a number of milliseconds ≥ 30; got ${String(ttl)}`);
+    }
+    this.presenceTtl = ttl;
+    this.history = new RedisHistory(prefix, this.origin);
+    this.presence = new RedisPresence(this.history, ttl);
+    this.presence.publisherOf = () => this.readyPublisher();
     const given = options.publisher !== undefined || options.subscriber !== undefined;
     this.where = given ? 'Redis' : `Redis at ${redact(options.url ?? DEFAULT_REDIS_URL)}`;
     this.started = this.start(options).catch((err: unknown) => this.fail(err));
@@ -160,6 +203,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     const sinks = this.topics.get(topic);
     if (sinks === undefined || !sinks.delete(sink) || sinks.size > 0) return;
     this.topics.delete(topic);
+    this.confirmed.delete(topic);
     this.command('unsubscribe', topic);
   }
 
@@ -171,6 +215,123 @@ export class RedisBroker extends EventEmitter implements Broker {
     return this.send(topic, data, isBinary);
   }
 
+  // ---- SequencedBroker: durable topics in Redis (docs/pubsub.md#durable-topics) ----
+
+  append(sink: SequencedSink, topic: string, request: AppendRequest): Promise<Appended> {
+    const publisher = this.usable(`storing a message on ${describeTopic(topic)} failed`);
+    if (publisher instanceof Error) return Promise.reject(publisher);
+    void sink;
+    const tag = this.excepts.add(request.except);
+    return this.history.append(publisher, topic, request, tag).catch((err: Error) => {
+      this.excepts.take(tag);
+      throw this.unavailable(`storing a message on ${describeTopic(topic)} failed`, err, 'Nobody got it');
+    });
+  }
+
+  read(topic: string, after: number, retention: Retention): Promise<HistoryRange> {
+    const publisher = this.usable(`reading the history of ${describeTopic(topic)} failed`);
+    if (publisher instanceof Error) return Promise.reject(publisher);
+    return this.history.read(publisher, topic, after, retention).catch((err: Error) => {
+      throw this.unavailable(`reading the history of ${describeTopic(topic)} failed`, err, '');
+    });
+  }
+
+  whenSubscribed(topic: string): Promise<void> {
+    if (this.confirmed.has(topic)) return Promise.resolve();
+    const problem = this.failure ?? (this.state === 'closed' ? closedError() : this.outage);
+    if (problem !== null) return Promise.reject(problem);
+    return new Promise((resolve, reject) => {
+      let waiters = this.topicWaiters.get(topic);
+      if (waiters === undefined) this.topicWaiters.set(topic, (waiters = []));
+      waiters.push({ resolve, reject });
+    });
+  }
+
+  join(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    return this.presence.join(this.readyPublisher(), topic, member);
+  }
+
+  leave(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    return this.presence.leave(this.readyPublisher(), topic, member);
+  }
+
+  members(topic: string): Promise<PresenceMember[]> {
+    const publisher = this.usable(`reading the presence of ${describeTopic(topic)} failed`);
+    if (publisher instanceof Error) return Promise.reject(publisher);
+    return this.history.members(publisher, topic);
+  }
+
+  private readyPublisher(): RedisClient | null {
+    const publisher = this.publisher;
+    return publisher !== null && publisher.status === 'ready' && this.state !== 'closed' ? publisher : null;
+  }
+
+  /** The publisher, when commands can be sent; else the error to give. */
+  private usable(what: string): RedisClient | WebSocketError {
+    if (this.failure !== null) return this.failure;
+    if (this.state === 'closed') return closedError();
+    const publisher = this.publisher;
+    if (publisher === null || publisher.status !== 'ready') {
+      return this.unavailable(what, this.lastError, 'not connected');
+    }
+    return publisher;
+  }
+
+  private confirm(topics: string[]): void {
+    for (const topic of topics) {
+      this.confirmed.add(topic);
+      const waiters = this.topicWaiters.get(topic);
+      if (waiters === undefined) continue;
+      this.topicWaiters.delete(topic);
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  private settleTopics(error: Error): void {
+    const all = this.topicWaiters;
+    this.topicWaiters = new Map();
+    for (const waiters of all.values()) for (const w of waiters) w.reject(error);
+  }
+
+  /** A message (or presence change) of a durable topic, from Redis: every process delivers it from here. */
+  private onSequenced(topic: string, sinks: Set<BrokerSink>, message: Buffer): void {
+    const envelope = decodeSequenced(message);
+    if (envelope === null) return;
+    if (envelope.kind !== KIND_MESSAGE) {
+      let member: PresenceMember;
+      try {
+        member = JSON.parse(envelope.data.toString()) as PresenceMember;
+      } catch {
+        return;
+      }
+      const change = envelope.kind === KIND_JOIN ? 'join' : 'leave';
+      for (const sink of [...sinks]) {
+        try {
+          (sink as SequencedSink).presenceChanged?.(topic, change, member);
+        } catch (err) {
+          sink.brokerError(err as Error);
+        }
+      }
+      return;
+    }
+    let except: object | undefined;
+    if (envelope.origin.equals(this.origin)) except = this.excepts.take(envelope.tag);
+    const sequenced = {
+      offset: envelope.offset,
+      epoch: envelope.epoch,
+      data: envelope.data,
+      isBinary: envelope.isBinary,
+      noCompress: envelope.noCompress,
+    };
+    for (const sink of [...sinks]) {
+      try {
+        (sink as SequencedSink).deliverSequenced?.(topic, sequenced, except);
+      } catch (err) {
+        sink.brokerError(err as Error);
+      }
+    }
+  }
+
   /** Quits the clients the broker created; unsubscribes the clients given to it. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -180,6 +341,9 @@ export class RedisBroker extends EventEmitter implements Broker {
   private async shutDown(): Promise<void> {
     this.state = 'closed';
     this.settle(closedError());
+    this.settleTopics(closedError());
+    // Our members leave now rather than when their entries expire.
+    await this.presence.close(this.publisher?.status === 'ready' ? this.publisher : null);
     await this.started;
     const channels = [...this.topics.keys()].map((topic) => this.prefix + topic);
     this.topics.clear();
@@ -274,6 +438,10 @@ export class RedisBroker extends EventEmitter implements Broker {
     const topic = channel.toString('utf8', this.prefixLength);
     const sinks = this.topics.get(topic);
     if (sinks === undefined) return; // unsubscribed since
+    if (message[0] === SEQUENCED_VERSION) {
+      this.onSequenced(topic, sinks, message);
+      return;
+    }
     const envelope = decodeEnvelope(message);
     if (envelope === null) {
       const error = createError(
@@ -289,11 +457,18 @@ export class RedisBroker extends EventEmitter implements Broker {
 
   private resubscribe(subscriber: RedisClient): void {
     const epoch = ++this.epoch;
-    const channels = [...this.topics.keys()].map((topic) => this.prefix + topic);
+    const topics = [...this.topics.keys()];
+    const channels = topics.map((topic) => this.prefix + topic);
     this.resubscribing = true;
+    this.confirmed.clear();
     const batches: Promise<unknown>[] = [];
     for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) {
-      batches.push(subscriber.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH)));
+      const batch = topics.slice(i, i + SUBSCRIBE_BATCH);
+      batches.push(
+        subscriber.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH)).then(() => {
+          if (epoch === this.epoch) this.confirm(batch.filter((topic) => this.topics.has(topic)));
+        }),
+      );
     }
     Promise.all(batches).then(
       () => {
@@ -320,6 +495,9 @@ export class RedisBroker extends EventEmitter implements Broker {
     const epoch = this.epoch;
     this.pending++;
     subscriber[name](this.prefix + topic)
+      .then(() => {
+        if (epoch === this.epoch && name === 'subscribe' && this.topics.has(topic)) this.confirm([topic]);
+      })
       .catch((err: Error) => {
         if (epoch !== this.epoch || subscriber.status !== 'ready') return; // the connection dropped
         const sinks = this.topics.get(topic);
@@ -357,10 +535,15 @@ export class RedisBroker extends EventEmitter implements Broker {
     const up = this.publisher.status === 'ready' && this.subscriber.status === 'ready' && !this.resubscribing;
     if (up) {
       if (this.state !== 'up') {
+        const resumed = this.state === 'down';
         this.state = 'up';
         this.lastError = null;
         this.outage = null;
         this.emit('ready');
+        this.presence.renew(this.readyPublisher());
+        if (resumed) {
+          for (const sink of this.sinks) (sink as SequencedSink).sequencedResumed?.();
+        }
       }
       if (this.pending === 0) this.settle(null);
       return;
@@ -369,12 +552,14 @@ export class RedisBroker extends EventEmitter implements Broker {
     const neverConnected = this.state === 'connecting' && this.lastError !== null;
     if (!lost && !neverConnected) return;
     this.state = 'down';
+    this.confirmed.clear();
     this.outage = this.unavailable(
       lost ? 'lost the connection' : 'cannot connect',
       this.lastError,
       "Reconnecting; until then, messages reach this process's subscribers only",
     );
     this.report(this.outage);
+    this.settleTopics(this.outage);
   }
 
   private report(error: WebSocketError): void {
