@@ -1,10 +1,10 @@
 import type { Server } from 'node:net';
 import { LeanSocket } from './lean-socket.js';
-import { errnoError, isTcpHandle, loadLibuvStream } from './libuv-stream.js';
+import { errnoError, isStreamHandle, loadLibuvStream } from './libuv-stream.js';
 
 /**
  * Takes over the accepting of connections from a listening net.Server (which keeps listen(),
- * address(), close() and its 'error' events): each accepted TCP handle becomes a LeanSocket, given to
+ * address(), close() and its 'error' events): each accepted TCP (or unix socket) handle becomes a LeanSocket, given to
  * `onSocket`, instead of a net.Socket emitted as 'connection'. Returns false, changing nothing, when
  * Node's bindings or the server's listening handle are not what LeanSocket expects.
  */
@@ -18,7 +18,8 @@ export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket)
       server.emit('error', errnoError(status, 'accept'));
       return;
     }
-    if (!isTcpHandle(handle)) {
+    // A TCP handle, or a pipe handle for a server listening on a unix socket (socketPath).
+    if (!isStreamHandle(handle)) {
       (handle as { close?: () => void } | null)?.close?.();
       return;
     }
