@@ -31,7 +31,7 @@ describe('wskit connect --proxy', () => {
   it('reports a proxy asking for credentials and exits non-zero', async () => {
     const { s, proxy } = await setup();
     const exit = await runWskit(['connect', '--proxy', proxy.url, s.url], '');
-    assert.notEqual(exit.status, 0);
+    assert.equal(exit.status, 1, exit.stderr);
     assert.match(exit.stderr, /requires authentication \(407/);
   });
 
