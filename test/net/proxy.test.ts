@@ -1,6 +1,7 @@
 // Clients through an HTTP CONNECT proxy written for the test: ws:// and wss://, http:// and
 // https:// proxies, Proxy-Authorization, refusals, the environment, the deadline and the signal.
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { afterEach, before, describe, it } from 'node:test';
@@ -191,6 +192,35 @@ describe('proxy option', () => {
     ws.close();
     assert.equal((await closing).code, 1006);
     await proxySide;
+  });
+});
+
+describe('proxy option checks and redirects', () => {
+  it('rejects a proxy or proxyAuth of the wrong type, naming the option', () => {
+    assert.throws(() => client('ws://127.0.0.1:1/', { proxy: 42 as never }), {
+      code: 'WS_ERR_INVALID_ARGUMENT',
+      message: /Option proxy must be/,
+    });
+    assert.throws(() => client('ws://127.0.0.1:1/', { proxy: 'http://p:1', proxyAuth: {} as never }), {
+      code: 'WS_ERR_INVALID_ARGUMENT',
+      message: /Option proxyAuth/,
+    });
+  });
+
+  it('a redirect is followed through the proxy too (one CONNECT per hop)', async () => {
+    const s = await echoServer();
+    const redirector = createHttpServer();
+    redirector.on('upgrade', (_req, socket) => {
+      socket.end(`HTTP/1.1 302 Found\r\nLocation: ${s.url}/final\r\nContent-Length: 0\r\n\r\n`);
+    });
+    redirector.listen(0, '127.0.0.1');
+    await next(redirector, 'listening');
+    defer(() => closeHttp(redirector));
+    const p = await proxy();
+    const ws = client(`ws://127.0.0.1:${portOf(redirector)}/start`, { proxy: p.url, followRedirects: true });
+    await roundTrip(ws);
+    assert.equal(ws.url, `${s.url}/final`);
+    assert.deepEqual(p.requests, [`127.0.0.1:${portOf(redirector)}`, `127.0.0.1:${s.port}`]);
   });
 });
 
