@@ -214,6 +214,34 @@ describe('WebSocketStream', () => {
     assert.equal((await readable.getReader().read()).value, 'still open');
   });
 
+  it('a reader that stops reading holds the server back; every message arrives once it reads', async () => {
+    let peer: WebSocket | undefined;
+    const s = await serve({ heartbeat: false });
+    const connection = new Promise<void>((resolve) =>
+      s.wss.on('connection', (ws: WebSocket) => {
+        peer = ws;
+        resolve();
+      }),
+    );
+    const wss = stream(s.url, { readableHighWaterMark: 16 * 1024 });
+    const { readable } = await wss.opened;
+    await within(connection, 'the connection');
+    const server = peer as WebSocket;
+    const chunk = Buffer.alloc(128 * 1024, 2);
+    let sent = 0;
+    while (server.bufferedAmount < 1024 * 1024 && sent < 512) {
+      server.send(chunk);
+      sent++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(server.bufferedAmount >= 1024 * 1024, `the server is held back (sent ${sent})`);
+    const reader = readable.getReader();
+    let bytes = 0;
+    for (let i = 0; i < sent; i++)
+      bytes += ((await within(reader.read(), 'a message')).value as Uint8Array).length;
+    assert.equal(bytes, sent * chunk.length);
+  });
+
   it('throws WS_ERR_INVALID_URL for a URL that is not ws:, wss:, http: or https:', () => {
     assert.throws(() => new WebSocketStream('ftp://example.com/'), { code: 'WS_ERR_INVALID_URL' });
     assert.throws(() => new WebSocketStream('ws://example.com/#frag'), { code: 'WS_ERR_INVALID_URL' });
