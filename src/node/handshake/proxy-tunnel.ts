@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { WebSocketError } from '../../protocol/errors.js';
+import { type CodedError, createError } from '../../protocol/errors.js';
 
 export interface TunnelOptions {
   /** The proxy: http:// (CONNECT over TCP) or https:// (CONNECT over TLS). */
@@ -50,7 +50,7 @@ export class ProxyTunnel {
     if (timeout !== undefined && timeout > 0) {
       this.timer = setTimeout(() => {
         this.finish(
-          new WebSocketError(
+          createError(
             'WS_ERR_HANDSHAKE_TIMEOUT',
             `Opening handshake has timed out after ${timeout} ms (the proxy ${proxy.host} opened no tunnel)`,
           ),
@@ -140,15 +140,15 @@ export class ProxyTunnel {
 }
 
 /** The error of an opening handshake aborted by its AbortSignal (the signal's reason as cause). */
-export function abortedError(signal: AbortSignal | undefined): WebSocketError {
-  return new WebSocketError(
+export function abortedError(signal: AbortSignal | undefined): CodedError {
+  return createError(
     'WS_ERR_HANDSHAKE_ABORTED',
     'The opening handshake was aborted by its AbortSignal (the signal option)',
     { cause: signal?.reason },
   );
 }
 
-function refusal(status: number, statusText: string, options: TunnelOptions): WebSocketError {
+function refusal(status: number, statusText: string, options: TunnelOptions): CodedError {
   const proxy = options.proxy.host;
   const target = `${options.host}:${options.port}`;
   const sentCredentials = Boolean(options.proxy.username || options.proxy.password || options.auth);
@@ -158,7 +158,7 @@ function refusal(status: number, statusText: string, options: TunnelOptions): We
         ? `The proxy ${proxy} refused the credentials given (407 ${statusText}): check the user and password of the proxy URL or the proxyAuth option`
         : `The proxy ${proxy} requires authentication (407 ${statusText}): give the credentials in the proxy URL (http://user:password@host:port) or the proxyAuth option`
       : `The proxy ${proxy} refused to open a tunnel to ${target}: ${status} ${statusText}`;
-  return new WebSocketError('WS_ERR_PROXY_REJECTED', message, { status });
+  return createError('WS_ERR_PROXY_REJECTED', message, { status });
 }
 
 function unbracket(host: string): string {
