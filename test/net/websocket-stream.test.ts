@@ -245,5 +245,9 @@ describe('WebSocketStream', () => {
   it('throws WS_ERR_INVALID_URL for a URL that is not ws:, wss:, http: or https:', () => {
     assert.throws(() => new WebSocketStream('ftp://example.com/'), { code: 'WS_ERR_INVALID_URL' });
     assert.throws(() => new WebSocketStream('ws://example.com/#frag'), { code: 'WS_ERR_INVALID_URL' });
+    assert.throws(() => new WebSocketStream('ws://127.0.0.1:1/', { readableHighWaterMark: -1 }), {
+      code: 'WS_ERR_INVALID_ARGUMENT',
+      message: /readableHighWaterMark/,
+    });
   });
 });

@@ -74,10 +74,7 @@ class WebStreamsAdapter {
 
   constructor(ws: WebSocket, options: WebStreamsOptions) {
     this.ws = ws;
-    const highWaterMark = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
-    if (typeof highWaterMark !== 'number' || !(highWaterMark >= 0)) {
-      throw argumentError('Option readableHighWaterMark must be a number of bytes ≥ 0');
-    }
+    const highWaterMark = readableHighWaterMark(options);
     this.readable = new ReadableStream<WebSocketChunk>(
       {
         start: (controller) => {
@@ -220,6 +217,15 @@ export function abnormalClosure(code: number, cause: Error | null): CodedError {
     `The WebSocket connection closed without a closing handshake (${closeCode})${why}`,
     { closeCode, reason: '', cause: cause ?? undefined },
   );
+}
+
+/** The readable's high-water mark in bytes; throws WS_ERR_INVALID_ARGUMENT for a bad one. */
+export function readableHighWaterMark(options: WebStreamsOptions): number {
+  const value = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw argumentError(`Option readableHighWaterMark must be a number of bytes ≥ 0; got ${String(value)}`);
+  }
+  return value;
 }
 
 function chunkSize(chunk: WebSocketChunk): number {

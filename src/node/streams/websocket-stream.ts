@@ -4,6 +4,7 @@ import { WebSocket, type WebSocketOptions } from '../connection/websocket.js';
 import { closeRequest, type WebSocketCloseInfo } from './close-info.js';
 import {
   abnormalClosure,
+  readableHighWaterMark,
   toWebStreams,
   type WebSocketStreams,
   type WebStreamsOptions,
@@ -44,7 +45,8 @@ export class WebSocketStream {
 
   /** Throws WS_ERR_INVALID_URL or WS_ERR_INVALID_ARGUMENT for a bad URL, subprotocol or option. */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
-    const { protocols, readableHighWaterMark, ...clientOptions } = options;
+    const { protocols, readableHighWaterMark: _, ...clientOptions } = options;
+    const highWaterMark = readableHighWaterMark(options);
     const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
     const signal = options.signal;
     let resolveOpened!: (info: WebSocketOpenInfo) => void;
@@ -88,7 +90,7 @@ export class WebSocketStream {
       ws.removeListener('close', onClose);
       let streams: WebSocketStreams;
       try {
-        streams = toWebStreams(ws, { readableHighWaterMark });
+        streams = toWebStreams(ws, { readableHighWaterMark: highWaterMark });
       } catch (err) {
         ws.terminate();
         rejectOpened(err);
