@@ -81,6 +81,17 @@ describe('proxy option', () => {
     assert.equal(p.authorizations[0], undefined);
   });
 
+  it('asks for an IPv6 host in brackets ([::1]:port)', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '::1' });
+    await next(wss, 'listening');
+    defer(() => new Promise((resolve) => wss.close(resolve)));
+    wss.on('connection', (ws: WebSocket) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
+    const port = portOf(wss);
+    const p = await proxy();
+    await roundTrip(client(`ws://[::1]:${port}/`, { proxy: p.url }));
+    assert.deepEqual(p.requests, [`[::1]:${port}`]);
+  });
+
   it('sends Proxy-Authorization from the proxy URL, or from proxyAuth', async () => {
     const s = await echoServer();
     const p = await proxy({ auth: 'user:pa ss' });
