@@ -24,6 +24,8 @@ declare namespace WebSocket {
   export import WebSocketRangeError = api.WebSocketRangeError;
   export import WebSocketSyntaxError = api.WebSocketSyntaxError;
   export import WebSocketTypeError = api.WebSocketTypeError;
+  export import WebSocketStream = api.WebSocketStream;
+  export import toWebStreams = api.toWebStreams;
   // types only
   export type BackpressurePolicy = api.BackpressurePolicy;
   export type BinaryType = api.BinaryType;
@@ -36,6 +38,7 @@ declare namespace WebSocket {
   export type ErrorKind = api.ErrorKind;
   export type HeartbeatOptions = api.HeartbeatOptions;
   export type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
+  export type ProxyOption = api.ProxyOption;
   export type PublishOptions = api.PublishOptions;
   export type RawData = api.RawData;
   export type RedisBrokerOptions = api.RedisBrokerOptions;
@@ -48,6 +51,13 @@ declare namespace WebSocket {
   export type VerifyClientInfo = api.VerifyClientInfo;
   export type WebSocketOptions = api.WebSocketOptions;
   export type WebSocketSendOptions = api.WebSocketSendOptions;
+  export type WebSocketChunk = api.WebSocketChunk;
+  export type WebSocketCloseInfo = api.WebSocketCloseInfo;
+  export type WebSocketOpenInfo = api.WebSocketOpenInfo;
+  export type WebSocketStreamOptions = api.WebSocketStreamOptions;
+  export type WebSocketStreams = api.WebSocketStreams;
+  export type WebSocketWritableChunk = api.WebSocketWritableChunk;
+  export type WebStreamsOptions = api.WebStreamsOptions;
 }
 
 export = WebSocket;

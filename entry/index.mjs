@@ -14,10 +14,12 @@ export const {
   MessageEvent,
   ReadyState,
   RedisBroker,
+  toWebStreams,
   WebSocketError,
   WebSocketRangeError,
   WebSocketSyntaxError,
   WebSocketTypeError,
   WebSocketServer,
+  WebSocketStream,
 } = WebSocket;
 export { WebSocket };

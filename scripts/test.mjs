@@ -21,7 +21,13 @@ process.chdir(root);
 // interoperability with other implementations, and the published package used by CommonJS and ES
 // module applications (test/package/types.test.ts, TypeScript's checks, does not depend on Node's
 // version).
-const MATRIX_PARTS = ['test/protocol', 'test/node', 'test/interop', 'test/package/runtime.test.ts'];
+const MATRIX_PARTS = [
+  'test/protocol',
+  'test/node',
+  'test/net',
+  'test/interop',
+  'test/package/runtime.test.ts',
+];
 
 function inMatrix(file) {
   const path = file.split(sep).join('/');

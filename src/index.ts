@@ -16,6 +16,20 @@ export type {
 export { WebSocket } from './node/connection/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
 export type { ClientOptions } from './node/handshake/client-handshake.js';
+export type { ProxyOption } from './node/handshake/proxy-route.js';
+export type { WebSocketCloseInfo } from './node/streams/close-info.js';
+export {
+  toWebStreams,
+  type WebSocketChunk,
+  type WebSocketStreams,
+  type WebSocketWritableChunk,
+  type WebStreamsOptions,
+} from './node/streams/web-streams.js';
+export {
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  type WebSocketStreamOptions,
+} from './node/streams/websocket-stream.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { CodedError, ErrorCode, ErrorKind } from './protocol/errors.js';
 export {

@@ -46,6 +46,13 @@ const options = defineOptions({
     description:
       'Largest message accepted, in bytes; K, M, G suffixes (KiB, MiB, GiB). A bigger one closes the connection with 1009. 0: no limit. Default 100M.',
   },
+  proxy: {
+    kind: 'value',
+    placeholder: 'URL',
+    parse: parseText,
+    description:
+      "Connect through this HTTP(S) proxy (CONNECT), e.g. http://user:password@proxy:3128; 'env' for https_proxy / http_proxy / no_proxy. Default: none.",
+  },
   quiet: {
     kind: 'flag',
     short: 'q',
@@ -135,6 +142,7 @@ function openWebSocket(url: string, opts: ConnectOptions): WebSocket {
       origin: opts.origin,
       rejectUnauthorized: opts.check,
       maxPayload: opts.maxPayload,
+      proxy: opts.proxy,
     });
   } catch (err) {
     if (

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'WS_ERR_HANDSHAKE_INVALID_RESPONSE'
   | 'WS_ERR_HANDSHAKE_REJECTED'
   | 'WS_ERR_HANDSHAKE_TIMEOUT'
+  | 'WS_ERR_HANDSHAKE_ABORTED'
+  | 'WS_ERR_PROXY_REJECTED'
   | 'WS_ERR_INVALID_EXTENSION_HEADER'
   | 'WS_ERR_INVALID_PROTOCOL_HEADER'
   // the API
@@ -37,6 +39,8 @@ export type ErrorCode =
   | 'WS_ERR_SERVER_CLOSED'
   | 'WS_ERR_INVALID_URL'
   | 'WS_ERR_TOO_MANY_REDIRECTS'
+  // WebSocketStream: the connection ended without a closing handshake
+  | 'WS_ERR_ABNORMAL_CLOSURE'
   // topics across processes
   | 'WS_ERR_BROKER_UNAVAILABLE';
 
@@ -45,6 +49,8 @@ export interface WebSocketErrorOptions {
   closeCode?: number;
   /** The HTTP status an opening handshake is refused with because of this error. */
   status?: number;
+  /** The close reason that goes with closeCode (WebSocketStream's WebSocketError.reason). */
+  reason?: string;
   cause?: unknown;
 }
 
@@ -60,6 +66,8 @@ export interface CodedError extends Error {
   readonly code: ErrorCode;
   readonly closeCode: number | undefined;
   readonly status: number | undefined;
+  /** The close reason with closeCode, where there is one (WebSocketStream's errors); else absent. */
+  readonly reason?: string;
 }
 
 function brand(error: Error, code: ErrorCode, options: WebSocketErrorOptions, name: string): void {
@@ -68,6 +76,8 @@ function brand(error: Error, code: ErrorCode, options: WebSocketErrorOptions, na
   fields.code = code;
   fields.closeCode = options.closeCode;
   fields.status = options.status;
+  // Only where given: the other errors keep the properties ws's errors have.
+  if (options.reason !== undefined) fields.reason = options.reason;
   Object.defineProperty(error, BRAND, { value: true });
 }
 
@@ -84,6 +94,7 @@ export class WebSocketError extends Error implements CodedError {
   declare readonly code: ErrorCode;
   declare readonly closeCode: number | undefined;
   declare readonly status: number | undefined;
+  declare readonly reason?: string;
 
   constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
     super(message, causeOf(options));

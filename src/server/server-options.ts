@@ -3,6 +3,7 @@ import { argumentError } from '../protocol/errors.js';
 /** What a WebSocketServer checks of its options before using any (the rest: checkConnectionOptions). */
 interface CheckedOptions {
   port?: unknown;
+  socketPath?: unknown;
   host?: unknown;
   backlog?: unknown;
   server?: unknown;
@@ -50,6 +51,7 @@ export function checkServerOptions(
     );
   }
   if (host !== undefined) check(typeof host === 'string', 'host', 'a string', host);
+  checkSocketPath(o.socketPath, host, port);
   if (backlog !== undefined) {
     check(
       typeof backlog === 'number' && Number.isInteger(backlog) && backlog >= 0,
@@ -94,5 +96,21 @@ export function checkServerOptions(
     if (value !== undefined) {
       check(typeof value === 'number' && Number.isInteger(value) && value > 0, name, 'an integer > 0', value);
     }
+  }
+}
+
+/** socketPath: a unix socket (or Windows named pipe) path to listen on, with no host. */
+function checkSocketPath(socketPath: unknown, host: unknown, port: unknown): void {
+  if (socketPath === undefined) return;
+  check(
+    typeof socketPath === 'string' && socketPath !== '',
+    'socketPath',
+    'a non-empty string (the path of a unix socket)',
+    socketPath,
+  );
+  if (port !== undefined || host !== undefined) {
+    throw argumentError(
+      'Option socketPath excludes port and host: a server listens on a unix socket or on a TCP port',
+    );
   }
 }

@@ -30,6 +30,7 @@ import { nonNegative } from '../node/options-check.js';
 import { argumentError, createError, type WebSocketError } from '../protocol/errors.js';
 import { type DurableTopics, withTopicsProtocol } from '../pubsub/durable/durable-topics.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
+import { listenOn } from './listen-on.js';
 import { checkServerOptions } from './server-options.js';
 
 export type { VerifyClientCallback, VerifyClientInfo };
@@ -37,6 +38,12 @@ export type { VerifyClientCallback, VerifyClientInfo };
 export interface ServerOptions extends ConnectionOptions, TopicsOptions, UpgradeOptions {
   /** Port to listen on (creates an HTTP server). */
   port?: number;
+  /**
+   * A unix socket path to listen on instead of a port (creates a server, as `port` does; the
+   * socket file is removed when the server closes). Clients reach it as
+   * ws+unix:/path/to/socket:/request/path. See docs/client-networking.md.
+   */
+  socketPath?: string;
   /** Host to listen on. */
   host?: string;
   /** listen() backlog. */
@@ -122,14 +129,14 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     super();
     checkServerOptions(options, WebSocket);
     const modes = [
-      options.port !== undefined,
+      options.port !== undefined || options.socketPath !== undefined,
       options.server !== undefined,
       options.noServer === true,
     ].filter(Boolean);
     if (modes.length !== 1) {
       throw createError(
         'WS_ERR_INVALID_ARGUMENT',
-        'Exactly one of the "port", "server" and "noServer" options must be given',
+        'Exactly one of the "port" (or "socketPath"), "server" and "noServer" options must be given',
       );
     }
     checkConnectionOptions(options);
@@ -163,7 +170,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     // One callback for every upgrade of the server's own (port) or given (server) HTTP server.
     const emitConnection = (ws: WebSocket, req: IncomingMessage) => this.emit('connection', ws, req);
 
-    if (options.port !== undefined) {
+    if (options.port !== undefined || options.socketPath !== undefined) {
       // Every connection to a server of our own is a WebSocket to be: the handshake timer starts
       // with the TCP connection, so that a client sending half a request (or nothing) is dropped.
       const server = createUpgradeListener({
@@ -179,7 +186,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       server.on('error', (err: Error) => this.emit('error', err));
       this.ownServer = server;
       this.httpServer = null;
-      server.listen(options.port, options.host, options.backlog, callback);
+      listenOn(server, options, callback);
     } else {
       this.ownServer = null;
       this.httpServer = options.server ?? null;

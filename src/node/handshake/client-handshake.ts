@@ -1,6 +1,7 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { checkUpgradeResponse } from '../../protocol/client-handshake.js';
@@ -15,6 +16,8 @@ import { Limiter } from '../deflate/limiter.js';
 import { resolveDeflate } from '../deflate/options.js';
 import { nonNegative } from '../options-check.js';
 import type { Negotiated } from './negotiated.js';
+import { type ProxyOption, proxyFor } from './proxy-route.js';
+import { abortedError, ProxyTunnel, type TunnelCallback } from './proxy-tunnel.js';
 
 /** ws's client options (those wskit supports), and the TLS options of https.request. */
 export interface ClientOptions
@@ -67,6 +70,24 @@ export interface ClientOptions
   localAddress?: string;
   /** IP family (4 or 6). */
   family?: number;
+  /** Resolves the host name (as in http.request; default dns.lookup). */
+  lookup?: LookupFunction;
+  /**
+   * Aborts the opening handshake (proxy step included): 'error' (WS_ERR_HANDSHAKE_ABORTED), then
+   * 'close' with 1006. Ignored once the connection is open: use close() then.
+   */
+  signal?: AbortSignal;
+  /**
+   * An HTTP(S) proxy to tunnel through with CONNECT: its URL (userinfo = Proxy-Authorization
+   * Basic credentials), 'env' for the one named by https_proxy / http_proxy unless no_proxy exempts
+   * the host (loopback hosts never go through it), or false. Default: no proxy, as in ws. See
+   * docs/client-networking.md.
+   */
+  proxy?: ProxyOption;
+  /** 'user:password' for the proxy when its URL has no userinfo. */
+  proxyAuth?: string;
+  /** TLS options for an https:// proxy itself (ca, rejectUnauthorized...). */
+  proxyTls?: TlsConnectionOptions;
 }
 
 /** The client connection a ClientHandshake works for (the WebSocket). */
@@ -116,6 +137,8 @@ export class ClientHandshake {
   /** The URL first asked for, when following redirects. */
   private original: URL | undefined;
   private req: ClientRequest | null = null;
+  /** The CONNECT tunnel being opened through a proxy, before the request has its socket. */
+  private tunnel: ProxyTunnel | null = null;
   private redirects = 0;
   /** The request headers of the first request, lower-cased, credentials included. */
   private baseHeaders: Record<string, string> | null = null;
@@ -148,6 +171,8 @@ export class ClientHandshake {
   /** Aborts the request in progress (close() or terminate() while connecting). */
   abort(): void {
     this.clearDeadline();
+    this.tunnel?.destroy();
+    this.tunnel = null;
     const req = this.req;
     this.req = null;
     if (req !== null) {
@@ -253,6 +278,30 @@ export class ClientHandshake {
     for (const k of Object.keys(requestOptions)) {
       if (requestOptions[k] === undefined) delete requestOptions[k];
     }
+    const proxy = proxyFor(options.proxy, url);
+    if (proxy !== null) {
+      // The tunnel is the connection: no agent, no createConnection of the application.
+      delete requestOptions.agent;
+      requestOptions.createConnection = (_: unknown, oncreate: TunnelCallback) => {
+        this.tunnel = new ProxyTunnel(
+          {
+            proxy,
+            auth: options.proxyAuth,
+            host: requestOptions.host as string,
+            port: Number(requestOptions.port),
+            tls: secure ? tlsOptionsOf(options) : null,
+            proxyTls: options.proxyTls,
+            timeout: options.handshakeTimeout,
+            signal: options.signal,
+          },
+          (err, socket) => {
+            this.tunnel = null;
+            oncreate(err, socket);
+          },
+        );
+        return undefined;
+      };
+    }
     const req = (secure ? httpsRequest : httpRequest)(requestOptions as never);
     this.req = req;
     // ws's 'redirect': the new request, headers still editable (getHeader / removeHeader).
@@ -260,7 +309,8 @@ export class ClientHandshake {
 
     req.on('error', (err) => {
       if (this.req !== req) return;
-      this.fail(err);
+      // Aborted by the signal: one typed error, whichever step (tunnel, request) saw it first.
+      this.fail(options.signal?.aborted ? abortedError(options.signal) : err);
     });
     req.on('response', (res: IncomingMessage) => {
       if (this.req !== req) return;
@@ -344,6 +394,27 @@ export class ClientHandshake {
   }
 }
 
+/** The TLS options of a wss:// connection made through a proxy tunnel (as https.request takes them). */
+function tlsOptionsOf(options: ClientOptions): TlsConnectionOptions {
+  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, checkServerIdentity } = options;
+  const { ciphers, minVersion, maxVersion } = options;
+  const tls: Record<string, unknown> = {
+    ca,
+    cert,
+    key,
+    pfx,
+    passphrase,
+    rejectUnauthorized,
+    servername,
+    checkServerIdentity,
+    ciphers,
+    minVersion,
+    maxVersion,
+  };
+  for (const k of Object.keys(tls)) if (tls[k] === undefined) delete tls[k];
+  return tls as TlsConnectionOptions;
+}
+
 /** Throws WS_ERR_INVALID_ARGUMENT, naming the option, for a client option of the wrong type. */
 function checkClientOptions(options: ClientOptions): void {
   if (typeof options !== 'object' || options === null) {
@@ -357,7 +428,19 @@ function checkClientOptions(options: ClientOptions): void {
     followRedirects,
     finishRequest,
     createConnection,
+    proxy,
+    proxyAuth,
+    signal,
   } = options as Record<string, unknown>;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw argumentError('Option signal must be an AbortSignal');
+  }
+  if (proxy !== undefined && proxy !== false && typeof proxy !== 'string' && !(proxy instanceof URL)) {
+    throw argumentError("Option proxy must be a URL (string or URL), 'env' or false");
+  }
+  if (proxyAuth !== undefined && typeof proxyAuth !== 'string') {
+    throw argumentError("Option proxyAuth must be a string 'user:password'");
+  }
   if (headers !== undefined && (typeof headers !== 'object' || headers === null)) {
     throw argumentError('Option headers must be an object of header names and values');
   }

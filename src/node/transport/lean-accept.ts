@@ -1,7 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Server } from 'node:net';
 import { LeanSocket } from './lean-socket.js';
-import { errnoError, isTcpHandle, loadLibuvStream } from './libuv-stream.js';
+import { errnoError, isStreamHandle, loadLibuvStream } from './libuv-stream.js';
 
 /** The part of net.Server's internals that counts its connections (getConnections(), close()). */
 export interface CountingServer {
@@ -11,7 +11,7 @@ export interface CountingServer {
 
 /**
  * Takes over the accepting of connections from a listening net.Server (which keeps listen(),
- * address(), close() and its 'error' events): each accepted TCP handle becomes a LeanSocket, given to
+ * address(), close() and its 'error' events): each accepted TCP (or unix socket) handle becomes a LeanSocket, given to
  * `onSocket`, instead of a net.Socket. What net.Server does for each connection is kept: it is
  * counted (getConnections(), and close() waits for it), `maxConnections` refuses (closes) one too
  * many, the `net.server.socket` diagnostics channel gets `{ socket }` (APM tools subscribe to it),
@@ -30,7 +30,8 @@ export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket)
       server.emit('error', errnoError(status, 'accept'));
       return;
     }
-    if (!isTcpHandle(handle)) {
+    // A TCP handle, or a pipe handle for a server listening on a unix socket (socketPath).
+    if (!isStreamHandle(handle)) {
       (handle as { close?: () => void } | null)?.close?.();
       return;
     }

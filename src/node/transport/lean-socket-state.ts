@@ -153,14 +153,16 @@ export abstract class LeanSocketState extends LazyEventEmitter {
   /** The local address, as net.Socket's address(). */
   address(): AddressInfo | Record<string, never> {
     const out: Record<string, unknown> = {};
-    if ((this._flags & DESTROYED) !== 0 || this._handle.getsockname(out) !== 0) return {};
+    const handle = this._handle;
+    // A unix socket's pipe handle has no address (net.Socket's address() is {} then too).
+    if ((this._flags & DESTROYED) !== 0 || handle.getsockname?.(out) !== 0) return {};
     return out as unknown as AddressInfo;
   }
 
   protected peer(): Record<string, unknown> {
     if (this._peer !== null) return this._peer;
     const out: Record<string, unknown> = {};
-    if ((this._flags & DESTROYED) !== 0 || this._handle.getpeername(out) !== 0) return out;
+    if ((this._flags & DESTROYED) !== 0 || this._handle.getpeername?.(out) !== 0) return out;
     this._peer = out;
     return out;
   }
@@ -170,7 +172,8 @@ export abstract class LeanSocketState extends LazyEventEmitter {
    * upgraded connection that stays silent never pays the system call.
    */
   setNoDelay(noDelay = true): this {
-    if ((this._flags & DESTROYED) !== 0) return this;
+    // A no-op on a unix socket (a pipe handle has no Nagle's algorithm), as for net.Socket.
+    if ((this._flags & DESTROYED) !== 0 || this._handle.setNoDelay === undefined) return this;
     if (noDelay) {
       this._flags |= NO_DELAY_PENDING;
     } else {
@@ -181,7 +184,7 @@ export abstract class LeanSocketState extends LazyEventEmitter {
   }
 
   setKeepAlive(enable = false, initialDelay = 0): this {
-    if ((this._flags & DESTROYED) === 0) this._handle.setKeepAlive(enable, Math.trunc(initialDelay / 1000));
+    if ((this._flags & DESTROYED) === 0) this._handle.setKeepAlive?.(enable, Math.trunc(initialDelay / 1000));
     return this;
   }
 

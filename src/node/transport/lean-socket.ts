@@ -224,7 +224,7 @@ export class LeanSocket extends LeanSocketState {
     const handle = this._handle;
     if ((this._flags & NO_DELAY_PENDING) !== 0) {
       this._flags &= ~NO_DELAY_PENDING;
-      handle.setNoDelay(true);
+      handle.setNoDelay?.(true);
     }
     const req = new lib.WriteWrap();
     req.handle = handle;

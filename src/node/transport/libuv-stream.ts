@@ -7,7 +7,11 @@ import { getSystemErrorName } from 'node:util';
  * `net.Socket` whenever they are missing or look different (see `loadLibuvStream`).
  */
 
-/** A libuv TCP handle as Node's tcp_wrap exposes it (the methods LeanSocket calls). */
+/**
+ * A libuv TCP handle as Node's tcp_wrap exposes it (the methods LeanSocket calls), or a pipe handle
+ * (pipe_wrap: a unix socket), which has the same stream methods but none of the TCP-only ones
+ * (setNoDelay, setKeepAlive, getpeername, getsockname).
+ */
 export interface TcpHandle {
   /** Must always be a function: Node aborts the process on anything else. */
   onread: (this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => unknown;
@@ -20,10 +24,10 @@ export interface TcpHandle {
   shutdown(req: ShutdownRequest): number;
   close(callback?: () => void): void;
   reset?(callback?: () => void): number;
-  setNoDelay(noDelay: boolean): number;
-  setKeepAlive(enable: boolean, delaySeconds: number): number;
-  getpeername(out: Record<string, unknown>): number;
-  getsockname(out: Record<string, unknown>): number;
+  setNoDelay?(noDelay: boolean): number;
+  setKeepAlive?(enable: boolean, delaySeconds: number): number;
+  getpeername?(out: Record<string, unknown>): number;
+  getsockname?(out: Record<string, unknown>): number;
   ref(): void;
   unref(): void;
   readonly bytesRead: number;
@@ -113,6 +117,21 @@ export function loadLibuvStream(): LibuvStream | null {
 
 /** Whether a value has the methods of a libuv TCP handle that LeanSocket calls. */
 export function isTcpHandle(value: unknown): value is TcpHandle {
+  if (!isStreamHandle(value)) return false;
+  const h = value as unknown as Record<string, unknown>;
+  return (
+    typeof h.setNoDelay === 'function' &&
+    typeof h.setKeepAlive === 'function' &&
+    typeof h.getpeername === 'function' &&
+    typeof h.getsockname === 'function'
+  );
+}
+
+/**
+ * Whether a value has the stream methods of a libuv handle that LeanSocket calls (a TCP handle, or
+ * the pipe handle of a connection to a unix socket).
+ */
+export function isStreamHandle(value: unknown): value is TcpHandle {
   if (typeof value !== 'object' || value === null) return false;
   const h = value as Record<string, unknown>;
   return (
@@ -123,11 +142,7 @@ export function isTcpHandle(value: unknown): value is TcpHandle {
     typeof h.writeUtf8String === 'function' &&
     typeof h.writeLatin1String === 'function' &&
     typeof h.shutdown === 'function' &&
-    typeof h.close === 'function' &&
-    typeof h.setNoDelay === 'function' &&
-    typeof h.setKeepAlive === 'function' &&
-    typeof h.getpeername === 'function' &&
-    typeof h.getsockname === 'function'
+    typeof h.close === 'function'
   );
 }
 
