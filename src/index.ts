@@ -16,9 +16,16 @@ export type {
 export { WebSocket } from './node/connection/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
 export type { ClientOptions } from './node/handshake/client-handshake.js';
+export {
+  createFlashPolicyServer,
+  type FlashPolicyServerOptions,
+} from './node/legacy/flash-policy.js';
+export { isHixie76 } from './node/legacy/is-hixie76.js';
+export type { LegacyOptions } from './node/legacy/legacy-options.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { ErrorCode } from './protocol/errors.js';
 export { WebSocketError } from './protocol/errors.js';
+export type { FlashPolicyOptions } from './protocol/flash-policy.js';
 export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
 export type { RedisClient } from './pubsub/redis-client.js';

@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'WS_ERR_SERVER_CLOSED'
   | 'WS_ERR_INVALID_URL'
   | 'WS_ERR_TOO_MANY_REDIRECTS'
+  // what an older protocol (hixie-76) cannot carry
+  | 'WS_ERR_LEGACY_UNSUPPORTED'
   // topics across processes
   | 'WS_ERR_BROKER_UNAVAILABLE';
 
