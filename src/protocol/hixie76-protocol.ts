@@ -130,7 +130,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
   }
 
   /** Starts or answers the closing handshake: 0xFF 0x00 (hixie-76 has no code or reason). */
-  override close(): void {
+  override close(_code?: number, _reason?: string | ArrayBufferView | ArrayBuffer): void {
     if (this.closeSent) return;
     this.queueClosingFrame();
     this.state = this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING;
