@@ -1,3 +1,4 @@
+import { encodeClosePayload } from './close.js';
 import { EMPTY_BUFFER, Opcode, ReadyState } from './constants.js';
 import { WebSocketError } from './errors.js';
 import {
@@ -129,9 +130,13 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
     throw unsupported('A pong');
   }
 
-  /** Starts or answers the closing handshake: 0xFF 0x00 (hixie-76 has no code or reason). */
-  override close(_code?: number, _reason?: string | ArrayBufferView | ArrayBuffer): void {
+  /**
+   * Starts or answers the closing handshake: 0xFF 0x00. The code and reason are checked as for RFC
+   * 6455 (the same mistakes throw), then dropped: hixie-76 has neither.
+   */
+  override close(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): void {
     if (this.closeSent) return;
+    encodeClosePayload(code, reason);
     this.queueClosingFrame();
     this.state = this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING;
   }

@@ -259,9 +259,11 @@ describe('Hixie76Protocol', () => {
     assert.equal(p.closeSent && p.closeReceived, true);
   });
 
-  it('close() sends 0xFF 0x00 whatever the code; a violation closes the same way', () => {
+  it('close() sends 0xFF 0x00 for any valid code; a violation closes the same way', () => {
     const { p } = protocol();
-    p.close(4000, 'ignored');
+    // The same mistakes as with RFC 6455 throw, though the code is not sent.
+    assert.throws(() => p.close(1005), { code: 'WS_ERR_INVALID_ARGUMENT' });
+    p.close(4000, 'dropped');
     assert.deepEqual(p.takeOutput(), [Buffer.from([0xff, 0x00])]);
     const second = protocol();
     second.p.receive(Buffer.concat([Buffer.from([0x00]), Buffer.alloc(20, 0x61)]));
