@@ -72,22 +72,23 @@ export function checkFlashPolicyOptions(options: unknown, name = 'legacy.flashPo
 
 /**
  * The policy document for these domains and ports, followed by the NUL that ends it. `ports` falls
- * back to `defaultPort` when not given.
+ * back to `defaultPort` when not given; with neither, the document allows nothing. Throws
+ * WS_ERR_INVALID_ARGUMENT for options checkFlashPolicyOptions refuses.
  */
 export function flashPolicyDocument(options: FlashPolicyOptions, defaultPort?: number): Buffer {
   checkFlashPolicyOptions(options);
   const domains = options.domains ?? ['*'];
+  // No port known (a server on a unix socket) and none given: a policy that grants nothing.
   const ports = options.ports ?? (defaultPort === undefined ? [] : [defaultPort]);
-  if (ports.length === 0) {
-    throw argumentError('A Flash policy needs the ports it allows: give flashPolicy.ports');
-  }
   const toPorts = ports.join(',');
   const lines = [
     '<?xml version="1.0"?>',
     '<!DOCTYPE cross-domain-policy SYSTEM "http://www.adobe.com/xml/dtds/cross-domain-policy.dtd">',
     '<cross-domain-policy>',
     '<site-control permitted-cross-domain-policies="master-only"/>',
-    ...domains.map((d) => `<allow-access-from domain="${d}" to-ports="${toPorts}"/>`),
+    ...(ports.length === 0
+      ? []
+      : domains.map((d) => `<allow-access-from domain="${d}" to-ports="${toPorts}"/>`)),
     '</cross-domain-policy>',
   ];
   return Buffer.from(`${lines.join('\n')}\n\0`, 'latin1');

@@ -59,7 +59,7 @@ export interface UpgradeCheckOptions {
    * Whether the request is for this server (its path), asked after the version and before the
    * subprotocols and extensions are parsed, in ws's order; false refuses it with 400.
    */
-  shouldHandle?: () => boolean;
+  shouldHandle?: (req: UpgradeRequest) => boolean;
 }
 
 /**
@@ -106,7 +106,7 @@ export function checkUpgradeRequest(
       { 'Sec-WebSocket-Version': accepted },
     );
   }
-  if (options?.shouldHandle !== undefined && !options.shouldHandle()) {
+  if (options?.shouldHandle !== undefined && !options.shouldHandle(req)) {
     return refuse(400, 'Invalid URL path for this WebSocket server');
   }
   let protocols: string[] = [];
@@ -117,8 +117,13 @@ export function checkUpgradeRequest(
     const extensionHeader = single(h['sec-websocket-extensions']);
     if (extensionHeader !== undefined) extensions = parseExtensions(extensionHeader);
   } catch (err) {
-    if (err instanceof WebSocketError) return refuse(400, err.message);
-    throw err;
+    if (!(err instanceof WebSocketError)) throw err;
+    // ws's wording first (the extension parser's messages already start with the header's name).
+    const reason =
+      err.code === 'WS_ERR_INVALID_PROTOCOL_HEADER'
+        ? `Invalid Sec-WebSocket-Protocol header: ${err.message}`
+        : err.message;
+    return refuse(400, reason);
   }
   // hybi-07 and -08 name the Origin header Sec-WebSocket-Origin.
   const origin = single(version < 13 ? h['sec-websocket-origin'] : h.origin);

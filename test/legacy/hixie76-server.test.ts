@@ -195,6 +195,48 @@ describe('hixie-76 (legacy.hixie76)', () => {
     assert.equal(await hixie76Read(c.reader), 'through http.Server');
   });
 
+  for (const leanSockets of [true, false]) {
+    it(`the 8 bytes after the head in a later packet, on a port server (leanSockets: ${leanSockets})`, async () => {
+      const s = await serve({ leanSockets, legacy: { hixie76: true } });
+      echo(s.wss);
+      // shouldHandle runs once the head is in, before the 8 bytes are waited for: the client sends
+      // them only then, so they cannot come with the head.
+      let headIn: () => void = () => {};
+      const gotHead = new Promise<void>((resolve) => {
+        headIn = resolve;
+      });
+      const shouldHandle = s.wss.shouldHandle.bind(s.wss);
+      s.wss.shouldHandle = (req) => {
+        headIn();
+        return shouldHandle(req);
+      };
+      const c = await hixie76Connect(s.port, { key3After: gotHead });
+      defer(() => c.socket.destroy());
+      assert.match(c.head, /^HTTP\/1\.1 101 /);
+      assert.deepEqual(c.answer, c.expected);
+      c.socket.write(hixie76Text('late key'));
+      assert.equal(await hixie76Read(c.reader), 'late key');
+    });
+  }
+
+  it('a client that never sends the 8 bytes gets 408 at the handshake timeout', async () => {
+    const s = await serve({ legacy: { hixie76: true }, handshakeTimeout: 100 });
+    const { socket, reader } = await rawConnection(s.port);
+    socket.write(`${hixie76Request().head}1234`); // 4 of the 8 bytes
+    assert.match(await reader.head(), /^HTTP\/1\.1 408 /);
+  });
+
+  it('the heartbeat leaves hixie-76 connections alone (no ping to send), not RFC 6455 ones', async () => {
+    const s = await serve({ legacy: { hixie76: true }, heartbeat: { interval: 60_000, timeout: 60_000 } });
+    const hixie = next<[WebSocket]>(s.wss, 'connection');
+    const c = await hixie76Connect(s.port);
+    defer(() => c.socket.destroy());
+    const { peer } = await connected(s);
+    const [old] = await hixie;
+    assert.equal((old as unknown as { _heartbeat: unknown })._heartbeat, null);
+    assert.notEqual((peer as unknown as { _heartbeat: unknown })._heartbeat, null);
+  });
+
   it('an RFC 6455 client on the same server is unaffected, and broadcast() reaches both as text', async () => {
     const s = await serve({ legacy: { hixie76: true } });
     const c = await hixie76Connect(s.port);

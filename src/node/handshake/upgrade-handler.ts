@@ -7,6 +7,7 @@ import { formatResponse, negotiateAsServer } from '../../protocol/permessage-def
 import {
   checkUpgradeRequest,
   DEFAULT_VERSIONS,
+  type UpgradeCheckOptions,
   upgradeResponse,
   upgradeResponseLines,
 } from '../../protocol/server-handshake.js';
@@ -80,6 +81,8 @@ export class UpgradeHandler<C> {
   readonly legacy: ResolvedLegacy | null;
   /** @internal */
   readonly host: UpgradeHost<C>;
+  /** What checkUpgradeRequest is told: the versions spoken, the host's path check (made once). */
+  private readonly checks: UpgradeCheckOptions;
 
   constructor(
     host: UpgradeHost<C>,
@@ -92,6 +95,10 @@ export class UpgradeHandler<C> {
   ) {
     this.legacy = legacy;
     this.host = host;
+    this.checks = {
+      versions: legacy?.versions ?? DEFAULT_VERSIONS,
+      shouldHandle: (req) => host.shouldHandle(req as IncomingMessage),
+    };
     this.options = options;
     this.deadlines = deadlines;
     this.deflate = deflate;
@@ -107,11 +114,7 @@ export class UpgradeHandler<C> {
       return;
     }
     // ---- end legacy ----
-    const host = this.host;
-    const check = checkUpgradeRequest(req, {
-      versions: this.legacy?.versions ?? DEFAULT_VERSIONS,
-      shouldHandle: () => host.shouldHandle(req),
-    });
+    const check = checkUpgradeRequest(req, this.checks);
     if (!check.ok) {
       this.refuse(req, socket, check.status, check.reason, check.headers);
       return;

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { argumentError } from '../../protocol/errors.js';
 import {
   type FlashPolicyOptions,
   flashPolicyDocument,
@@ -103,8 +104,18 @@ export interface FlashPolicyServerOptions extends FlashPolicyOptions {
  * connection.
  */
 export function createFlashPolicyServer(options: FlashPolicyServerOptions): Server {
-  const document = flashPolicyDocument(options);
+  if (typeof options !== 'object' || options === null || options.ports === undefined) {
+    throw argumentError(
+      'createFlashPolicyServer({ ports }): give the ports your WebSocket servers listen on (a policy server cannot guess them)',
+    );
+  }
   const timeout = options.timeout ?? 5000;
+  if (typeof timeout !== 'number' || !(timeout > 0)) {
+    throw argumentError(
+      `createFlashPolicyServer: timeout must be a number of ms > 0; got ${String(timeout)}`,
+    );
+  }
+  const document = flashPolicyDocument(options);
   return createServer((socket) => {
     let seen: Buffer = Buffer.alloc(0);
     socket.setTimeout(timeout, () => socket.destroy());
