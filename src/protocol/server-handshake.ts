@@ -97,7 +97,12 @@ export function checkUpgradeRequest(
   }
   const versions = options?.versions ?? DEFAULT_VERSIONS;
   const versionText = single(h['sec-websocket-version'])?.trim();
-  const version = versionText !== undefined && /^\d{1,3}$/.test(versionText) ? Number(versionText) : 0;
+  const version =
+    versionText === '13'
+      ? 13
+      : versionText !== undefined && /^\d{1,3}$/.test(versionText)
+        ? Number(versionText)
+        : 0;
   if (!versions.includes(version)) {
     const accepted = versions.join(', ');
     return refuse(
