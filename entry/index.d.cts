@@ -23,6 +23,9 @@ declare namespace WebSocket {
   export import ReadyState = api.ReadyState;
   export import RedisBroker = api.RedisBroker;
   export import WebSocketError = api.WebSocketError;
+  export import WebSocketRangeError = api.WebSocketRangeError;
+  export import WebSocketSyntaxError = api.WebSocketSyntaxError;
+  export import WebSocketTypeError = api.WebSocketTypeError;
   // types only
   export type BackpressurePolicy = api.BackpressurePolicy;
   export type BinaryType = api.BinaryType;
@@ -30,7 +33,9 @@ declare namespace WebSocket {
   export type BrokerSink = api.BrokerSink;
   export type ClientOptions = api.ClientOptions;
   export type ConnectionOptions = api.ConnectionOptions;
+  export type CodedError = api.CodedError;
   export type ErrorCode = api.ErrorCode;
+  export type ErrorKind = api.ErrorKind;
   export type FlashPolicyOptions = api.FlashPolicyOptions;
   export type FlashPolicyServerOptions = api.FlashPolicyServerOptions;
   export type HeartbeatOptions = api.HeartbeatOptions;

@@ -17,6 +17,9 @@ export const {
   ReadyState,
   RedisBroker,
   WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
   WebSocketServer,
 } = WebSocket;
 export { WebSocket };

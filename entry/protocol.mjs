@@ -52,5 +52,8 @@ export const {
   Utf8Validator,
   WEBSOCKET_GUID,
   WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
   writeFrameHeader,
 } = protocol;

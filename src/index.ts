@@ -23,8 +23,13 @@ export {
 export { isHixie76 } from './node/legacy/is-hixie76.js';
 export type { LegacyOptions } from './node/legacy/legacy-options.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
-export type { ErrorCode } from './protocol/errors.js';
-export { WebSocketError } from './protocol/errors.js';
+export type { CodedError, ErrorCode, ErrorKind } from './protocol/errors.js';
+export {
+  WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
+} from './protocol/errors.js';
 export type { FlashPolicyOptions } from './protocol/flash-policy.js';
 export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';

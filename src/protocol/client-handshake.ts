@@ -1,4 +1,4 @@
-import { WebSocketError } from './errors.js';
+import { createError, type WebSocketError } from './errors.js';
 import { acceptKey } from './handshake-keys.js';
 import { type ExtensionOffer, headerHasToken, parseExtensions } from './header-tokens.js';
 
@@ -24,7 +24,7 @@ export interface ValidatedUpgrade {
 }
 
 function invalid(message: string): WebSocketError {
-  return new WebSocketError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', message);
+  return createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', message);
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EMPTY_BUFFER } from './constants.js';
-import { argumentError, protocolError, WebSocketError } from './errors.js';
+import { argumentError, createError, protocolError } from './errors.js';
 
 /** The longest close reason that fits in a control frame: 125 bytes less the 2-byte code. */
 export const MAX_CLOSE_REASON_BYTES = 123;
@@ -21,7 +21,7 @@ export interface ClosePayload {
 }
 
 /** Decodes and checks the payload of a received Close frame; throws a WebSocketError on a violation. */
-export function decodeClosePayload(payload: Buffer): ClosePayload {
+export function decodeClosePayload(payload: Buffer, validateUtf8 = true): ClosePayload {
   if (payload.length === 0) return { code: 1005, reason: EMPTY_BUFFER };
   if (payload.length === 1) {
     throw protocolError('WS_ERR_INVALID_CLOSE_PAYLOAD', 'Close frame payload of 1 byte: a code takes 2');
@@ -31,8 +31,8 @@ export function decodeClosePayload(payload: Buffer): ClosePayload {
     throw protocolError('WS_ERR_INVALID_CLOSE_CODE', `Invalid close code ${code} in a Close frame`);
   }
   const reason = payload.subarray(2);
-  if (!isUtf8(reason)) {
-    throw new WebSocketError('WS_ERR_INVALID_UTF8', 'Close reason is not valid UTF-8', { closeCode: 1007 });
+  if (validateUtf8 && !isUtf8(reason)) {
+    throw createError('WS_ERR_INVALID_UTF8', 'Close reason is not valid UTF-8', { closeCode: 1007 });
   }
   return { code, reason };
 }
@@ -79,6 +79,7 @@ export function encodeClosePayload(code?: number, reason?: string | ArrayBufferV
   if (length > MAX_CLOSE_REASON_BYTES) {
     throw argumentError(
       `Close reason is ${length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a Close frame`,
+      'RangeError',
     );
   }
   // RFC 6455 §5.5.1: the reason is UTF-8 (a peer fails the connection with 1007 otherwise).

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'WS_ERR_INVALID_CLOSE_CODE'
   | 'WS_ERR_INVALID_CLOSE_PAYLOAD'
   | 'WS_ERR_DECOMPRESSION_FAILED'
+  | 'WS_ERR_TOO_MANY_BUFFERED_PARTS'
   // the opening handshake
   | 'WS_ERR_HANDSHAKE_INVALID_REQUEST'
   | 'WS_ERR_HANDSHAKE_INVALID_RESPONSE'
@@ -49,26 +50,156 @@ export interface WebSocketErrorOptions {
   cause?: unknown;
 }
 
-export class WebSocketError extends Error {
+/**
+ * Marks every error wskit raises, whatever its class: `err instanceof WebSocketError` is true for a
+ * WebSocketRangeError too. A registered symbol, so that two copies of wskit (ESM and CommonJS entries
+ * loaded side by side) recognise each other's errors.
+ */
+const BRAND: unique symbol = Symbol.for('wskit.WebSocketError') as never;
+
+/** The fields every wskit error carries, whatever the built-in class it extends. */
+export interface CodedError extends Error {
   readonly code: ErrorCode;
   readonly closeCode: number | undefined;
   readonly status: number | undefined;
+}
+
+function brand(error: Error, code: ErrorCode, options: WebSocketErrorOptions, name: string): void {
+  const fields = error as { -readonly [K in keyof CodedError]: CodedError[K] };
+  fields.name = name;
+  fields.code = code;
+  fields.closeCode = options.closeCode;
+  fields.status = options.status;
+  Object.defineProperty(error, BRAND, { value: true });
+}
+
+function causeOf(options: WebSocketErrorOptions): ErrorOptions | undefined {
+  return options.cause === undefined ? undefined : { cause: options.cause };
+}
+
+/**
+ * The class of wskit's errors. Errors where ws throws a RangeError, TypeError or SyntaxError are
+ * instances of that class too (WebSocketRangeError, WebSocketTypeError, WebSocketSyntaxError), and
+ * still `instanceof WebSocketError`, with the same `code`.
+ */
+export class WebSocketError extends Error implements CodedError {
+  declare readonly code: ErrorCode;
+  declare readonly closeCode: number | undefined;
+  declare readonly status: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'WebSocketError';
-    this.code = code;
-    this.closeCode = options.closeCode;
-    this.status = options.status;
+    super(message, causeOf(options));
+    brand(this, code, options, 'WebSocketError');
+  }
+
+  /** True for every error wskit raises (of any of its classes), and for instances of subclasses. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof asks about (a subclass inherits this method)
+    if (this !== WebSocketError)
+      return Function.prototype[Symbol.hasInstance].call(
+        // biome-ignore lint/complexity/noThisInStatic: as above
+        this,
+        value,
+      );
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: true })[BRAND] === true;
+  }
+}
+
+/** A value out of range (a frame the peer sent against RFC 6455, a payload too long): a RangeError. */
+export class WebSocketRangeError extends RangeError implements CodedError {
+  declare readonly code: ErrorCode;
+  declare readonly closeCode: number | undefined;
+  declare readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
+    super(message, causeOf(options));
+    brand(this, code, options, 'RangeError');
+  }
+}
+
+/** An argument of the wrong type or value (most bad arguments, as in ws): a TypeError. */
+export class WebSocketTypeError extends TypeError implements CodedError {
+  declare readonly code: ErrorCode;
+  declare readonly closeCode: number | undefined;
+  declare readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
+    super(message, causeOf(options));
+    brand(this, code, options, 'TypeError');
+  }
+}
+
+/** Text that does not parse (a URL, a subprotocol list): a SyntaxError. */
+export class WebSocketSyntaxError extends SyntaxError implements CodedError {
+  declare readonly code: ErrorCode;
+  declare readonly closeCode: number | undefined;
+  declare readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
+    super(message, causeOf(options));
+    brand(this, code, options, 'SyntaxError');
+  }
+}
+
+/** The built-in class each kind of error extends, as ws chooses it. */
+export type ErrorKind = 'Error' | 'RangeError' | 'TypeError' | 'SyntaxError';
+
+/** The frame errors ws raises as RangeError; invalid UTF-8 and inflate failures are plain Errors. */
+const RANGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'WS_ERR_INVALID_OPCODE',
+  'WS_ERR_UNEXPECTED_RSV_1',
+  'WS_ERR_UNEXPECTED_RSV_2_3',
+  'WS_ERR_EXPECTED_FIN',
+  'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+  'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+  'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  'WS_ERR_EXPECTED_MASK',
+  'WS_ERR_UNEXPECTED_MASK',
+  'WS_ERR_UNEXPECTED_CONTINUATION',
+  'WS_ERR_EXPECTED_CONTINUATION',
+  'WS_ERR_INVALID_CLOSE_CODE',
+  'WS_ERR_INVALID_CLOSE_PAYLOAD',
+  'WS_ERR_TOO_MANY_BUFFERED_PARTS',
+]);
+
+function kindOf(code: ErrorCode): ErrorKind {
+  if (RANGE_CODES.has(code)) return 'RangeError';
+  if (code === 'WS_ERR_INVALID_URL') return 'SyntaxError';
+  if (code === 'WS_ERR_INVALID_ARGUMENT') return 'TypeError';
+  return 'Error';
+}
+
+/**
+ * A wskit error of the class ws raises for it (by `code`, or `kind` when given): every wskit error is
+ * made here, so that `instanceof RangeError` and friends hold where they hold for ws.
+ */
+export function createError(
+  code: ErrorCode,
+  message: string,
+  options: WebSocketErrorOptions = {},
+  kind: ErrorKind = kindOf(code),
+): CodedError {
+  switch (kind) {
+    case 'RangeError':
+      return new WebSocketRangeError(code, message, options);
+    case 'TypeError':
+      return new WebSocketTypeError(code, message, options);
+    case 'SyntaxError':
+      return new WebSocketSyntaxError(code, message, options);
+    default:
+      return new WebSocketError(code, message, options);
   }
 }
 
 /** A protocol violation by the peer: fails the connection with close code 1002. */
-export function protocolError(code: ErrorCode, message: string): WebSocketError {
-  return new WebSocketError(code, message, { closeCode: 1002 });
+export function protocolError(code: ErrorCode, message: string): CodedError {
+  return createError(code, message, { closeCode: 1002 });
 }
 
-/** A bad argument from the caller of the API. */
-export function argumentError(message: string): WebSocketError {
-  return new WebSocketError('WS_ERR_INVALID_ARGUMENT', message);
+/**
+ * A bad argument from the caller of the API: a TypeError by default, as ws throws for most; ws throws
+ * a RangeError for lengths and versions out of range and a SyntaxError for unparsable text.
+ */
+export function argumentError(message: string, kind: ErrorKind = 'TypeError'): CodedError {
+  return createError('WS_ERR_INVALID_ARGUMENT', message, {}, kind);
 }

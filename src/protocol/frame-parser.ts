@@ -1,5 +1,5 @@
 import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD } from './constants.js';
-import { protocolError, WebSocketError } from './errors.js';
+import { createError, protocolError } from './errors.js';
 import { Masker } from './mask.js';
 
 /** Receives what the parser finds. Payloads arrive unmasked. */
@@ -24,6 +24,8 @@ export interface FrameParserOptions {
   isServer: boolean;
   /** Whether RSV1 may be set on the first frame of a data message (permessage-deflate negotiated). */
   allowRsv1?: boolean;
+  /** The most chunks a frame may arrive in (0 or undefined: no limit); more fail with 1008. */
+  maxBufferedChunks?: number;
 }
 
 const HEADER = 0;
@@ -87,11 +89,15 @@ export class FrameParser {
   private backlogStart = 0;
   /** True while push() is parsing a chunk. */
   private parsing = false;
+  private readonly maxChunks: number;
+  /** Chunks the frame being read has arrived in so far (counted only with maxBufferedChunks). */
+  private frameChunks = 0;
 
   constructor(handler: FrameHandler, options: FrameParserOptions) {
     this.handler = handler;
     this.isServer = options.isServer;
     this.allowRsv1 = options.allowRsv1 ?? false;
+    this.maxChunks = options.maxBufferedChunks ?? 0;
   }
 
   /** Whether a frame has been started and not finished (bytes of it are still expected). */
@@ -141,6 +147,7 @@ export class FrameParser {
       this.backlog.push(chunk);
       return;
     }
+    if (this.maxChunks > 0) this.countChunk();
     this.parsing = true;
     try {
       this.parse(chunk);
@@ -149,6 +156,19 @@ export class FrameParser {
       // The masker's cached view would otherwise keep this chunk's memory alive while the connection idles.
       this.masker?.release();
     }
+  }
+
+  /** ws's maxBufferedChunks: a frame arriving in more chunks than that fails the connection. */
+  private countChunk(): void {
+    if (!this.midFrame) this.frameChunks = 0;
+    if (this.frameChunks >= this.maxChunks) {
+      throw createError(
+        'WS_ERR_TOO_MANY_BUFFERED_PARTS',
+        `Frame in more than maxBufferedChunks (${this.maxChunks}) chunks`,
+        { closeCode: 1008 },
+      );
+    }
+    this.frameChunks++;
   }
 
   private parse(chunk: Buffer): void {
@@ -239,7 +259,7 @@ export class FrameParser {
               'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
               'The most significant bit of a 64-bit length must be 0',
             )
-          : new WebSocketError('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 'Frame length over 2^53 - 1 bytes', {
+          : createError('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 'Frame length over 2^53 - 1 bytes', {
               closeCode: 1009,
             });
       }

@@ -1,4 +1,4 @@
-import { WebSocketError } from './errors.js';
+import { createError, type WebSocketError } from './errors.js';
 
 /** RFC 7230 tchar: the characters a token may hold. */
 const TCHAR = (() => {
@@ -72,7 +72,7 @@ export function parseProtocolList(value: string): string[] {
   for (const raw of value.split(',')) {
     const protocol = raw.trim();
     if (!isToken(protocol)) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_PROTOCOL_HEADER',
         `Invalid subprotocol name ${JSON.stringify(protocol)}`,
         {
@@ -81,7 +81,7 @@ export function parseProtocolList(value: string): string[] {
       );
     }
     if (seen.has(protocol)) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_PROTOCOL_HEADER',
         `Subprotocol ${JSON.stringify(protocol)} listed twice`,
         {
@@ -103,7 +103,7 @@ export interface ExtensionOffer {
 }
 
 function extensionError(message: string): WebSocketError {
-  return new WebSocketError(
+  return createError(
     'WS_ERR_INVALID_EXTENSION_HEADER',
     `Invalid Sec-WebSocket-Extensions header: ${message}`,
     {

@@ -1,4 +1,5 @@
-import { WebSocketError } from './errors.js';
+import { type CodedError, createError } from './errors.js';
+import { MessageBuffer } from './message-buffer.js';
 import { isValidUtf8 } from './utf8-validator.js';
 
 /**
@@ -20,6 +21,8 @@ export interface Hixie76Sink {
 export interface Hixie76ParserOptions {
   /** The largest text frame (without its 0x00 and 0xFF) or length-prefixed frame; 0: no limit. */
   maxPayload: number;
+  /** Deliver text without checking it is UTF-8 (the skipUTF8Validation option). Default false. */
+  skipUTF8Validation?: boolean;
 }
 
 /** The closing handshake's frame. */
@@ -32,8 +35,8 @@ const LENGTH = 3;
 const SKIP = 4;
 const STOPPED = 5;
 
-function tooLong(max: number): WebSocketError {
-  return new WebSocketError(
+function tooLong(max: number): CodedError {
+  return createError(
     'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
     `A hixie-76 frame over maxPayload (${max} bytes): the connection was closed; raise maxPayload if such messages are legitimate`,
     { closeCode: 1009 },
@@ -42,7 +45,8 @@ function tooLong(max: number): WebSocketError {
 
 /**
  * Reads hixie-76 frames from chunks of any size. Memory is bounded: a text frame's bytes are held
- * (views of the chunks, no copy until it ends) up to maxPayload, after which the connection fails
+ * (in a MessageBuffer: small pieces copied together, so a trickle of 1-byte reads costs no more than
+ * its bytes) up to maxPayload, after which the connection fails
  * with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH, so a peer that never sends 0xFF cannot grow it; a
  * length-prefixed frame is skipped without holding its bytes, but its length counts against
  * maxPayload as well. Throws WebSocketError for a violation; after one, or after the closing frame,
@@ -53,7 +57,8 @@ export class Hixie76Parser {
   private readonly maxPayload: number;
   private state = TYPE;
   private frameType = 0;
-  private pieces: Buffer[] = [];
+  private readonly text = new MessageBuffer();
+  private readonly validate: boolean;
   private held = 0;
   private remaining = 0;
   private lengthBytes = 0;
@@ -63,6 +68,7 @@ export class Hixie76Parser {
   constructor(sink: Hixie76Sink, options: Hixie76ParserOptions) {
     this.sink = sink;
     this.maxPayload = options.maxPayload;
+    this.validate = options.skipUTF8Validation !== true;
   }
 
   get isPaused(): boolean {
@@ -72,7 +78,7 @@ export class Hixie76Parser {
   /** Reads nothing more (a violation, the closing frame, the end of the transport). */
   stop(): void {
     this.state = STOPPED;
-    this.pieces = [];
+    this.text.reset();
     this.queue = null;
   }
 
@@ -124,7 +130,7 @@ export class Hixie76Parser {
           const last = stop === -1 ? end : stop;
           const size = last - pos;
           if (this.maxPayload > 0 && this.held + size > this.maxPayload) throw tooLong(this.maxPayload);
-          if (this.state === TEXT && size > 0) this.pieces.push(chunk.subarray(pos, last));
+          if (this.state === TEXT && size > 0) this.text.append(chunk.subarray(pos, last));
           this.held += size;
           if (stop === -1) return;
           pos = stop + 1;
@@ -175,12 +181,9 @@ export class Hixie76Parser {
   }
 
   private deliver(): void {
-    const pieces = this.pieces;
-    this.pieces = [];
-    const data =
-      pieces.length === 0 ? Buffer.alloc(0) : pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
-    if (!isValidUtf8(data)) {
-      throw new WebSocketError(
+    const data = this.text.length === 0 ? Buffer.alloc(0) : this.text.take();
+    if (this.validate && !isValidUtf8(data)) {
+      throw createError(
         'WS_ERR_INVALID_UTF8',
         'A hixie-76 text frame that is not UTF-8: the connection was closed',
         { closeCode: 1007 },
@@ -202,7 +205,7 @@ export function frameHixie76Text(data: Buffer | string): Buffer {
     out.write(data, 1, 'utf8');
   } else {
     if (data.indexOf(0xff) !== -1) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_ARGUMENT',
         'A hixie-76 text message cannot hold the byte 0xFF (it is not UTF-8): send valid UTF-8 text',
       );

@@ -1,6 +1,6 @@
 import { encodeClosePayload } from './close.js';
 import { EMPTY_BUFFER, Opcode, ReadyState } from './constants.js';
-import { WebSocketError } from './errors.js';
+import { type CodedError, createError, WebSocketError } from './errors.js';
 import {
   frameHixie76Text,
   HIXIE76_CLOSING_FRAME,
@@ -9,8 +9,8 @@ import {
 } from './hixie76-framing.js';
 import { Protocol, type ProtocolHandler, type SendOptions } from './protocol.js';
 
-function unsupported(what: string): WebSocketError {
-  return new WebSocketError(
+function unsupported(what: string): CodedError {
+  return createError(
     'WS_ERR_LEGACY_UNSUPPORTED',
     `${what} on a hixie-76 connection: that protocol has text messages and a close only (isHixie76(ws) tells such connections apart)`,
   );
@@ -29,10 +29,10 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
   private queued: Buffer[] | null = null;
   private queuedBytes = 0;
 
-  constructor(handler: ProtocolHandler, options: { maxPayload: number }) {
+  constructor(handler: ProtocolHandler, options: { maxPayload: number; skipUTF8Validation?: boolean }) {
     super(handler, { role: 'server', maxPayload: options.maxPayload, autoPong: false });
     this.sink = handler;
-    this.reader = new Hixie76Parser(this, { maxPayload: options.maxPayload });
+    this.reader = new Hixie76Parser(this, options);
   }
 
   // ---- input ----
@@ -97,7 +97,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
 
   override send(data: Buffer | string, isBinary: boolean, options?: SendOptions): void {
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     if (isBinary) throw unsupported('A binary message');
     if (options?.fin === false) throw unsupported('A message in parts (fin: false)');
@@ -111,7 +111,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
    */
   override sendFramed(frame: Buffer): void {
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     const text = rfc6455Text(frame);
     if (text !== null) this.push(frameHixie76Text(text));

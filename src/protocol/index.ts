@@ -3,8 +3,13 @@ export { checkUpgradeResponse } from './client-handshake.js';
 export type { ClosePayload } from './close.js';
 export { decodeClosePayload, encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from './close.js';
 export { CloseCode, DEFAULT_MAX_PAYLOAD, Opcode, ReadyState, WEBSOCKET_GUID } from './constants.js';
-export type { ErrorCode, WebSocketErrorOptions } from './errors.js';
-export { WebSocketError } from './errors.js';
+export type { CodedError, ErrorCode, ErrorKind, WebSocketErrorOptions } from './errors.js';
+export {
+  WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
+} from './errors.js';
 export type { FlashPolicyOptions } from './flash-policy.js';
 export { flashPolicyDocument, matchPolicyRequest, POLICY_FILE_REQUEST } from './flash-policy.js';
 export { frameHeaderSize, writeFrameHeader } from './frame-header.js';

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EMPTY_BUFFER, Opcode } from './constants.js';
-import { protocolError, WebSocketError } from './errors.js';
+import { createError, protocolError, type WebSocketError } from './errors.js';
 import type { FrameHandler } from './frame-parser.js';
 import { MessageBuffer } from './message-buffer.js';
 import { Utf8Validator } from './utf8-validator.js';
@@ -16,10 +16,12 @@ export interface MessageAssemblerOptions {
   maxPayload: number;
   /** Whether to validate text as UTF-8 (compressed messages are validated after inflating, by the caller). */
   validateUtf8?: boolean;
+  /** The most frames a message may arrive in (0 or undefined: no limit); more fail with 1008. */
+  maxFragments?: number;
 }
 
 function invalidUtf8(): WebSocketError {
-  return new WebSocketError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', { closeCode: 1007 });
+  return createError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', { closeCode: 1007 });
 }
 
 /**
@@ -39,6 +41,9 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
   private utf8: Utf8Validator | null = null;
   maxPayload: number;
   private readonly validateUtf8: boolean;
+  private readonly maxFragments: number;
+  /** Frames of the current message so far. */
+  private fragments = 0;
 
   private inMessage = false;
   private opcode = 0;
@@ -49,6 +54,7 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
     this.sink = sink;
     this.maxPayload = options.maxPayload;
     this.validateUtf8 = options.validateUtf8 ?? true;
+    this.maxFragments = options.maxFragments ?? 0;
   }
 
   /** Whether a fragmented message has started and not ended. */
@@ -74,11 +80,19 @@ export class MessageAssembler implements Pick<FrameHandler, 'onDataFrame' | 'onD
       this.inMessage = true;
       this.opcode = opcode;
       this.compressed = rsv1;
+      this.fragments = 0;
+    }
+    if (this.maxFragments > 0 && ++this.fragments > this.maxFragments) {
+      throw createError(
+        'WS_ERR_TOO_MANY_BUFFERED_PARTS',
+        `Message in more than maxFragments (${this.maxFragments}) frames`,
+        { closeCode: 1008 },
+      );
     }
     this.fin = fin;
     const buffered = (this.buffer === null ? 0 : this.buffer.length) + this.runLength;
     if (this.maxPayload > 0 && buffered + length > this.maxPayload) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         `Message larger than maxPayload (${this.maxPayload} bytes)`,
         { closeCode: 1009 },

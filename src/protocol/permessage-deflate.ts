@@ -1,4 +1,4 @@
-import { WebSocketError } from './errors.js';
+import { createError } from './errors.js';
 import { type ExtensionOffer, formatExtensions } from './header-tokens.js';
 
 /** The extension's name in Sec-WebSocket-Extensions (RFC 7692 §7). */
@@ -7,19 +7,24 @@ export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 /** What an endpoint is willing to agree to (RFC 7692 §7.1). */
 export interface DeflateNegotiationOptions {
   /**
-   * The server compresses each message with an empty window (§7.1.1.1). Default true: the server then
-   * keeps no compression state per connection.
+   * The server compresses each message with an empty window (§7.1.1.1). A server's default is true:
+   * it then keeps no compression state per connection. A client's default is false (it does not ask
+   * for it, as ws's client does not); the server may still choose it.
    */
   serverNoContextTakeover?: boolean;
   /**
-   * The client compresses each message with an empty window (§7.1.1.2). Default true: the server then
-   * keeps no decompression state per connection. (A server may demand it even if not offered.)
+   * The client compresses each message with an empty window (§7.1.1.2). A server's default is true:
+   * it then keeps no decompression state per connection (a server may demand it even if not offered).
+   * A client's default is false, as ws's.
    */
   clientNoContextTakeover?: boolean;
   /** Largest window (8-15) the server compresses with. Default 15. zlib makes 8 a 9 (see negotiateAsServer). */
   serverMaxWindowBits?: number;
-  /** Largest window (8-15) the client may compress with, when the client offers the parameter. Default 15. */
-  clientMaxWindowBits?: number;
+  /**
+   * Largest window (8-15) the client may compress with, when the client offers the parameter. Default
+   * 15; `true` (as in ws) is the same as 15: a client offers `client_max_window_bits` with no value.
+   */
+  clientMaxWindowBits?: number | true;
 }
 
 /** The parameters both ends agreed to ("agreed parameters" in RFC 7692). */
@@ -35,7 +40,7 @@ export interface DeflateParams {
 function windowBits(name: string, value: unknown, fallback: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 8 || v > 15) {
-    throw new WebSocketError(
+    throw createError(
       'WS_ERR_INVALID_ARGUMENT',
       `Option ${name} must be an integer from 8 to 15; got ${String(v)}`,
     );
@@ -43,15 +48,29 @@ function windowBits(name: string, value: unknown, fallback: number): number {
   return v;
 }
 
-/** Options filled with their defaults and checked; throws WS_ERR_INVALID_ARGUMENT. */
+/** The negotiation options with their defaults filled in and checked. */
+export interface ResolvedNegotiationOptions {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+/**
+ * Options filled with the defaults of `role` and checked; throws WS_ERR_INVALID_ARGUMENT. A server
+ * defaults to no context takeover both ways; a client asks for neither, as ws's does.
+ */
 export function resolveNegotiationOptions(
   options: DeflateNegotiationOptions = {},
-): Required<DeflateNegotiationOptions> {
+  role: 'server' | 'client' = 'server',
+): ResolvedNegotiationOptions {
+  const byDefault = role === 'server';
+  const clientBits = options.clientMaxWindowBits === true ? 15 : options.clientMaxWindowBits;
   return {
-    serverNoContextTakeover: options.serverNoContextTakeover ?? true,
-    clientNoContextTakeover: options.clientNoContextTakeover ?? true,
+    serverNoContextTakeover: options.serverNoContextTakeover ?? byDefault,
+    clientNoContextTakeover: options.clientNoContextTakeover ?? byDefault,
     serverMaxWindowBits: windowBits('serverMaxWindowBits', options.serverMaxWindowBits, 15),
-    clientMaxWindowBits: windowBits('clientMaxWindowBits', options.clientMaxWindowBits, 15),
+    clientMaxWindowBits: windowBits('clientMaxWindowBits', clientBits, 15),
   };
 }
 
@@ -128,7 +147,7 @@ export interface ServerNegotiation {
  */
 export function negotiateAsServer(
   offers: readonly ExtensionOffer[],
-  options: Required<DeflateNegotiationOptions>,
+  options: ResolvedNegotiationOptions,
 ): ServerNegotiation | null {
   for (const offer of offers) {
     if (offer.name !== PERMESSAGE_DEFLATE) continue;
@@ -164,7 +183,7 @@ export function negotiateAsServer(
 }
 
 /** Client side: the offer to send. */
-export function clientOffer(options: Required<DeflateNegotiationOptions>): string {
+export function clientOffer(options: ResolvedNegotiationOptions): string {
   const offer: ExtensionOffer = { name: PERMESSAGE_DEFLATE, params: [] };
   if (options.serverNoContextTakeover) offer.params.push(['server_no_context_takeover', true]);
   if (options.clientNoContextTakeover) offer.params.push(['client_no_context_takeover', true]);
@@ -182,12 +201,9 @@ export function clientOffer(options: Required<DeflateNegotiationOptions>): strin
  * Client side: checks the server's permessage-deflate response against our offer (RFC 7692 §7.1).
  * Throws WS_ERR_HANDSHAKE_INVALID_RESPONSE for a response the offer did not allow.
  */
-export function acceptAsClient(
-  response: ExtensionOffer,
-  options: Required<DeflateNegotiationOptions>,
-): DeflateParams {
+export function acceptAsClient(response: ExtensionOffer, options: ResolvedNegotiationOptions): DeflateParams {
   const fail = (why: string) =>
-    new WebSocketError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', `Invalid permessage-deflate response: ${why}`);
+    createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', `Invalid permessage-deflate response: ${why}`);
   const r = parseOffer(response, true);
   if (r === null) throw fail('unknown, repeated or malformed parameter');
   if (options.serverNoContextTakeover && !r.serverNoContextTakeover) {

@@ -1,6 +1,6 @@
 import { decodeClosePayload, encodeClosePayload } from './close.js';
 import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode, ReadyState } from './constants.js';
-import { argumentError, WebSocketError } from './errors.js';
+import { argumentError, createError, WebSocketError } from './errors.js';
 import { type FrameHandler, FrameParser } from './frame-parser.js';
 import { type MaskGenerator, MaskKeySource } from './mask-key-source.js';
 import { MessageAssembler, type MessageSink } from './message-assembler.js';
@@ -43,7 +43,34 @@ export interface ProtocolOptions {
   allowRsv1?: boolean;
   /** Custom masking keys (client role); the default draws them from a pool of crypto random bytes. */
   generateMask?: MaskGenerator;
+  /**
+   * Limits on how a message may arrive, ws's options of the same names. Kept by reference: pass one
+   * object shared by the connections of a server.
+   */
+  receiveLimits?: ReceiveLimits;
 }
+
+/** ws's limits on the pieces a message arrives in, and its switch for UTF-8 validation. */
+export interface ReceiveLimits {
+  /**
+   * The most chunks of input (reads from the transport) one frame may arrive in; more fail the
+   * connection with 1008 (WS_ERR_TOO_MANY_BUFFERED_PARTS). Default 0: no limit (the memory of a frame
+   * is bounded by its size, however many chunks it arrives in).
+   */
+  maxBufferedChunks?: number;
+  /**
+   * The most frames one message may arrive in; more fail the connection with 1008
+   * (WS_ERR_TOO_MANY_BUFFERED_PARTS). Default 0: no limit.
+   */
+  maxFragments?: number;
+  /**
+   * Do not check that text messages and close reasons are UTF-8 (RFC 6455 §8.1 requires it). For
+   * peers you trust, as in ws. Default false.
+   */
+  skipUTF8Validation?: boolean;
+}
+
+const NO_LIMITS: ReceiveLimits = Object.freeze({});
 
 export interface SendOptions {
   /** Whether this frame ends the message (default true). Send later parts with the same type. */
@@ -64,6 +91,7 @@ export class Protocol implements FrameHandler, MessageSink {
   private rsv1Allowed: boolean;
   private payloadLimit: number;
   private readonly generateMask: MaskGenerator | undefined;
+  private readonly limits: ReceiveLimits;
   // Created on first use: a connection that is only open (most of a big server's) holds none of them.
   private _parser: FrameParser | null = null;
   private _assembler: MessageAssembler | null = null;
@@ -89,6 +117,7 @@ export class Protocol implements FrameHandler, MessageSink {
     this.rsv1Allowed = options.allowRsv1 ?? false;
     this.payloadLimit = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.generateMask = options.generateMask;
+    this.limits = options.receiveLimits ?? NO_LIMITS;
     this.autoPong = options.autoPong ?? true;
     this.fragmentSize = options.fragmentSize ?? 0;
   }
@@ -98,6 +127,7 @@ export class Protocol implements FrameHandler, MessageSink {
       this._parser = new FrameParser(this, {
         isServer: this.role === 'server',
         allowRsv1: this.rsv1Allowed,
+        maxBufferedChunks: this.limits.maxBufferedChunks,
       });
     }
     return this._parser;
@@ -105,7 +135,11 @@ export class Protocol implements FrameHandler, MessageSink {
 
   private get assembler(): MessageAssembler {
     if (this._assembler === null) {
-      this._assembler = new MessageAssembler(this, { maxPayload: this.payloadLimit });
+      this._assembler = new MessageAssembler(this, {
+        maxPayload: this.payloadLimit,
+        maxFragments: this.limits.maxFragments,
+        validateUtf8: this.limits.skipUTF8Validation !== true,
+      });
     }
     return this._assembler;
   }
@@ -209,7 +243,7 @@ export class Protocol implements FrameHandler, MessageSink {
     } else if (opcode === Opcode.Pong) {
       this.handler.onPong(payload);
     } else {
-      const { code, reason } = decodeClosePayload(payload);
+      const { code, reason } = decodeClosePayload(payload, this.limits.skipUTF8Validation !== true);
       this.closeReceived = true;
       this.closeCode = code;
       this.closeReason = reason;
@@ -217,7 +251,9 @@ export class Protocol implements FrameHandler, MessageSink {
       if (!this.closeSent && this.handler.deferClose?.() !== true) {
         // Echo the code and reason (RFC 6455 §5.5.1, as ws and browsers do); a Close without a code is
         // answered without one.
-        this.queueClose(code === 1005 ? EMPTY_BUFFER : encodeClosePayload(code, reason));
+        // The payload was checked above (code, and reason unless skipUTF8Validation): a copy of it is
+        // the answer.
+        this.queueClose(code === 1005 ? EMPTY_BUFFER : Buffer.from(payload));
       }
       this.state = ReadyState.CLOSED;
       this.handler.onCloseFrame(code, reason);
@@ -232,7 +268,7 @@ export class Protocol implements FrameHandler, MessageSink {
    */
   send(data: Buffer | string, isBinary: boolean, options?: SendOptions): void {
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     const fin = options?.fin ?? true;
     let opcode: number = isBinary ? Opcode.Binary : Opcode.Text;
@@ -262,7 +298,7 @@ export class Protocol implements FrameHandler, MessageSink {
   /** Queues an already framed message (see frameMessage); for broadcasts framed once. */
   sendFramed(frame: Buffer): void {
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     this.output.pushRaw(frame);
   }
@@ -302,10 +338,10 @@ export class Protocol implements FrameHandler, MessageSink {
 
   private control(opcode: number, data: Buffer): void {
     if (data.length > MAX_CONTROL_PAYLOAD) {
-      throw argumentError(`Control frame payload of ${data.length} bytes: at most 125 fit`);
+      throw argumentError(`Control frame payload of ${data.length} bytes: at most 125 fit`, 'RangeError');
     }
     if (this.closeSent) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     this.output.pushFrame(0x80 | opcode, data, data.length);
   }

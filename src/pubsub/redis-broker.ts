@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { argumentError, WebSocketError } from '../protocol/errors.js';
+import { argumentError, createError, WebSocketError } from '../protocol/errors.js';
 import type { Broker, BrokerSink } from './broker.js';
 import {
   DEFAULT_REDIS_URL,
@@ -249,7 +249,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.failure =
       err instanceof WebSocketError
         ? err
-        : new WebSocketError('WS_ERR_BROKER_UNAVAILABLE', `RedisBroker could not start: ${String(err)}`, {
+        : createError('WS_ERR_BROKER_UNAVAILABLE', `RedisBroker could not start: ${String(err)}`, {
             cause: err,
           });
     this.settle(this.failure);
@@ -276,7 +276,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (sinks === undefined) return; // unsubscribed since
     const envelope = decodeEnvelope(message);
     if (envelope === null) {
-      const error = new WebSocketError(
+      const error = createError(
         'WS_ERR_BROKER_UNAVAILABLE',
         `Ignored a message on Redis channel ${JSON.stringify(channel.toString())} that wskit did not publish (or a newer wskit did)`,
       );
@@ -386,7 +386,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   private unavailable(what: string, cause: Error | null, consequence: string): WebSocketError {
     const why = cause === null || cause.message === '' ? '' : ` (${cause.message})`;
     const then = consequence === '' ? '' : `. ${consequence}`;
-    return new WebSocketError('WS_ERR_BROKER_UNAVAILABLE', `${this.where}: ${what}${why}${then}`, {
+    return createError('WS_ERR_BROKER_UNAVAILABLE', `${this.where}: ${what}${why}${then}`, {
       cause: cause ?? undefined,
     });
   }
@@ -412,7 +412,7 @@ function deliver(sink: BrokerSink, topic: string, data: Buffer, isBinary: boolea
 }
 
 function closedError(): WebSocketError {
-  return new WebSocketError('WS_ERR_BROKER_UNAVAILABLE', 'The RedisBroker is closed');
+  return createError('WS_ERR_BROKER_UNAVAILABLE', 'The RedisBroker is closed');
 }
 
 /** broadcast() travels on a topic of its own, whose name starts with NUL. */

@@ -2,7 +2,7 @@
  * The ioredis side of RedisBroker: the part of a client it uses, the options of the clients it
  * creates, and loading ioredis, an optional peer dependency, only when a client must be created.
  */
-import { WebSocketError } from '../protocol/errors.js';
+import { createError } from '../protocol/errors.js';
 
 /** The part of an ioredis client that RedisBroker uses; an ioredis `Redis` instance fits. */
 export interface RedisClient {
@@ -45,7 +45,7 @@ export async function loadIoredis(): Promise<RedisConstructor> {
     return ioredis.default;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
-    throw new WebSocketError(
+    throw createError(
       'WS_ERR_BROKER_UNAVAILABLE',
       missing
         ? 'RedisBroker needs the ioredis package (an optional peer dependency of wskit): npm install ioredis'

@@ -2,7 +2,7 @@ import type { Subscriptions } from '../node/connection/owner.js';
 import type { SharedCompression, Subscriber } from '../node/connection/publish-target.js';
 import { isBlob, type SendData, toPayload } from '../node/connection/send-data.js';
 import { Opcode } from '../protocol/constants.js';
-import { WebSocketError } from '../protocol/errors.js';
+import { createError } from '../protocol/errors.js';
 import { serializeFrame } from '../protocol/frame-serializer.js';
 import { type Broker, type BrokerSink, InMemoryBroker } from './broker.js';
 import { checkTopic, TopicRegistry } from './topic-registry.js';
@@ -63,14 +63,14 @@ export class Topics implements BrokerSink, Subscriptions {
     this.broker = options.broker ?? new InMemoryBroker();
     const max = options.maxBackpressure ?? DEFAULT_MAX_BACKPRESSURE;
     if (typeof max !== 'number' || !(max >= 0)) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_ARGUMENT',
         `Option maxBackpressure must be a number ≥ 0; got ${String(max)}`,
       );
     }
     const policy = options.backpressurePolicy ?? 'drop';
     if (policy !== 'drop' && policy !== 'close') {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_ARGUMENT',
         `Option backpressurePolicy must be 'drop' or 'close'; got ${String(policy)}`,
       );
@@ -84,7 +84,7 @@ export class Topics implements BrokerSink, Subscriptions {
   subscribe(ws: Subscriber, topic: string): void {
     checkTopic(topic);
     if (topic.charCodeAt(0) === 0)
-      throw new WebSocketError('WS_ERR_INVALID_ARGUMENT', 'Topics cannot start with NUL');
+      throw createError('WS_ERR_INVALID_ARGUMENT', 'Topics cannot start with NUL');
     if (this.registry.subscribe(ws, topic)) this.broker.subscribe(this, topic);
   }
 
@@ -220,10 +220,7 @@ function compressOnce(codec: SharedCompression, payload: Buffer, opcode: number)
 
 function normalize(data: SendData, options: PublishOptions): { payload: Buffer; isBinary: boolean } {
   if (isBlob(data)) {
-    throw new WebSocketError(
-      'WS_ERR_INVALID_ARGUMENT',
-      'Blobs cannot be published: read them into a Buffer first',
-    );
+    throw createError('WS_ERR_INVALID_ARGUMENT', 'Blobs cannot be published: read them into a Buffer first');
   }
   const value = toPayload(data as Exclude<SendData, Blob>);
   const isBinary = options.binary ?? typeof value !== 'string';

@@ -29,7 +29,7 @@ import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
 import { answerFlashPolicyOn } from '../node/legacy/flash-policy.js';
 import { type LegacyOptions, resolveLegacy } from '../node/legacy/legacy-options.js';
 import { nonNegative } from '../node/options-check.js';
-import { argumentError, WebSocketError } from '../protocol/errors.js';
+import { argumentError, createError, type WebSocketError } from '../protocol/errors.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { checkServerOptions } from './server-options.js';
 
@@ -136,7 +136,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       options.noServer === true,
     ].filter(Boolean);
     if (modes.length !== 1) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_ARGUMENT',
         'Exactly one of the "port", "server" and "noServer" options must be given',
       );
@@ -150,7 +150,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     this.clients = this.options.clientTracking ? this.connections : (undefined as unknown as Set<WebSocket>);
     const hb = resolveHeartbeat(options.heartbeat, true);
     this.heartbeat = hb === null ? null : new Heartbeat(hb.interval, hb.timeout);
-    const deflate: ResolvedDeflate | null = resolveDeflate(options.perMessageDeflate, false);
+    const deflate: ResolvedDeflate | null = resolveDeflate(options.perMessageDeflate, false, 'server');
     // Bounds the zlib jobs of all this server's connections on the thread pool.
     const limiter = deflate === null ? null : new Limiter(deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
@@ -227,7 +227,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   /** The bound address of the server wskit created or was given (null with noServer). */
   address(): AddressInfo | string | null {
     if (this.options.noServer) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_STATE',
         'The server is operating in "noServer" mode: it has no address',
       );
@@ -315,7 +315,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   close(cb?: (err?: Error) => void): void {
     if (cb) {
       if (this.state === CLOSED) {
-        process.nextTick(cb, new WebSocketError('WS_ERR_SERVER_CLOSED', 'The server is not running'));
+        process.nextTick(cb, createError('WS_ERR_SERVER_CLOSED', 'The server is not running'));
         return;
       }
       this.once('close', () => cb());

@@ -16,6 +16,7 @@ import {
   type DeflateNegotiationOptions,
   formatResponse,
   negotiateAsServer,
+  type ResolvedNegotiationOptions,
   resolveNegotiationOptions,
 } from '../../src/protocol/permessage-deflate.js';
 import { checkUpgradeRequest } from '../../src/protocol/server-handshake.js';
@@ -100,7 +101,7 @@ function same(a: ExtensionOffer[], b: ExtensionOffer[]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function randomOptions(rng: Rng): Required<DeflateNegotiationOptions> {
+function randomOptions(rng: Rng): ResolvedNegotiationOptions {
   const options: DeflateNegotiationOptions = {};
   if (rng.chance(0.5)) options.serverNoContextTakeover = rng.chance(0.5);
   if (rng.chance(0.5)) options.clientNoContextTakeover = rng.chance(0.5);

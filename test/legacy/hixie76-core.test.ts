@@ -199,6 +199,23 @@ describe('hixie-76 framing', () => {
     );
   });
 
+  it('a frame trickled in 1-byte reads is gathered (copied together, not one view per read)', () => {
+    const c = collect(100_000);
+    const frame = hixie76Text('x'.repeat(20_000));
+    for (let i = 0; i < frame.length; i++) c.parser.push(frame.subarray(i, i + 1));
+    assert.deepEqual(c.texts, ['x'.repeat(20_000)]);
+  });
+
+  it('skipUTF8Validation delivers text unchecked', () => {
+    const bytes: Buffer[] = [];
+    const parser = new Hixie76Parser(
+      { onText: (d) => bytes.push(d), onClosingFrame: () => {} },
+      { maxPayload: 0, skipUTF8Validation: true },
+    );
+    parser.push(Buffer.from([0x00, 0xc3, 0x28, 0xff]));
+    assert.deepEqual(bytes, [Buffer.from([0xc3, 0x28])]);
+  });
+
   it('holds messages while paused, in order, including what followed in the same chunk', () => {
     const texts: string[] = [];
     const parser: Hixie76Parser = new Hixie76Parser(

@@ -449,7 +449,7 @@ describe("the server's answer is checked", () => {
     const raw = await answering((request) =>
       switching(request, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
     );
-    const err = await failure(client(raw.url));
+    const err = await failure(client(raw.url, { perMessageDeflate: false }));
     assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
   });
 

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError } from '../../protocol/errors.js';
 import { Protocol, type ProtocolHandler, type ProtocolOptions } from '../../protocol/protocol.js';
 import { DeflateCodec } from '../deflate/codec.js';
 import { InflateChannel, type InflateChannelSink } from '../deflate/inflate-channel.js';
@@ -88,6 +88,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
       fragmentSize: options.fragmentSize,
       generateMask: options.generateMask,
       allowRsv1: deflate !== undefined,
+      receiveLimits: options,
     };
     this._protocol =
       negotiated.framing === undefined
@@ -103,7 +104,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
         maxPayload,
         deflate.budget,
       );
-      this._inflate = new InflateChannel(codec, this.handler());
+      this._inflate = new InflateChannel(codec, this.handler(), options.skipUTF8Validation !== true);
     }
     this._subprotocol = negotiated.protocol ?? '';
     this._extensions = negotiated.extensions ?? '';
@@ -212,7 +213,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
       if (t - this._hbPingAt >= timeout) {
         this._heartbeat?.delete(this);
         this.emitError(
-          new WebSocketError(
+          createError(
             'WS_ERR_HEARTBEAT_TIMEOUT',
             `No answer to a ping within ${timeout} ms: the connection was terminated`,
           ),

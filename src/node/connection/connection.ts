@@ -1,6 +1,6 @@
 import { encodeClosePayload } from '../../protocol/close.js';
 import { ReadyState } from '../../protocol/constants.js';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError, type WebSocketError } from '../../protocol/errors.js';
 import type { ProtocolHandler } from '../../protocol/protocol.js';
 import type { InflateChannelSink } from '../deflate/inflate-channel.js';
 import { ConnectionState, HOLD_INFLATING, HOLD_OUTPUT_FULL } from './connection-state.js';
@@ -170,7 +170,7 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
   overflow(message: string): void {
     if (this._protocol === null || this._readyState === ReadyState.CLOSED) return;
     if (!this._receivedClose) this._closeCode = 1008;
-    const error = new WebSocketError('WS_ERR_BACKPRESSURE_LIMIT', message, { closeCode: 1008 });
+    const error = createError('WS_ERR_BACKPRESSURE_LIMIT', message, { closeCode: 1008 });
     this.outbox().discard(error);
     this._readyState = ReadyState.CLOSING;
     this.failNow(1008, 'Send buffer limit exceeded');

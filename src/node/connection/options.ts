@@ -15,8 +15,22 @@ export interface ConnectionOptions {
   maxPayload?: number;
   /** Answer pings automatically. Default true. */
   autoPong?: boolean;
-  /** Skip UTF-8 validation of incoming text (ws option; not recommended). Default false. */
+  /**
+   * Do not check that incoming text and close reasons are UTF-8 (ws's option; RFC 6455 requires the
+   * check: only for peers you trust). Default false.
+   */
   skipUTF8Validation?: boolean;
+  /**
+   * The most chunks of input one frame may arrive in; more close the connection with 1008
+   * (WS_ERR_TOO_MANY_BUFFERED_PARTS), as in ws 8.21. Default 0: no limit (wskit's memory for a frame
+   * is bounded by its size however it arrives; ws's default is 262,144).
+   */
+  maxBufferedChunks?: number;
+  /**
+   * The most frames one message may arrive in; more close the connection with 1008
+   * (WS_ERR_TOO_MANY_BUFFERED_PARTS), as in ws 8.21. Default 0: no limit (ws's default is 16,384).
+   */
+  maxFragments?: number;
   /** Heartbeat; false disables it. Default: on for servers (30 s / 30 s), off for clients. */
   heartbeat?: HeartbeatOptions | boolean;
   /** How long (ms) to wait for the peer's Close frame / TCP close after sending ours. Default 30,000. */
@@ -67,4 +81,6 @@ export function checkConnectionOptions(options: ConnectionOptions): void {
   nonNegative('readPauseBufferedAmount', options.readPauseBufferedAmount);
   nonNegative('inflateBudget', (options as { inflateBudget?: unknown }).inflateBudget);
   nonNegative('fragmentSize', options.fragmentSize);
+  nonNegative('maxBufferedChunks', options.maxBufferedChunks);
+  nonNegative('maxFragments', options.maxFragments);
 }

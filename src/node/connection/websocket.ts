@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../../protocol/constants.js';
-import { argumentError, WebSocketError } from '../../protocol/errors.js';
+import { argumentError, createError } from '../../protocol/errors.js';
 import { Hixie76Protocol } from '../../protocol/hixie76-protocol.js';
 import { ClientHandshake, type ClientOptions, type HandshakeClient } from '../handshake/client-handshake.js';
 import type { Negotiated } from '../handshake/negotiated.js';
@@ -26,6 +26,10 @@ import { BINARY_TYPES, type BinaryType, isBlob, type SendData, toPayload } from 
 export type { SendCallback };
 
 const EMPTY = Buffer.alloc(0);
+
+function byteLength(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+}
 
 export interface WebSocketSendOptions {
   /** Send as binary (default: true for anything but a string). */
@@ -60,6 +64,12 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
   /** @internal */ _url = '';
   /** @internal A client's opening handshake in progress. */
   _handshake: ClientHandshake | null = null;
+  /**
+   * @internal Bytes given to send() once the connection was closing or closed, which bufferedAmount
+   * counts (as the WHATWG API and ws do). Declared, not initialised: added by the first such send(),
+   * so that open connections do not carry it.
+   */
+  declare _sentAfterClose?: number;
 
   constructor(
     address: string | URL | null,
@@ -96,9 +106,10 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
 
   /** Bytes queued to be sent and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    if (this._outbox !== null) return this._outbox.bufferedAmount;
+    const afterClose = this._sentAfterClose ?? 0;
+    if (this._outbox !== null) return this._outbox.bufferedAmount + afterClose;
     const queued = this._protocol === null ? 0 : this._protocol.bufferedAmount;
-    return this._socket === null ? queued : queued + this._socket.writableLength;
+    return afterClose + (this._socket === null ? queued : queued + this._socket.writableLength);
   }
 
   /** The names of the negotiated extensions (e.g. 'permessage-deflate'), or ''. */
@@ -176,13 +187,13 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
   private subscriptions(): Subscriptions {
     const subscriptions = this._owner?.subscriptions;
     if (subscriptions == null) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_STATE',
         'Topics belong to a server: subscribe() works on the connections a WebSocketServer accepted',
       );
     }
     if (this._readyState === ReadyState.CLOSED) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'Cannot subscribe: the connection is closed');
+      throw createError('WS_ERR_INVALID_STATE', 'Cannot subscribe: the connection is closed');
     }
     return subscriptions;
   }
@@ -202,6 +213,8 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     // send() with no data sends an empty binary message, as in ws.
     const payload = data === undefined ? EMPTY : isBlob(data) ? data : toPayload(data);
     if (!this.canSend()) {
+      const size = isBlob(payload) ? payload.size : byteLength(payload);
+      if (size > 0) this._sentAfterClose = (this._sentAfterClose ?? 0) + size;
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return false;
     }
@@ -282,7 +295,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (bytes.length > 125)
-      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`);
+      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`, 'RangeError');
     if (!this.canSend()) {
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return;
@@ -301,7 +314,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     options?: Pick<ConnectionOptions, 'maxPayload' | 'generateMask'>,
   ): void {
     if (this._readyState !== ReadyState.CONNECTING || this._socket !== null) {
-      throw new WebSocketError('WS_ERR_INVALID_STATE', 'setSocket(): the connection already has a socket');
+      throw createError('WS_ERR_INVALID_STATE', 'setSocket(): the connection already has a socket');
     }
     if (options !== undefined) {
       const overrides: ConnectionOptions = {};
@@ -325,10 +338,7 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
 
   private abortConnecting(): void {
     this.handshakeFailed(
-      new WebSocketError(
-        'WS_ERR_HANDSHAKE_REJECTED',
-        'WebSocket was closed before the connection was established',
-      ),
+      createError('WS_ERR_HANDSHAKE_REJECTED', 'WebSocket was closed before the connection was established'),
     );
   }
 

@@ -1,5 +1,5 @@
 import { constants, createInflateRaw, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError, type WebSocketError } from '../../protocol/errors.js';
 import type { DeflateNegotiationOptions, DeflateParams } from '../../protocol/permessage-deflate.js';
 import {
   type CodecCallback,
@@ -125,7 +125,7 @@ export class DeflateCodec {
       deflateRaw(data, options, (err, out) => {
         done();
         if (this.closed) return;
-        if (err) cb(new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
+        if (err) cb(createError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
         else cb(null, fin ? withoutTail(out) : out);
       });
     });
@@ -230,7 +230,7 @@ export class DeflateCodec {
     this.limiter.add((done) => {
       deflateRaw(data, options, (err, out) => {
         done();
-        if (err) cb(new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
+        if (err) cb(createError('WS_ERR_DECOMPRESSION_FAILED', 'Compression failed', { cause: err }));
         else cb(null, withoutTail(out));
       });
     });

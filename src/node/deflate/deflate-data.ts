@@ -1,4 +1,4 @@
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError, type WebSocketError } from '../../protocol/errors.js';
 import type { InflateJob } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
 
@@ -41,7 +41,7 @@ export class StreamQueue {
 }
 
 export function tooBig(maxPayload: number): WebSocketError {
-  return new WebSocketError(
+  return createError(
     'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
     `Decompressed message larger than maxPayload (${maxPayload} bytes)`,
     { closeCode: 1009 },
@@ -49,7 +49,7 @@ export function tooBig(maxPayload: number): WebSocketError {
 }
 
 export function corrupt(cause: unknown): WebSocketError {
-  return new WebSocketError('WS_ERR_DECOMPRESSION_FAILED', 'Compressed message could not be inflated', {
+  return createError('WS_ERR_DECOMPRESSION_FAILED', 'Compressed message could not be inflated', {
     closeCode: 1007,
     cause,
   });

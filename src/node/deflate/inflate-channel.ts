@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError, type WebSocketError } from '../../protocol/errors.js';
 import type { DeflateCodec } from './codec.js';
 
 /** Where an InflateChannel hands messages once they are in order. */
@@ -30,10 +30,12 @@ export class InflateChannel {
   private readonly sink: InflateChannelSink;
   private readonly incoming: Incoming[] = [];
   private failed = false;
+  private readonly validateUtf8: boolean;
 
-  constructor(codec: DeflateCodec, sink: InflateChannelSink) {
+  constructor(codec: DeflateCodec, sink: InflateChannelSink, validateUtf8 = true) {
     this.codec = codec;
     this.sink = sink;
+    this.validateUtf8 = validateUtf8;
   }
 
   receive(data: Buffer, isBinary: boolean, compressed: boolean): void {
@@ -72,8 +74,8 @@ export class InflateChannel {
     const queue = this.incoming;
     while (queue.length > 0 && queue[0].ready && !this.failed) {
       const item = queue.shift()!;
-      if (item.error === null && !item.isBinary && !isUtf8(item.data!)) {
-        item.error = new WebSocketError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', {
+      if (item.error === null && !item.isBinary && this.validateUtf8 && !isUtf8(item.data!)) {
+        item.error = createError('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', {
           closeCode: 1007,
         });
       }

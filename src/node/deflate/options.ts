@@ -1,6 +1,6 @@
 import { argumentError } from '../../protocol/errors.js';
 import {
-  type DeflateNegotiationOptions,
+  type ResolvedNegotiationOptions,
   resolveNegotiationOptions,
 } from '../../protocol/permessage-deflate.js';
 import { nonNegative } from '../options-check.js';
@@ -8,7 +8,7 @@ import type { PerMessageDeflateOptions } from './codec.js';
 
 /** permessage-deflate settings of a server or client, checked and with defaults filled in. */
 export interface ResolvedDeflate {
-  negotiation: Required<DeflateNegotiationOptions>;
+  negotiation: ResolvedNegotiationOptions;
   codec: PerMessageDeflateOptions;
   /** Messages smaller than this are sent uncompressed. */
   threshold: number;
@@ -19,6 +19,7 @@ export interface ResolvedDeflate {
 export function resolveDeflate(
   value: boolean | object | undefined,
   byDefault: boolean,
+  role: 'server' | 'client',
 ): ResolvedDeflate | null {
   if (value === false || (value === undefined && !byDefault)) return null;
   if (value !== true && value !== undefined && (typeof value !== 'object' || value === null)) {
@@ -43,7 +44,7 @@ export function resolveDeflate(
     );
   }
   return {
-    negotiation: resolveNegotiationOptions(options),
+    negotiation: resolveNegotiationOptions(options, role),
     codec: options,
     threshold: options.threshold ?? 1024,
     concurrencyLimit: options.concurrencyLimit ?? 10,

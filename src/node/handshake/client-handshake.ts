@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { checkUpgradeResponse } from '../../protocol/client-handshake.js';
 import { ReadyState } from '../../protocol/constants.js';
-import { argumentError, WebSocketError } from '../../protocol/errors.js';
+import { argumentError, createError } from '../../protocol/errors.js';
 import { generateKey } from '../../protocol/handshake-keys.js';
 import { isToken } from '../../protocol/header-tokens.js';
 import { acceptAsClient, clientOffer, PERMESSAGE_DEFLATE } from '../../protocol/permessage-deflate.js';
@@ -86,24 +86,21 @@ function parseAddress(address: string | URL): URL {
   try {
     url = address instanceof URL ? address : new URL(address);
   } catch {
-    throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL: ${String(address)}`);
+    throw createError('WS_ERR_INVALID_URL', `Invalid URL: ${String(address)}`);
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'ws+unix:') {
-    throw new WebSocketError(
+    throw createError(
       'WS_ERR_INVALID_URL',
       `Invalid URL ${url.href}: the protocol must be "ws:", "wss:", "http:", "https:" or "ws+unix:"`,
     );
   }
   if (url.protocol === 'ws+unix:' && url.pathname === '') {
-    throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: no socket path`);
+    throw createError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: no socket path`);
   }
   if (url.hash) {
-    throw new WebSocketError(
-      'WS_ERR_INVALID_URL',
-      `Invalid URL ${url.href}: a WebSocket URL has no fragment`,
-    );
+    throw createError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: a WebSocket URL has no fragment`);
   }
   return url;
 }
@@ -162,13 +159,16 @@ export class ClientHandshake {
     const seen = new Set<string>();
     for (const p of protocols) {
       if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
-        throw argumentError(`Invalid subprotocol ${JSON.stringify(p)}: each must be a distinct token`);
+        throw argumentError(
+          `Invalid subprotocol ${JSON.stringify(p)}: each must be a distinct token`,
+          'SyntaxError',
+        );
       }
       seen.add(p);
     }
     const version = options.protocolVersion ?? 13;
     if (version !== 8 && version !== 13) {
-      throw argumentError(`Unsupported protocol version ${String(version)}: use 13 (or 8)`);
+      throw argumentError(`Unsupported protocol version ${String(version)}: use 13 (or 8)`, 'RangeError');
     }
     const secure = url.protocol === 'wss:';
     const key = generateKey();
@@ -219,7 +219,7 @@ export class ClientHandshake {
       ...base,
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
-    const deflate = resolveDeflate(options.perMessageDeflate, true);
+    const deflate = resolveDeflate(options.perMessageDeflate, true, 'client');
     if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
     if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
     // Every other option goes to http(s).request as it is, as in ws (TLS options, agent, lookup,
@@ -246,7 +246,7 @@ export class ClientHandshake {
     if (options.handshakeTimeout !== undefined) {
       req.on('timeout', () => {
         this.fail(
-          new WebSocketError(
+          createError(
             'WS_ERR_HANDSHAKE_TIMEOUT',
             `Opening handshake has timed out after ${options.handshakeTimeout} ms`,
           ),
@@ -265,7 +265,7 @@ export class ClientHandshake {
         this.abort();
         res.resume();
         if (++this.redirects > (options.maxRedirects ?? 10)) {
-          this.fail(new WebSocketError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
+          this.fail(createError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
           return;
         }
         try {
@@ -279,7 +279,7 @@ export class ClientHandshake {
       if (!client.emit('unexpected-response', req, res)) {
         res.resume();
         this.fail(
-          new WebSocketError('WS_ERR_HANDSHAKE_REJECTED', `Unexpected server response: ${status}`, {
+          createError('WS_ERR_HANDSHAKE_REJECTED', `Unexpected server response: ${status}`, {
             status,
           }),
         );
@@ -306,7 +306,7 @@ export class ClientHandshake {
         });
         // As ws: a client that asked for subprotocols does not open without one.
         if (protocols.length > 0 && !accepted.protocol) {
-          throw new WebSocketError(
+          throw createError(
             'WS_ERR_HANDSHAKE_INVALID_RESPONSE',
             `Server sent no subprotocol (offered: ${protocols.join(', ')})`,
           );

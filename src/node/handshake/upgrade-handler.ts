@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketError } from '../../protocol/errors.js';
+import { createError } from '../../protocol/errors.js';
 import type { ExtensionOffer } from '../../protocol/header-tokens.js';
 import { isHixie76Request } from '../../protocol/hixie76-handshake.js';
 import { formatResponse, negotiateAsServer } from '../../protocol/permessage-deflate.js';
@@ -176,7 +176,7 @@ export class UpgradeHandler<C> {
       return false;
     }
     if (isRead(socket)) {
-      throw new WebSocketError(
+      throw createError(
         'WS_ERR_INVALID_STATE',
         'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
       );
@@ -262,7 +262,7 @@ export class UpgradeHandler<C> {
     headers?: Record<string, string>,
   ): void {
     if (this.host.listenerCount('wsClientError') > 0) {
-      const err = new WebSocketError('WS_ERR_HANDSHAKE_INVALID_REQUEST', reason, { status });
+      const err = createError('WS_ERR_HANDSHAKE_INVALID_REQUEST', reason, { status });
       this.host.emit('wsClientError', err, socket, req);
       return;
     }

@@ -16,7 +16,10 @@ import { readThrough, stopClosingOnError, stopReadingThrough } from '../transpor
 
 /** Makes a hixie-76 connection's Protocol (Negotiated.framing). */
 function hixie76Framing(handler: ProtocolHandler, options: ProtocolOptions): Protocol {
-  return new Hixie76Protocol(handler, { maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD });
+  return new Hixie76Protocol(handler, {
+    maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    skipUTF8Validation: options.receiveLimits?.skipUTF8Validation === true,
+  });
 }
 
 /**

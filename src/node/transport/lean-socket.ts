@@ -347,8 +347,12 @@ function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
 }
 
 function deliver(socket: LeanSocket, chunk: Buffer): void {
+  // Whether the application listened before the sink saw the chunk: a 'data' listener added by the
+  // sink's own events (a 'connection' handler, called while the request head in this chunk is read)
+  // must not be handed the request it came after, as on a net.Socket, whose 'data' it would not reach.
+  const listened = hasListeners(socket);
   socket._sink?.data.call(socket, chunk);
-  if (hasListeners(socket)) socket.emit('data', chunk);
+  if (listened && hasListeners(socket)) socket.emit('data', chunk);
 }
 
 /** Whether the application added listeners (wskit's own code uses the sink). */

@@ -1,0 +1,184 @@
+// ws compatibility of a connection's API, each case run against ws and wskit side by side.
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { WebSocketServer, WebSocket as Wskit } from '../../src/index.js';
+import {
+  closeServer,
+  defer,
+  maskedFrame,
+  next,
+  rawWebSocket,
+  recordClose,
+  runCleanups,
+  WsServer,
+  WsWebSocket,
+  within,
+} from './helpers.js';
+
+afterEach(runCleanups);
+
+type AnyServer = WebSocketServer | WsServer;
+type AnySocket = Wskit | WsWebSocket;
+
+const IMPLEMENTATIONS = [
+  { name: 'ws', Server: WsServer, Client: WsWebSocket },
+  { name: 'wskit', Server: WebSocketServer, Client: Wskit },
+] as const;
+
+/** A server of `impl` with `options`, a client of the same implementation, and the server's side. */
+async function pair(impl: (typeof IMPLEMENTATIONS)[number], options: object) {
+  const wss = new impl.Server({ port: 0, host: '127.0.0.1', ...options }) as AnyServer;
+  defer(() => closeServer(wss));
+  await next(wss, 'listening');
+  const port = (wss.address() as { port: number }).port;
+  const connection = next<[AnySocket]>(wss, 'connection');
+  const client = new (impl.Client as typeof WsWebSocket)(`ws://127.0.0.1:${port}`) as AnySocket;
+  defer(() => client.terminate());
+  await next(client, 'open');
+  const [peer] = await connection;
+  return { client, peer };
+}
+
+describe('ws compatibility: bufferedAmount', () => {
+  test('counts a message while it is compressed, and what send() is given once closing or closed', async () => {
+    const seen: Record<string, number[]> = {};
+    for (const impl of IMPLEMENTATIONS) {
+      const { peer } = await pair(impl, { perMessageDeflate: { threshold: 0 } });
+      const amounts: number[] = [];
+      peer.send(Buffer.alloc(1 << 20, 7)); // compressed on the thread pool in both
+      amounts.push(peer.bufferedAmount);
+      peer.send('small');
+      amounts.push(peer.bufferedAmount);
+      peer.close();
+      peer.send('x'.repeat(100)); // closing: not sent, but counted
+      amounts.push(peer.bufferedAmount);
+      await next(peer, 'close');
+      amounts.push(peer.bufferedAmount);
+      peer.send('y'.repeat(50));
+      amounts.push(peer.bufferedAmount);
+      seen[impl.name] = amounts;
+    }
+    assert.deepEqual(seen.wskit, seen.ws);
+    assert.deepEqual(seen.ws, [1 << 20, (1 << 20) + 5, (1 << 20) + 105, 100, 150]);
+  });
+
+  test('a client whose handshake failed counts what send() is given after the close', async () => {
+    const seen: Record<string, number> = {};
+    for (const impl of IMPLEMENTATIONS) {
+      const ws = new (impl.Client as typeof WsWebSocket)('ws://127.0.0.1:1') as WsWebSocket;
+      ws.on('error', () => {});
+      await recordClose(ws);
+      ws.send('z'.repeat(10));
+      ws.send(new Uint8Array(6));
+      seen[impl.name] = ws.bufferedAmount;
+    }
+    assert.deepEqual(seen, { ws: 16, wskit: 16 });
+  });
+});
+
+/** A raw client of a server of `impl` with `options`; the server-side connection's error and close. */
+async function rawPeerOf(impl: (typeof IMPLEMENTATIONS)[number], options: object) {
+  const wss = new impl.Server({ port: 0, host: '127.0.0.1', ...options }) as AnyServer;
+  defer(() => closeServer(wss));
+  await next(wss, 'listening');
+  const port = (wss.address() as { port: number }).port;
+  const outcome = new Promise<{
+    error: (Error & { code?: string }) | null;
+    code: number;
+    messages: string[];
+  }>((resolve) => {
+    (wss as WsServer).on('connection', (ws) => {
+      let error: Error | null = null;
+      const messages: string[] = [];
+      ws.on('message', (data) => messages.push(String(data)));
+      ws.on('error', (e) => {
+        error = e;
+      });
+      ws.on('close', (code) => resolve({ error, code, messages }));
+    });
+  });
+  const { socket } = await rawWebSocket(port);
+  defer(() => socket.destroy());
+  return { socket, outcome: within(outcome, "the server side's close") };
+}
+
+describe('ws compatibility: maxFragments, maxBufferedChunks, skipUTF8Validation', () => {
+  test('maxFragments: a message in more frames fails with 1008 and WS_ERR_TOO_MANY_BUFFERED_PARTS; one in that many arrives', async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const { socket, outcome } = await rawPeerOf(impl, { maxFragments: 3 });
+      const three = [maskedFrame(0x1, 'a', false), maskedFrame(0x0, 'b', false), maskedFrame(0x0, 'c')];
+      const four = [maskedFrame(0x1, 'a', false), maskedFrame(0x0, 'b', false), maskedFrame(0x0, 'c', false)];
+      socket.write(Buffer.concat([...three, ...four, maskedFrame(0x0, 'd')]));
+      const { error, messages } = await outcome;
+      assert.deepEqual(messages, ['abc'], impl.name);
+      assert.equal(error?.code, 'WS_ERR_TOO_MANY_BUFFERED_PARTS', impl.name);
+      assert.ok(error instanceof RangeError, impl.name);
+      assert.equal((error as { closeCode?: number }).closeCode ?? 1008, 1008, impl.name);
+    }
+  });
+
+  test('maxBufferedChunks: a frame arriving in more chunks fails with WS_ERR_TOO_MANY_BUFFERED_PARTS', async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const { socket, outcome } = await rawPeerOf(impl, { maxBufferedChunks: 4 });
+      const frame = maskedFrame(0x2, Buffer.alloc(64, 1));
+      // One byte per write, each acknowledged by a round trip, so that each is a chunk of its own.
+      socket.setNoDelay(true);
+      let result: Awaited<typeof outcome> | null = null;
+      outcome.then((r) => {
+        result = r;
+      });
+      for (let i = 0; i < frame.length && result === null; i++) {
+        socket.write(frame.subarray(i, i + 1));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => socket.write('', () => resolve()));
+      }
+      const { error } = await outcome;
+      assert.equal(error?.code, 'WS_ERR_TOO_MANY_BUFFERED_PARTS', impl.name);
+    }
+  });
+
+  test('skipUTF8Validation: invalid UTF-8 text is delivered instead of failing with 1007', async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const { socket, outcome } = await rawPeerOf(impl, { skipUTF8Validation: true });
+      socket.write(
+        Buffer.concat([
+          maskedFrame(0x1, Buffer.from([0xff, 0x61])),
+          maskedFrame(0x8, Buffer.from([0x03, 0xe8, 0xff])),
+        ]),
+      );
+      const { error, messages } = await outcome;
+      assert.equal(error, null, `${impl.name}: no error`);
+      assert.equal(messages.length, 1, impl.name);
+    }
+  });
+});
+
+describe('ws compatibility: req.socket', () => {
+  for (const [what, options] of [
+    ['ws', null],
+    ['wskit with LeanSockets', {}],
+    ['wskit with net.Sockets', { leanSockets: false }],
+  ] as const) {
+    test(`${what}: a 'data' listener added in 'connection' gets the frames that follow, not the request`, async () => {
+      const wss = (
+        options === null
+          ? new WsServer({ port: 0, host: '127.0.0.1' })
+          : new WebSocketServer({ port: 0, host: '127.0.0.1', ...options })
+      ) as WsServer;
+      defer(() => closeServer(wss));
+      await next(wss, 'listening');
+      const first = new Promise<Buffer>((resolve) => {
+        wss.on('connection', (_ws, req) => req.socket.once('data', resolve));
+      });
+      const { socket } = await rawWebSocket((wss.address() as { port: number }).port);
+      defer(() => socket.destroy());
+      socket.write(maskedFrame(0x1, 'hello'));
+      const chunk = await within(first, "the socket's first 'data'");
+      assert.equal(
+        chunk[0],
+        0x81,
+        `a text frame, not ${JSON.stringify(chunk.subarray(0, 8).toString('latin1'))}`,
+      );
+    });
+  }
+});
