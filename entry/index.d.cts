@@ -17,6 +17,8 @@ declare namespace WebSocket {
   export import ErrorEvent = api.ErrorEvent;
   export import Event = api.Event;
   export import InMemoryBroker = api.InMemoryBroker;
+  export import createFlashPolicyServer = api.createFlashPolicyServer;
+  export import isHixie76 = api.isHixie76;
   export import MessageEvent = api.MessageEvent;
   export import ReadyState = api.ReadyState;
   export import RedisBroker = api.RedisBroker;
@@ -36,7 +38,10 @@ declare namespace WebSocket {
   export type CodedError = api.CodedError;
   export type ErrorCode = api.ErrorCode;
   export type ErrorKind = api.ErrorKind;
+  export type FlashPolicyOptions = api.FlashPolicyOptions;
+  export type FlashPolicyServerOptions = api.FlashPolicyServerOptions;
   export type HeartbeatOptions = api.HeartbeatOptions;
+  export type LegacyOptions = api.LegacyOptions;
   export type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
   export type ProxyOption = api.ProxyOption;
   export type PublishOptions = api.PublishOptions;

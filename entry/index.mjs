@@ -7,10 +7,12 @@ export default WebSocket;
 export const {
   CloseCode,
   CloseEvent,
+  createFlashPolicyServer,
   createWebSocketStream,
   ErrorEvent,
   Event,
   InMemoryBroker,
+  isHixie76,
   MessageEvent,
   ReadyState,
   RedisBroker,

@@ -25,6 +25,7 @@ const MATRIX_PARTS = [
   'test/protocol',
   'test/node',
   'test/net',
+  'test/legacy',
   'test/interop',
   'test/package/runtime.test.ts',
 ];

@@ -17,6 +17,12 @@ export { WebSocket } from './node/connection/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
 export type { ClientOptions } from './node/handshake/client-handshake.js';
 export type { ProxyOption } from './node/handshake/proxy-route.js';
+export {
+  createFlashPolicyServer,
+  type FlashPolicyServerOptions,
+} from './node/legacy/flash-policy.js';
+export { isHixie76 } from './node/legacy/is-hixie76.js';
+export type { LegacyOptions } from './node/legacy/legacy-options.js';
 export type { WebSocketCloseInfo } from './node/streams/close-info.js';
 export {
   toWebStreams,
@@ -38,6 +44,7 @@ export {
   WebSocketSyntaxError,
   WebSocketTypeError,
 } from './protocol/errors.js';
+export type { FlashPolicyOptions } from './protocol/flash-policy.js';
 export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
 export type {
   DurableOptions,

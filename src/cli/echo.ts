@@ -30,6 +30,11 @@ const options = defineOptions({
   },
   maxPayload: maxPayloadOption,
   deflate: deflateOption,
+  legacy: {
+    kind: 'flag',
+    description:
+      'Also speak the older protocols: hixie-76, Sec-WebSocket-Version 7 and 8, and the Flash policy file on the same port (see docs/legacy-protocols.md: hixie-76 has no masking). Default: off.',
+  },
   quiet: {
     kind: 'flag',
     short: 'q',
@@ -65,7 +70,8 @@ Exit status:
 Examples:
   wskit echo                     # on ws://127.0.0.1:8080
   wskit echo --port 0 --quiet    # on a free port, printed
-  wskit echo --host 0.0.0.0 --port 9000 --path /ws --max-payload 1M`;
+  wskit echo --host 0.0.0.0 --port 9000 --path /ws --max-payload 1M
+  wskit echo --legacy            # also hixie-76, hybi-07/08 and Flash clients`;
 
 export const echoCommand: Command = {
   name: 'echo',
@@ -86,6 +92,7 @@ function serve(opts: EchoOptions): Promise<number> {
     path: opts.path,
     maxPayload: opts.maxPayload,
     perMessageDeflate: opts.deflate,
+    legacy: opts.legacy ? { hixie76: true, hybi08: true, flashPolicy: true } : undefined,
   });
   let connections = 0;
 

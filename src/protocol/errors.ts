@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'WS_ERR_TOO_MANY_REDIRECTS'
   // WebSocketStream: the connection ended without a closing handshake
   | 'WS_ERR_ABNORMAL_CLOSURE'
+  // what an older protocol (hixie-76) cannot carry
+  | 'WS_ERR_LEGACY_UNSUPPORTED'
   // topics across processes
   | 'WS_ERR_BROKER_UNAVAILABLE';
 

@@ -10,6 +10,8 @@ export {
   WebSocketSyntaxError,
   WebSocketTypeError,
 } from './errors.js';
+export type { FlashPolicyOptions } from './flash-policy.js';
+export { flashPolicyDocument, matchPolicyRequest, POLICY_FILE_REQUEST } from './flash-policy.js';
 export { frameHeaderSize, writeFrameHeader } from './frame-header.js';
 export type { FrameHandler, FrameParserOptions } from './frame-parser.js';
 export { FrameParser } from './frame-parser.js';
@@ -24,6 +26,18 @@ export {
   parseExtensions,
   parseProtocolList,
 } from './header-tokens.js';
+export type { Hixie76Sink } from './hixie76-framing.js';
+export { frameHixie76Text, HIXIE76_CLOSING_FRAME, Hixie76Parser } from './hixie76-framing.js';
+export type { AcceptedHixie76, Hixie76ResponseOptions } from './hixie76-handshake.js';
+export {
+  checkHixie76Request,
+  hixie76Challenge,
+  hixie76KeyNumber,
+  hixie76Location,
+  hixie76Response,
+  isHixie76Request,
+} from './hixie76-handshake.js';
+export { Hixie76Protocol } from './hixie76-protocol.js';
 export { buildErrorResponse, reasonPhrase } from './http-status.js';
 export { Masker } from './mask.js';
 export type { MaskGenerator } from './mask-key-source.js';
@@ -36,8 +50,14 @@ export { Protocol } from './protocol.js';
 export type {
   AcceptedUpgrade,
   RefusedUpgrade,
+  UpgradeCheckOptions,
   UpgradeRequest,
   UpgradeResponseOptions,
 } from './server-handshake.js';
-export { checkUpgradeRequest, upgradeResponse, upgradeResponseLines } from './server-handshake.js';
+export {
+  checkUpgradeRequest,
+  DEFAULT_VERSIONS,
+  upgradeResponse,
+  upgradeResponseLines,
+} from './server-handshake.js';
 export { isValidUtf8, Utf8Validator } from './utf8-validator.js';

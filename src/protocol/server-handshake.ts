@@ -27,7 +27,7 @@ export interface RefusedUpgrade {
   status: number;
   /** A one-line reason, suitable as the response body. */
   reason: string;
-  /** Headers the response must carry (e.g. Sec-WebSocket-Version with 426). */
+  /** Headers the response must carry (e.g. Sec-WebSocket-Version with a refused version). */
   headers: Record<string, string>;
 }
 
@@ -45,11 +45,35 @@ function single(value: unknown): string | undefined {
   return value === null ? undefined : String(value);
 }
 
+/** The Sec-WebSocket-Version values a server accepts by default: RFC 6455's only. */
+export const DEFAULT_VERSIONS: readonly number[] = Object.freeze([13]);
+
+/** What checkUpgradeRequest accepts besides RFC 6455's rules. */
+export interface UpgradeCheckOptions {
+  /**
+   * The Sec-WebSocket-Version values accepted, as listed in a refusal's Sec-WebSocket-Version
+   * header. Default [13]; a server with `legacy.hybi` accepts [13, 8, 7] (hybi-07/08 frame as 13).
+   */
+  versions?: readonly number[];
+  /**
+   * Whether the request is for this server (its path), asked after the version and before the
+   * subprotocols and extensions are parsed, in ws's order; false refuses it with 400.
+   */
+  shouldHandle?: (req: UpgradeRequest) => boolean;
+}
+
 /**
  * Checks a client's opening handshake (RFC 6455 §4.2.1). Never throws: a request that breaks a rule
- * comes back refused, with the HTTP status and a one-line reason.
+ * comes back refused, with the HTTP status and a one-line reason. The checks run in ws 8's order,
+ * with its statuses: method (405), Upgrade (400), Sec-WebSocket-Key (400), Sec-WebSocket-Version
+ * (400, listing the versions accepted: RFC 6455 §4.4 allows any fitting status), path (400),
+ * Sec-WebSocket-Protocol (400), Sec-WebSocket-Extensions (400); wskit also refuses an HTTP version
+ * before 1.1 (505), no Host (400) and a Connection without "Upgrade" (400).
  */
-export function checkUpgradeRequest(req: UpgradeRequest): AcceptedUpgrade | RefusedUpgrade {
+export function checkUpgradeRequest(
+  req: UpgradeRequest,
+  options?: UpgradeCheckOptions,
+): AcceptedUpgrade | RefusedUpgrade {
   if (req.method !== undefined && req.method !== 'GET') {
     return refuse(405, `Invalid HTTP method ${req.method}: the opening handshake is a GET`, { Allow: 'GET' });
   }
@@ -62,23 +86,33 @@ export function checkUpgradeRequest(req: UpgradeRequest): AcceptedUpgrade | Refu
   const h = req.headers;
   if (!single(h.host)) return refuse(400, 'Missing Host header');
   if (!headerHasToken(h.upgrade, 'websocket')) {
-    return refuse(400, 'Missing or invalid Upgrade header: expected "websocket"');
+    return refuse(400, 'Invalid Upgrade header: expected "websocket"');
   }
   if (!headerHasToken(h.connection, 'upgrade')) {
     return refuse(400, 'Missing or invalid Connection header: expected a list containing "Upgrade"');
   }
-  const versionText = single(h['sec-websocket-version'])?.trim();
-  const version = versionText === '13' ? 13 : versionText === '8' ? 8 : 0;
-  if (version === 0) {
-    return refuse(426, `Unsupported Sec-WebSocket-Version ${JSON.stringify(versionText ?? '')}: use 13`, {
-      'Sec-WebSocket-Version': '13',
-    });
-  }
-  // After the version: an old client (hixie-76 sends Sec-WebSocket-Key1/Key2 and no version) is told
-  // which version to speak (426) rather than that its key is missing.
   const key = single(h['sec-websocket-key'])?.trim();
   if (key === undefined || !isValidKey(key)) {
     return refuse(400, 'Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
+  }
+  const versions = options?.versions ?? DEFAULT_VERSIONS;
+  const versionText = single(h['sec-websocket-version'])?.trim();
+  const version =
+    versionText === '13'
+      ? 13
+      : versionText !== undefined && /^\d{1,3}$/.test(versionText)
+        ? Number(versionText)
+        : 0;
+  if (!versions.includes(version)) {
+    const accepted = versions.join(', ');
+    return refuse(
+      400,
+      `Missing or invalid Sec-WebSocket-Version header: got ${JSON.stringify(versionText ?? '')}, this server speaks ${accepted}`,
+      { 'Sec-WebSocket-Version': accepted },
+    );
+  }
+  if (options?.shouldHandle !== undefined && !options.shouldHandle(req)) {
+    return refuse(400, 'Invalid URL path for this WebSocket server');
   }
   let protocols: string[] = [];
   let extensions: ExtensionOffer[] = [];
@@ -88,10 +122,16 @@ export function checkUpgradeRequest(req: UpgradeRequest): AcceptedUpgrade | Refu
     const extensionHeader = single(h['sec-websocket-extensions']);
     if (extensionHeader !== undefined) extensions = parseExtensions(extensionHeader);
   } catch (err) {
-    if (err instanceof WebSocketError) return refuse(400, err.message);
-    throw err;
+    if (!(err instanceof WebSocketError)) throw err;
+    // ws's wording first (the extension parser's messages already start with the header's name).
+    const reason =
+      err.code === 'WS_ERR_INVALID_PROTOCOL_HEADER'
+        ? `Invalid Sec-WebSocket-Protocol header: ${err.message}`
+        : err.message;
+    return refuse(400, reason);
   }
-  const origin = single(version === 8 ? h['sec-websocket-origin'] : h.origin);
+  // hybi-07 and -08 name the Origin header Sec-WebSocket-Origin.
+  const origin = single(version < 13 ? h['sec-websocket-origin'] : h.origin);
   return { ok: true, key, version, protocols, extensions, origin };
 }
 

@@ -26,6 +26,8 @@ import {
   type VerifyClientInfo,
 } from '../node/handshake/upgrade-handler.js';
 import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
+import { answerFlashPolicyOn } from '../node/legacy/flash-policy.js';
+import { type LegacyOptions, resolveLegacy } from '../node/legacy/legacy-options.js';
 import { nonNegative } from '../node/options-check.js';
 import { argumentError, createError, type WebSocketError } from '../protocol/errors.js';
 import { type DurableTopics, withTopicsProtocol } from '../pubsub/durable/durable-topics.js';
@@ -96,6 +98,14 @@ export interface ServerOptions extends ConnectionOptions, TopicsOptions, Upgrade
    * for example to pipe it. See docs/performance.md.
    */
   leanSockets?: boolean;
+  // ---- legacy protocols (docs/legacy-protocols.md) ----
+  /**
+   * Older protocols, each off by default: `{ hixie76, hybi08, flashPolicy }` (hixie-76's handshake
+   * and framing, Sec-WebSocket-Version 7 and 8, Flash's policy file on this port). See
+   * docs/legacy-protocols.md for what each exposes.
+   */
+  legacy?: LegacyOptions;
+  // ---- end legacy ----
 }
 
 const RUNNING = 0;
@@ -166,7 +176,8 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     };
     const budget =
       deflate === null ? null : new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET);
-    this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter, budget);
+    const legacy = resolveLegacy(options.legacy);
+    this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter, budget, legacy);
     // One callback for every upgrade of the server's own (port) or given (server) HTTP server.
     const emitConnection = (ws: WebSocket, req: IncomingMessage) => this.emit('connection', ws, req);
 
@@ -181,6 +192,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
         onUpgrade: (req, socket, head) => {
           this.handleUpgrade(req as unknown as IncomingMessage, socket, head, emitConnection);
         },
+        flashPolicy: legacy?.flashPolicy ? () => legacy.policyDocument(this.boundPort()) : undefined,
       });
       server.on('listening', () => this.emit('listening'));
       server.on('error', (err: Error) => this.emit('error', err));
@@ -208,7 +220,11 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       server.on('upgrade', onUpgrade);
       server.on(connectionEvent, admit);
       server.on('request', onRequest);
+      const detachPolicy = legacy?.flashPolicy
+        ? answerFlashPolicyOn(server, () => legacy.policyDocument(this.boundPort()))
+        : null;
       this.detach = () => {
+        detachPolicy?.();
         server.removeListener('listening', onListening);
         server.removeListener('error', onError);
         server.removeListener('upgrade', onUpgrade);
@@ -229,6 +245,12 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       );
     }
     return (this.ownServer ?? this.httpServer)?.address() ?? null;
+  }
+
+  /** The port listened on (the Flash policy's default to-ports), if known. */
+  private boundPort(): number | undefined {
+    const address = (this.ownServer ?? this.httpServer)?.address();
+    return typeof address === 'object' && address !== null ? address.port : undefined;
   }
 
   /** Whether a request is for this server (checks `path`). Override to route by other means. */
@@ -381,7 +403,8 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     const ws = new Ctor(null, undefined, this.options);
     ws.open(socket, head, negotiated, this);
     this.connections.add(ws);
-    this.heartbeat?.add(ws);
+    // A framing of its own (hixie-76) has no ping to keep a heartbeat with.
+    if (negotiated.framing === undefined) this.heartbeat?.add(ws);
     this.topics.durable?.accept(ws, req);
     cb(ws, req);
   }

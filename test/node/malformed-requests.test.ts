@@ -43,13 +43,13 @@ const cases: { name: string; request: string | Buffer; status: number; headers?:
     {
       name: 'an unsupported Sec-WebSocket-Version',
       request: upgradeRequest({ 'Sec-WebSocket-Version': '7' }),
-      status: 426,
+      status: 400,
       headers: { 'Sec-WebSocket-Version': '13' },
     },
     {
       name: 'no Sec-WebSocket-Version',
       request: upgradeRequest({ 'Sec-WebSocket-Version': null }),
-      status: 426,
+      status: 400,
       headers: { 'Sec-WebSocket-Version': '13' },
     },
     {
@@ -127,7 +127,7 @@ describe('malformed opening handshakes get the right status', () => {
       wss.handleUpgrade(req, socket, head, () => assert.fail('no connection expected'));
     });
     const response = await rawRequest(port, upgradeRequest({ 'Sec-WebSocket-Version': '12' }));
-    assert.equal(status(response), 426);
+    assert.equal(status(response), 400);
     assert.equal(header(response, 'Sec-WebSocket-Version'), '13');
   });
 

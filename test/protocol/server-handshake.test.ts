@@ -119,20 +119,61 @@ describe('checkUpgradeRequest', () => {
     accepted(request({ 'sec-websocket-key': ` ${KEY} ` }));
   });
 
-  it('accepts version 8, with Sec-WebSocket-Origin as the origin', () => {
-    const r = accepted(
-      request({ 'sec-websocket-version': '8', 'sec-websocket-origin': 'http://old.example' }),
-    );
-    assert.equal(r.version, 8);
-    assert.equal(r.origin, 'http://old.example');
+  it('accepts versions 8 and 7 when told to (legacy.hybi08), with Sec-WebSocket-Origin as the origin', () => {
+    for (const version of ['8', '7']) {
+      const result = checkUpgradeRequest(
+        request({ 'sec-websocket-version': version, 'sec-websocket-origin': 'http://old.example' }),
+        { versions: [13, 8, 7] },
+      );
+      assert.equal(result.ok, true);
+      const r = result as AcceptedUpgrade;
+      assert.equal(r.version, Number(version));
+      assert.equal(r.origin, 'http://old.example');
+    }
   });
 
-  for (const version of ['7', '14', '12', 'abc', undefined]) {
-    it(`refuses version ${version ?? '(missing)'} with 426 and Sec-WebSocket-Version: 13`, () => {
-      const r = refused(request({ 'sec-websocket-version': version }), 426);
+  for (const version of ['8', '7', '14', '12', 'abc', '013x', undefined]) {
+    it(`refuses version ${version ?? '(missing)'} by default with 400 and Sec-WebSocket-Version: 13, as ws`, () => {
+      const r = refused(request({ 'sec-websocket-version': version }), 400);
       assert.deepEqual(r.headers, { 'Sec-WebSocket-Version': '13' });
+      assert.match(r.reason, /^Missing or invalid Sec-WebSocket-Version header/);
     });
   }
+
+  it('a refused version lists the versions accepted', () => {
+    const r = checkUpgradeRequest(request({ 'sec-websocket-version': '6' }), { versions: [13, 8, 7] });
+    assert.equal(r.ok, false);
+    assert.deepEqual((r as RefusedUpgrade).headers, { 'Sec-WebSocket-Version': '13, 8, 7' });
+  });
+
+  it("refuses in ws 8's order: method, Upgrade, key, version, path, subprotocols, extensions", () => {
+    const bad = {
+      upgrade: 'h2c',
+      'sec-websocket-key': 'short',
+      'sec-websocket-version': '99',
+      'sec-websocket-protocol': 'a,,b',
+      'sec-websocket-extensions': ';;',
+    };
+    const no = () => false;
+    const reasonOf = (req: UpgradeRequest, shouldHandle?: (req: UpgradeRequest) => boolean) => {
+      const r = checkUpgradeRequest(req, { shouldHandle });
+      assert.equal(r.ok, false);
+      return r as RefusedUpgrade;
+    };
+    assert.equal(reasonOf(request(bad, { method: 'POST' }), no).status, 405);
+    assert.match(reasonOf(request(bad), no).reason, /^Invalid Upgrade header/);
+    const { upgrade: _u, ...keyOn } = bad;
+    assert.match(reasonOf(request(keyOn), no).reason, /^Missing or invalid Sec-WebSocket-Key header/);
+    const { 'sec-websocket-key': _k, ...versionOn } = keyOn;
+    assert.match(reasonOf(request(versionOn), no).reason, /^Missing or invalid Sec-WebSocket-Version/);
+    const { 'sec-websocket-version': _v, ...pathOn } = versionOn;
+    assert.match(reasonOf(request(pathOn), no).reason, /^Invalid URL path/);
+    const protocolOn = reasonOf(request(pathOn), () => true);
+    assert.equal(protocolOn.status, 400);
+    assert.match(protocolOn.reason, /^Invalid Sec-WebSocket-Protocol header/);
+    const { 'sec-websocket-protocol': _p, ...extensionsOn } = pathOn;
+    assert.match(reasonOf(request(extensionsOn), () => true).reason, /Sec-WebSocket-Extensions/i);
+  });
 
   it('refuses a malformed Sec-WebSocket-Protocol (400)', () => {
     for (const value of ['', 'a,,b', 'chat, chat', 'a b', 'a;b', 'chat,', 'ch@t']) {

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
 import { createError } from '../../protocol/errors.js';
-import { Protocol, type ProtocolHandler } from '../../protocol/protocol.js';
+import { Protocol, type ProtocolHandler, type ProtocolOptions } from '../../protocol/protocol.js';
 import { DeflateCodec } from '../deflate/codec.js';
 import { InflateChannel, type InflateChannelSink } from '../deflate/inflate-channel.js';
 import type { Negotiated } from '../handshake/negotiated.js';
@@ -81,7 +81,7 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
     const options = this._options;
     const role = this._isServer ? 'server' : 'client';
     const deflate = negotiated.deflate;
-    this._protocol = new Protocol(this.handler(), {
+    const protocolOptions: ProtocolOptions = {
       role,
       maxPayload: options.maxPayload,
       autoPong: options.autoPong,
@@ -89,7 +89,11 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
       generateMask: options.generateMask,
       allowRsv1: deflate !== undefined,
       receiveLimits: options,
-    });
+    };
+    this._protocol =
+      negotiated.framing === undefined
+        ? new Protocol(this.handler(), protocolOptions)
+        : negotiated.framing(this.handler(), protocolOptions);
     if (deflate !== undefined) {
       const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
       const codec = new DeflateCodec(

@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../../protocol/constants.js';
 import { argumentError, createError } from '../../protocol/errors.js';
+import { Hixie76Protocol } from '../../protocol/hixie76-protocol.js';
 import { ClientHandshake, type ClientOptions, type HandshakeClient } from '../handshake/client-handshake.js';
 import type { Negotiated } from '../handshake/negotiated.js';
 import { HOLD_PAUSED } from './connection-state.js';
@@ -221,6 +222,8 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     const fin = options?.fin !== false;
     const compress = options?.compress !== false;
     if (isBlob(payload)) {
+      // legacy: a Blob is read later, where hixie-76's refusal could no longer be thrown.
+      if (this._protocol instanceof Hixie76Protocol) this._protocol.refuseBlob();
       this.outbox().blob(payload, isBinary, fin, compress, cb);
       return true;
     }

@@ -1,4 +1,5 @@
 import type { DeflateParams } from '../../protocol/permessage-deflate.js';
+import type { Protocol, ProtocolHandler, ProtocolOptions } from '../../protocol/protocol.js';
 import type { InflateBudget } from '../deflate/inflate-budget.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
@@ -12,4 +13,9 @@ export interface Negotiated {
   /** permessage-deflate's parameters, the local settings, and the zlib limiter and inflate budget
    * of the server (or of the client connection), when negotiated. */
   deflate?: { params: DeflateParams; settings: ResolvedDeflate; limiter: Limiter; budget: InflateBudget };
+  /**
+   * The framing, when it is not RFC 6455's (a hixie-76 connection): makes the connection's Protocol
+   * in place of `new Protocol(handler, options)`.
+   */
+  framing?: (handler: ProtocolHandler, options: ProtocolOptions) => Protocol;
 }

@@ -2,15 +2,20 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createError } from '../../protocol/errors.js';
 import type { ExtensionOffer } from '../../protocol/header-tokens.js';
+import { isHixie76Request } from '../../protocol/hixie76-handshake.js';
 import { formatResponse, negotiateAsServer } from '../../protocol/permessage-deflate.js';
 import {
   checkUpgradeRequest,
+  DEFAULT_VERSIONS,
+  type UpgradeCheckOptions,
   upgradeResponse,
   upgradeResponseLines,
 } from '../../protocol/server-handshake.js';
 import type { InflateBudget } from '../deflate/inflate-budget.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
+import { handleHixie76 } from '../legacy/hixie76-upgrade.js';
+import type { ResolvedLegacy } from '../legacy/legacy-options.js';
 import { closeOnError, isRead, stopClosingOnError } from '../transport/transport.js';
 import { abortHandshake } from './abort-handshake.js';
 import type { HandshakeDeadlines } from './handshake-deadlines.js';
@@ -66,12 +71,18 @@ export interface UpgradeHost<C> {
  * as 'wsClientError' when the host listens to it).
  */
 export class UpgradeHandler<C> {
-  private readonly host: UpgradeHost<C>;
   private readonly options: UpgradeOptions;
-  private readonly deadlines: HandshakeDeadlines;
+  /** @internal */
+  readonly deadlines: HandshakeDeadlines;
   private readonly deflate: ResolvedDeflate | null;
   private readonly limiter: Limiter | null;
   private readonly budget: InflateBudget | null;
+  /** @internal The older protocols this server speaks (legacy option), or null. */
+  readonly legacy: ResolvedLegacy | null;
+  /** @internal */
+  readonly host: UpgradeHost<C>;
+  /** What checkUpgradeRequest is told: the versions spoken, the host's path check (made once). */
+  private readonly checks: UpgradeCheckOptions;
 
   constructor(
     host: UpgradeHost<C>,
@@ -80,8 +91,14 @@ export class UpgradeHandler<C> {
     deflate: ResolvedDeflate | null,
     limiter: Limiter | null,
     budget: InflateBudget | null,
+    legacy: ResolvedLegacy | null = null,
   ) {
+    this.legacy = legacy;
     this.host = host;
+    this.checks = {
+      versions: legacy?.versions ?? DEFAULT_VERSIONS,
+      shouldHandle: (req) => host.shouldHandle(req as IncomingMessage),
+    };
     this.options = options;
     this.deadlines = deadlines;
     this.deflate = deflate;
@@ -99,13 +116,15 @@ export class UpgradeHandler<C> {
 
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, cb: AcceptCallback<C>): void {
     closeOnError(socket);
-    const check = checkUpgradeRequest(req);
-    if (!check.ok) {
-      this.refuse(req, socket, check.status, check.reason, check.headers);
+    // ---- legacy: a hixie-76 request goes its own way (legacy.hixie76) ----
+    if (this.legacy?.hixie76 === true && isHixie76Request(req.headers)) {
+      handleHixie76(this, req, socket, head, cb);
       return;
     }
-    if (!this.host.shouldHandle(req)) {
-      this.refuse(req, socket, 400, 'Invalid URL path for this WebSocket server');
+    // ---- end legacy ----
+    const check = checkUpgradeRequest(req, this.checks);
+    if (!check.ok) {
+      this.refuse(req, socket, check.status, check.reason, check.headers);
       return;
     }
     const refusal = this.host.refusal();
@@ -114,14 +133,24 @@ export class UpgradeHandler<C> {
       return;
     }
     this.deadlines.add(socket);
-    const verify = this.options.verifyClient;
-    if (verify === undefined) {
+    if (this.options.verifyClient === undefined) {
       this.complete(check.key, check.protocols, check.extensions, req, socket, head, cb);
       return;
     }
-    const complete = () => this.complete(check.key, check.protocols, check.extensions, req, socket, head, cb);
+    this.verify(req, socket, check.origin, () =>
+      this.complete(check.key, check.protocols, check.extensions, req, socket, head, cb),
+    );
+  }
+
+  /** @internal Asks verifyClient (sync or async, as in ws); a refusal is answered, else `next()`. */
+  verify(req: IncomingMessage, socket: Duplex, origin: string | undefined, next: () => void): void {
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      next();
+      return;
+    }
     const info: VerifyClientInfo = {
-      origin: check.origin,
+      origin,
       secure: Boolean((req.socket as { encrypted?: boolean } | undefined)?.encrypted),
       req,
     };
@@ -133,7 +162,7 @@ export class UpgradeHandler<C> {
             abortHandshake(socket, code ?? 401, message ?? '', headers);
             return;
           }
-          complete();
+          next();
         },
       );
       return;
@@ -142,7 +171,50 @@ export class UpgradeHandler<C> {
       abortHandshake(socket, 401, '');
       return;
     }
-    complete();
+    next();
+  }
+
+  /**
+   * @internal Whether the socket can still be upgraded now (after verifyClient): the checks before the
+   * 101 is written. False when it was answered or dropped.
+   */
+  ready(socket: Duplex): boolean {
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return false;
+    }
+    if (isRead(socket)) {
+      throw createError(
+        'WS_ERR_INVALID_STATE',
+        'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
+      );
+    }
+    const refusal = this.host.refusal();
+    if (refusal !== null) {
+      abortHandshake(socket, 503, refusal);
+      return false;
+    }
+    this.deadlines.delete(socket);
+    return true;
+  }
+
+  /**
+   * @internal The subprotocol to answer with: handleProtocols' choice (or the first offered), or
+   * undefined for none; null when the choice was not one offered (answered 500).
+   */
+  chooseProtocol(protocols: string[], req: IncomingMessage, socket: Duplex): string | undefined | null {
+    if (protocols.length === 0) return undefined;
+    const chosen = this.options.handleProtocols
+      ? this.options.handleProtocols(new Set(protocols), req)
+      : protocols[0];
+    const protocol = chosen === false ? undefined : chosen;
+    // RFC 6455 §4.2.2: one of the client's values, which are tokens (so nothing can be injected
+    // into the response's header block either).
+    if (protocol !== undefined && !protocols.includes(protocol)) {
+      abortHandshake(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
+      return null;
+    }
+    return protocol;
   }
 
   private complete(
@@ -154,36 +226,10 @@ export class UpgradeHandler<C> {
     head: Buffer,
     cb: AcceptCallback<C>,
   ): void {
-    if (!socket.readable || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    if (isRead(socket)) {
-      throw createError(
-        'WS_ERR_INVALID_STATE',
-        'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
-      );
-    }
-    const refusal = this.host.refusal();
-    if (refusal !== null) {
-      abortHandshake(socket, 503, refusal);
-      return;
-    }
-    this.deadlines.delete(socket);
+    if (!this.ready(socket)) return;
     // Chosen after verifyClient, as in ws: it may have left what handleProtocols needs on req.
-    let protocol: string | undefined;
-    if (protocols.length > 0) {
-      const chosen = this.options.handleProtocols
-        ? this.options.handleProtocols(new Set(protocols), req)
-        : protocols[0];
-      protocol = chosen === false ? undefined : chosen;
-      // RFC 6455 §4.2.2: one of the client's values, which are tokens (so nothing can be injected
-      // into the response's header block either).
-      if (protocol !== undefined && !protocols.includes(protocol)) {
-        abortHandshake(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
-        return;
-      }
-    }
+    const protocol = this.chooseProtocol(protocols, req, socket);
+    if (protocol === null) return;
     const deflate = this.deflate === null ? null : negotiateAsServer(extensions, this.deflate.negotiation);
     const response = { key, protocol, extensions: deflate === null ? undefined : formatResponse(deflate) };
     if (this.host.listenerCount('headers') > 0) {
@@ -215,7 +261,8 @@ export class UpgradeHandler<C> {
     );
   }
 
-  private refuse(
+  /** @internal Answers a refused request (or reports it as 'wsClientError' when listened to). */
+  refuse(
     req: IncomingMessage,
     socket: Duplex,
     status: number,

@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { EMPTY_BUFFER } from '../../protocol/constants.js';
 import { headerHasToken } from '../../protocol/header-tokens.js';
 import { RequestHeadParser } from '../../protocol/http-request-head.js';
+import { type PolicySniffState, sniffPolicyRequest } from '../legacy/flash-policy.js';
 import { acceptLeanSockets } from '../transport/lean-accept.js';
 import type { LeanSocket } from '../transport/lean-socket.js';
 import { kHead } from '../transport/socket-slots.js';
@@ -17,14 +19,19 @@ export interface UpgradeListenerOptions {
   onConnection(socket: Socket): void;
   /** A complete upgrade request: the handshake proper (checks, 101) is the caller's. */
   onUpgrade(req: UpgradeRequest, socket: Socket, head: Buffer): void;
+  /** legacy.flashPolicy: the policy document that answers `<policy-file-request/>` as first bytes. */
+  flashPolicy?: (() => Buffer) | undefined;
 }
 
 /** What a socket carries while its request head is being read: the parser, and who to hand it to. */
-class PendingHead extends RequestHeadParser {
+class PendingHead extends RequestHeadParser implements PolicySniffState {
   readonly options: UpgradeListenerOptions;
+  /** legacy.flashPolicy: the first bytes while they may be a policy-file request (else null). */
+  sniff: Buffer | null;
   constructor(options: UpgradeListenerOptions) {
     super(options);
     this.options = options;
+    this.sniff = options.flashPolicy === undefined ? null : EMPTY_BUFFER;
   }
 }
 
@@ -60,6 +67,16 @@ export function createUpgradeListener(options: UpgradeListenerOptions): Server {
 function onHeadData(this: HeadSocket, chunk: Buffer): void {
   const state = this[kHead];
   if (state === undefined) return;
+  // ---- legacy: a Flash policy-file request instead of a request head (legacy.flashPolicy) ----
+  if (state.sniff !== null) {
+    const bytes = sniffPolicyRequest(this, state, chunk, state.options.flashPolicy!);
+    if (bytes === null) {
+      if (!this.writable) this[kHead] = undefined;
+      return;
+    }
+    chunk = bytes;
+  }
+  // ---- end legacy ----
   const result = state.push(chunk);
   if (result.state === 'incomplete') return;
   this[kHead] = undefined;

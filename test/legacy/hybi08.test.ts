@@ -1,0 +1,79 @@
+// Sec-WebSocket-Version 7 and 8 (draft-ietf-hybi-thewebsocketprotocol-07/08) with legacy.hybi08,
+// driven by a client written from the draft over raw sockets; and refused (400) without the option.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { WebSocket } from '../../src/index.js';
+import { client, next, runCleanups, serve } from '../node/helpers.js';
+import {
+  HYBI_ACCEPT,
+  headerOf,
+  hybiMaskedFrame,
+  hybiReadFrame,
+  hybiRequest,
+  rawConnection,
+} from './draft-clients.js';
+
+afterEach(runCleanups);
+
+describe('hybi-07/08 (legacy.hybi08)', () => {
+  for (const version of [8, 7]) {
+    it(`version ${version}: the handshake with Sec-WebSocket-Origin, a text echo, the close`, async () => {
+      const origins: (string | undefined)[] = [];
+      const s = await serve({
+        legacy: { hybi08: true },
+        verifyClient: (info: { origin: string | undefined }) => {
+          origins.push(info.origin);
+          return true;
+        },
+      });
+      s.wss.on('connection', (ws: WebSocket) => {
+        ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+      });
+      const { socket, reader } = await rawConnection(s.port);
+      socket.write(hybiRequest(version, 'http://old.example'));
+      const head = await reader.head();
+      assert.match(head, /^HTTP\/1\.1 101 /);
+      assert.equal(headerOf(head, 'Sec-WebSocket-Accept'), HYBI_ACCEPT);
+      assert.deepEqual(origins, ['http://old.example']);
+      socket.write(hybiMaskedFrame(0x1, 'hello 08'));
+      const echo = await hybiReadFrame(reader);
+      assert.equal(echo.opcode, 0x1);
+      assert.equal(echo.payload.toString(), 'hello 08');
+      socket.write(hybiMaskedFrame(0x8, Buffer.from([0x03, 0xe8])));
+      const close = await hybiReadFrame(reader);
+      assert.equal(close.opcode, 0x8);
+      assert.equal(close.payload.readUInt16BE(0), 1000);
+      await reader.closed();
+    });
+  }
+
+  it('a version it does not speak is refused with 400 and the list: 13, 8, 7', async () => {
+    const s = await serve({ legacy: { hybi08: true } });
+    const { socket, reader } = await rawConnection(s.port);
+    socket.write(hybiRequest(6));
+    const head = await reader.head();
+    assert.match(head, /^HTTP\/1\.1 400 /);
+    assert.equal(headerOf(head, 'Sec-WebSocket-Version'), '13, 8, 7');
+  });
+
+  for (const version of [8, 7]) {
+    it(`with the option off (the default), version ${version} is refused: 400, Sec-WebSocket-Version: 13`, async () => {
+      const s = await serve();
+      let connections = 0;
+      s.wss.on('connection', () => connections++);
+      const { socket, reader } = await rawConnection(s.port);
+      socket.write(hybiRequest(version));
+      const head = await reader.head();
+      assert.match(head, /^HTTP\/1\.1 400 /);
+      assert.equal(headerOf(head, 'Sec-WebSocket-Version'), '13');
+      await reader.closed();
+      assert.equal(connections, 0);
+    });
+  }
+
+  it('a wskit client with protocolVersion 8 connects to a server with the option', async () => {
+    const s = await serve({ legacy: { hybi08: true } });
+    const ws = client(s.url, { protocolVersion: 8 });
+    await next(ws, 'open');
+  });
+});
