@@ -426,35 +426,39 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   }
 }
 
+/** The events of a WebSocketServer and their arguments (ws's, and wskit's 'brokerError'). */
+export interface WebSocketServerEvents {
+  connection: [socket: WebSocket, request: IncomingMessage];
+  headers: [headers: string[], request: IncomingMessage];
+  listening: [];
+  close: [];
+  error: [error: Error];
+  wsClientError: [error: WebSocketError, socket: Duplex, request: IncomingMessage];
+  /** The broker could not do something (Redis unreachable...); local delivery is not affected. */
+  brokerError: [error: Error];
+}
+
+type ServerListener<E extends keyof WebSocketServerEvents> = (
+  this: WebSocketServer,
+  ...args: WebSocketServerEvents[E]
+) => void;
+// biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+type AnyServerListener = (this: WebSocketServer, ...args: any[]) => void;
+
 /** Typed listeners for the events a WebSocketServer emits (declaration merging with the class). */
 export interface WebSocketServer {
-  on(
-    event: 'connection',
-    listener: (this: WebSocketServer, socket: WebSocket, request: IncomingMessage) => void,
-  ): this;
-  on(
-    event: 'headers',
-    listener: (this: WebSocketServer, headers: string[], request: IncomingMessage) => void,
-  ): this;
-  on(event: 'listening' | 'close', listener: (this: WebSocketServer) => void): this;
-  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  on(
-    event: 'wsClientError',
-    listener: (
-      this: WebSocketServer,
-      error: WebSocketError,
-      socket: Duplex,
-      request: IncomingMessage,
-    ) => void,
-  ): this;
-  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
-  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
-  once(
-    event: 'connection',
-    listener: (this: WebSocketServer, socket: WebSocket, request: IncomingMessage) => void,
-  ): this;
-  once(event: 'listening' | 'close', listener: (this: WebSocketServer) => void): this;
-  once(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
-  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  on<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  on(event: string | symbol, listener: AnyServerListener): this;
+  once<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  once(event: string | symbol, listener: AnyServerListener): this;
+  off<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  off(event: string | symbol, listener: AnyServerListener): this;
+  addListener<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  addListener(event: string | symbol, listener: AnyServerListener): this;
+  removeListener<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  removeListener(event: string | symbol, listener: AnyServerListener): this;
+  prependListener<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  prependListener(event: string | symbol, listener: AnyServerListener): this;
+  prependOnceListener<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
+  prependOnceListener(event: string | symbol, listener: AnyServerListener): this;
 }

@@ -1,6 +1,7 @@
 // The endpoints under test, set up as echo peers exactly as a user of the ws API would write them.
 import type { AddressInfo } from 'node:net';
 import type * as Ws from 'ws';
+import { within } from '../node/helpers.js';
 import type { CaseOptions } from './case.js';
 import { WebSocket, WebSocketServer } from './impl.js';
 
@@ -63,11 +64,7 @@ function once(emitter: Ws.WebSocketServer, event: 'listening'): Promise<void> {
   return withTimeout(new Promise<void>((resolve) => emitter.once(event, () => resolve())), `'${event}'`);
 }
 
-/** Fails with a message naming `what` if `p` has not settled within `ms`. */
+/** Fails with a message naming `what` if `p` has not settled within `ms` (the suite's one deadline helper). */
 export function withTimeout<T>(p: Promise<T>, what: string, ms = 3000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return within(p, what, ms);
 }

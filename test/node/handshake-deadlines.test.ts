@@ -11,7 +11,12 @@ class FakeSocket extends EventEmitter {
   destroyed = false;
   writable = true;
   written = '';
+  /** Where the order in which sockets were answered is recorded. */
+  constructor(private readonly answered: FakeSocket[] = []) {
+    super();
+  }
   end(data: string): void {
+    this.answered.push(this);
     this.written += data;
     this.writable = false;
     this.emit('finish');
@@ -21,14 +26,15 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function sockets(n: number): FakeSocket[] {
-  return Array.from({ length: n }, () => new FakeSocket());
+function sockets(n: number, answered: FakeSocket[] = []): FakeSocket[] {
+  return Array.from({ length: n }, () => new FakeSocket(answered));
 }
 
 describe('HandshakeDeadlines', () => {
   it('answers 408 to the sockets past their deadline, in arrival order, and keeps the others', () => {
     const deadlines = new HandshakeDeadlines(1000);
-    const [a, b, c] = sockets(3);
+    const answered: FakeSocket[] = [];
+    const [a, b, c] = sockets(3, answered);
     const start = Date.now();
     deadlines.add(a as unknown as Duplex);
     deadlines.add(b as unknown as Duplex);
@@ -40,6 +46,7 @@ describe('HandshakeDeadlines', () => {
     assert.match(a.written, /^HTTP\/1\.1 408 /);
     assert.match(c.written, /^HTTP\/1\.1 408 /);
     assert.equal(b.written, '', 'a completed handshake is left alone');
+    assert.deepEqual(answered, [a, c], 'in arrival order');
     assert.equal(a.destroyed && c.destroyed, true);
     assert.equal(deadlines.size, 0);
   });
@@ -47,9 +54,15 @@ describe('HandshakeDeadlines', () => {
   it('forgets sockets that closed meanwhile, and adding a socket twice keeps its first deadline', () => {
     const deadlines = new HandshakeDeadlines(1000);
     const [a, b] = sockets(2);
+    const pending = (deadlines as unknown as { pending: Map<unknown, number> }).pending;
     deadlines.add(a as unknown as Duplex);
+    const first = pending.get(a);
     deadlines.add(b as unknown as Duplex);
+    const t = Date.now();
+    while (Date.now() === t); // the clock moves on (a spin of at most a millisecond, not a sleep)
     deadlines.add(a as unknown as Duplex);
+    assert.equal(pending.get(a), first, 'the second add kept the first deadline');
+    assert.deepEqual([...pending.keys()], [a, b], 'and its place in arrival order');
     a.destroyed = true;
     deadlines.sweep(Date.now());
     assert.equal(deadlines.size, 1);

@@ -170,9 +170,13 @@ export function upgradeRequest(
  * Opens a raw TCP connection and completes a valid opening handshake by hand: a "client" that does
  * only what the test makes it do (never answers pings, never reads unless told).
  */
-export async function rawWebSocket(port: number, path = '/'): Promise<{ socket: Socket; rest: Buffer }> {
+export async function rawWebSocket(
+  port: number,
+  path = '/',
+  headers: Record<string, string | null> = {},
+): Promise<{ socket: Socket; rest: Buffer; head: string }> {
   const socket = await rawConnect(port);
-  socket.write(upgradeRequest({}, `GET ${path} HTTP/1.1`));
+  socket.write(upgradeRequest(headers, `GET ${path} HTTP/1.1`));
   let received = Buffer.alloc(0);
   while (true) {
     const [chunk] = await next<[Buffer]>(socket, 'data');
@@ -182,7 +186,7 @@ export async function rawWebSocket(port: number, path = '/'): Promise<{ socket: 
       const head = received.subarray(0, end).toString();
       if (!head.startsWith('HTTP/1.1 101')) throw new Error(`handshake refused: ${head}`);
       if (!head.includes(`Sec-WebSocket-Accept: ${ACCEPT}`)) throw new Error(`bad accept: ${head}`);
-      return { socket, rest: received.subarray(end + 4) };
+      return { socket, rest: received.subarray(end + 4), head };
     }
   }
 }

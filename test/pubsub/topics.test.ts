@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { constants, inflateRawSync } from 'node:zlib';
 import { InMemoryBroker } from '../../src/pubsub/broker.js';
 import {
   client,
@@ -116,22 +117,38 @@ describe('topics on one server', () => {
     assert.deepEqual(framed[0], Buffer.from([0x81, 4, ...Buffer.from('once')]));
   });
 
-  it('compresses once for subscribers that negotiated permessage-deflate, and not for the others', async () => {
+  it('compresses for subscribers that negotiated permessage-deflate (RSV1, the same compressed frame for each), not for the others', async () => {
     const s = await serve({ perMessageDeflate: { threshold: 0 } });
     const withDeflate = await connected(s);
-    const raw = await rawWebSocket(s.port);
-    defer(() => raw.socket.destroy());
-    const [rawPeer] = [...s.wss.clients].filter((c) => c !== withDeflate.peer);
-    withDeflate.peer.subscribe('t');
-    rawPeer.subscribe('t');
+    const offer = { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' };
+    const deflating = [await rawWebSocket(s.port, '/', offer), await rawWebSocket(s.port, '/', offer)];
+    const plain = await rawWebSocket(s.port);
+    for (const r of [...deflating, plain]) defer(() => r.socket.destroy());
+    for (const r of deflating) assert.match(r.head, /sec-websocket-extensions: permessage-deflate/i);
+    for (const peer of s.wss.clients) peer.subscribe('t');
     assert.equal(withDeflate.ws.extensions, 'permessage-deflate');
     const text = 'compress me '.repeat(50);
     const got = next<[Buffer]>(withDeflate.ws, 'message');
-    const rawBytes = next<[Buffer]>(raw.socket, 'data');
+    const firstBytes = (r: { socket: import('node:net').Socket }) => next<[Buffer]>(r.socket, 'data');
+    const compressed = deflating.map(firstBytes);
+    const uncompressed = firstBytes(plain);
     s.wss.publish('t', text);
-    assert.equal((await got)[0].toString(), text);
-    const [frame] = serverFrames((await rawBytes)[0]);
+    assert.equal((await got)[0].toString(), text, 'a wskit client inflates it');
+    const [a, b] = await Promise.all(compressed);
+    const [frameA] = serverFrames(a[0]);
+    const [frameB] = serverFrames(b[0]);
+    assert.equal(a[0][0] & 0x40, 0x40, 'RSV1: compressed');
+    assert.ok(frameA.payload.length < Buffer.byteLength(text) / 2, 'and smaller');
+    assert.deepEqual(a[0], b[0], 'the same frame for both: compressed once and framed once');
+    assert.equal(
+      inflateRawSync(Buffer.concat([frameB.payload, Buffer.from([0, 0, 0xff, 0xff])]), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+      }).toString(),
+      text,
+    );
+    const [frame] = serverFrames((await uncompressed)[0]);
     assert.equal(frame.payload.toString(), text, 'the subscriber without deflate gets it uncompressed');
+    assert.equal((await uncompressed)[0][0] & 0x40, 0, 'RSV1 clear');
   });
 
   it('broadcast reaches every client', async () => {

@@ -160,13 +160,13 @@ export class Outbox {
   }
 
   /** Bytes framed once for many connections (a publish), or a frame that will be ready later. */
-  framed(frame: Buffer | Promise<Buffer>): void {
+  framed(frame: Buffer | Promise<Buffer>, cb?: SendCallback): void {
     if (Buffer.isBuffer(frame)) {
       if (this.waiting === null) {
         this.protocol.sendFramed(frame);
-        this.queued(undefined);
+        this.queued(cb);
       } else {
-        this.wait(FRAMED, frame, true, false, true, undefined, true);
+        this.wait(FRAMED, frame, true, false, true, cb, true);
       }
       this.check();
       return;

@@ -327,6 +327,24 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     this.emit('open');
   }
 
+  /**
+   * @internal ws's Sender as engine.io uses it: `_sender.sendFrame(list, cb)` writes a frame that
+   * ws's `Sender.frame()` built once for many connections (Socket.IO's broadcasts), instead of each
+   * connection framing the message again. Server side only, as there (client frames are masked each).
+   */
+  get _sender(): { sendFrame(list: readonly Buffer[], cb?: SendCallback): void } | undefined {
+    if (!this._isServer) return undefined;
+    return {
+      sendFrame: (list, cb) => {
+        if (!this.canSend()) {
+          if (cb) process.nextTick(cb, notOpen(this._readyState));
+          return;
+        }
+        this.outbox().framed(list.length === 1 ? list[0] : Buffer.concat(list), cb);
+      },
+    };
+  }
+
   // ---- the client's opening handshake (HandshakeClient) ----
 
   private endHandshake(): ClientHandshake | null {
@@ -407,26 +425,41 @@ for (const type of ['open', 'message', 'close', 'error'] as const) {
 }
 
 /** Typed listeners for the events a WebSocket emits (declaration merging with the class). */
+/** The events of a WebSocket and their arguments (ws's). */
+export interface WebSocketEvents {
+  open: [];
+  message: [data: RawData, isBinary: boolean];
+  close: [code: number, reason: Buffer];
+  error: [error: Error];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  drain: [];
+  upgrade: [response: IncomingMessage];
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
+  redirect: [url: string, request: ClientRequest];
+}
+
+type WebSocketListener<E extends keyof WebSocketEvents> = (
+  this: WebSocket,
+  ...args: WebSocketEvents[E]
+) => void;
+// biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
+type AnyWebSocketListener = (this: WebSocket, ...args: any[]) => void;
+
+/** Typed listeners for the events a WebSocket emits (declaration merging with the class). */
 export interface WebSocket {
-  on(event: 'open', listener: (this: WebSocket) => void): this;
-  on(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
-  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
-  on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
-  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
-  on(event: 'drain', listener: (this: WebSocket) => void): this;
-  on(event: 'upgrade', listener: (this: WebSocket, response: IncomingMessage) => void): this;
-  on(
-    event: 'unexpected-response',
-    listener: (this: WebSocket, request: ClientRequest, response: IncomingMessage) => void,
-  ): this;
-  on(event: 'redirect', listener: (this: WebSocket, url: string, request: ClientRequest) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
-  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
-  once(event: 'open', listener: (this: WebSocket) => void): this;
-  once(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
-  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
-  once(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
-  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
-  // biome-ignore lint/suspicious/noExplicitAny: the catch-all overload of Node's EventEmitter
-  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  on<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  on(event: string | symbol, listener: AnyWebSocketListener): this;
+  once<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  once(event: string | symbol, listener: AnyWebSocketListener): this;
+  off<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  off(event: string | symbol, listener: AnyWebSocketListener): this;
+  addListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  addListener(event: string | symbol, listener: AnyWebSocketListener): this;
+  removeListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  removeListener(event: string | symbol, listener: AnyWebSocketListener): this;
+  prependListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  prependListener(event: string | symbol, listener: AnyWebSocketListener): this;
+  prependOnceListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketListener<E>): this;
+  prependOnceListener(event: string | symbol, listener: AnyWebSocketListener): this;
 }

@@ -162,7 +162,10 @@ export class ClientHandshake {
     if (ms !== undefined && ms > 0) {
       // A deadline, not an idle timeout: a server that trickles its answer cannot extend it.
       this.deadline = setTimeout(() => {
-        this.fail(createError('WS_ERR_HANDSHAKE_TIMEOUT', `Opening handshake has timed out after ${ms} ms`));
+        const where = this.tunnel === null ? '' : ` (the proxy ${this.tunnel.proxyHost} opened no tunnel)`;
+        this.fail(
+          createError('WS_ERR_HANDSHAKE_TIMEOUT', `Opening handshake has timed out after ${ms} ms${where}`),
+        );
       }, ms);
     }
     this.connect(address);
@@ -291,7 +294,8 @@ export class ClientHandshake {
             port: Number(requestOptions.port),
             tls: secure ? tlsOptionsOf(options) : null,
             proxyTls: options.proxyTls,
-            timeout: options.handshakeTimeout,
+            // The handshake's deadline (start()) covers the tunnel too.
+            timeout: undefined,
             signal: options.signal,
           },
           (err, socket) => {

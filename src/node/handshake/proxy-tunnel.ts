@@ -38,6 +38,11 @@ export class ProxyTunnel {
   private timer: NodeJS.Timeout | null = null;
   private readonly onAbort = (): void => this.finish(abortedError(this.options.signal));
 
+  /** The proxy's host (and port), for messages. */
+  get proxyHost(): string {
+    return this.options.proxy.host;
+  }
+
   constructor(options: TunnelOptions, callback: TunnelCallback) {
     this.options = options;
     this.callback = callback;

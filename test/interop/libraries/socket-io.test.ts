@@ -116,6 +116,36 @@ describe('Socket.IO with wsEngine: wskit', () => {
     for (const { client } of [a, b, c]) client.disconnect();
   });
 
+  it("broadcasts take engine.io's pre-framed path: ws's Sender.frame() once, _sender.sendFrame() per socket", async () => {
+    const a = await open();
+    const b = await open();
+    const frames: Buffer[][] = [];
+    for (const { server } of [a, b]) {
+      const ws = wsOf(server) as { _sender: { sendFrame(list: Buffer[], cb?: () => void): void } };
+      const sender = ws._sender;
+      assert.equal(typeof sender.sendFrame, 'function');
+      // Record what the fast path is given, on these two sockets only.
+      Object.defineProperty(ws, '_sender', {
+        configurable: true,
+        get: () => ({
+          sendFrame: (list: Buffer[], cb?: () => void) => {
+            frames.push(list);
+            sender.sendFrame(list, cb);
+          },
+        }),
+      });
+    }
+    const done = Promise.all([a, b].map(({ client }) => nextOf<[string]>(client, 'pre')));
+    ioServer.emit('pre', 'framed once');
+    assert.deepEqual(
+      (await done).map(([v]) => v),
+      ['framed once', 'framed once'],
+    );
+    assert.equal(frames.length, 2, 'each socket was given the pre-built frame');
+    assert.equal(frames[0], frames[1], 'the same frame object for both');
+    for (const { client } of [a, b]) client.disconnect();
+  });
+
   it('carries binary payloads, alone and inside objects', async () => {
     const { client, server } = await open();
     const bytes = Buffer.from([0, 1, 2, 253, 254, 255]);
