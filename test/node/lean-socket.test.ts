@@ -7,14 +7,17 @@ import { connect, createServer, type Server, Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { acceptLeanSockets } from '../../src/node/transport/lean-accept.js';
-import type { LeanSocket } from '../../src/node/transport/lean-socket.js';
+import { LeanSocket } from '../../src/node/transport/lean-socket.js';
 import { defer, next, readAll, runCleanups, serve, WebSocket, within } from './helpers.js';
 
 afterEach(runCleanups);
 
 /** A listening net.Server whose connections arrive as LeanSockets, and a client connected to it. */
 async function pair(): Promise<{ lean: LeanSocket; peer: Socket; server: Server }> {
-  const server = createServer(() => assert.fail('a net.Socket was created'));
+  // 'connection' is emitted with the LeanSocket (as net.Server emits it with a net.Socket).
+  const server = createServer((s) => {
+    if (!(s instanceof LeanSocket)) assert.fail('a net.Socket was created');
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const accepted = new Promise<LeanSocket>((resolve) => {
     assert.equal(
