@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'WS_ERR_SERVER_CLOSED'
   | 'WS_ERR_INVALID_URL'
   | 'WS_ERR_TOO_MANY_REDIRECTS'
+  // WebSockets over HTTP/2 (RFC 8441)
+  | 'WS_ERR_HTTP2_UNSUPPORTED'
   // topics across processes
   | 'WS_ERR_BROKER_UNAVAILABLE';
 

@@ -13,25 +13,27 @@ import type { PerMessageDeflateOptions } from '../deflate/codec.js';
 import { DEFAULT_INFLATE_BUDGET, InflateBudget } from '../deflate/inflate-budget.js';
 import { Limiter } from '../deflate/limiter.js';
 import { resolveDeflate } from '../deflate/options.js';
+import { Http2ClientHandshake, type Http2ClientOptions } from '../http2/client-stream.js';
 import { nonNegative } from '../options-check.js';
 import type { Negotiated } from './negotiated.js';
 
 /** ws's client options (those wskit supports), and the TLS options of https.request. */
 export interface ClientOptions
-  extends Pick<
-    TlsConnectionOptions,
-    | 'ca'
-    | 'cert'
-    | 'key'
-    | 'pfx'
-    | 'passphrase'
-    | 'rejectUnauthorized'
-    | 'servername'
-    | 'checkServerIdentity'
-    | 'ciphers'
-    | 'minVersion'
-    | 'maxVersion'
-  > {
+  extends Http2ClientOptions,
+    Pick<
+      TlsConnectionOptions,
+      | 'ca'
+      | 'cert'
+      | 'key'
+      | 'pfx'
+      | 'passphrase'
+      | 'rejectUnauthorized'
+      | 'servername'
+      | 'checkServerIdentity'
+      | 'ciphers'
+      | 'minVersion'
+      | 'maxVersion'
+    > {
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** Basic authentication ('user:password') when the URL has no userinfo, as in http.request. */
@@ -119,6 +121,8 @@ export class ClientHandshake {
   /** The URL first asked for, when following redirects. */
   private original: URL | undefined;
   private req: ClientRequest | null = null;
+  /** The handshake over HTTP/2 (options http2, http2Session), which replaces the request. */
+  private http2: Http2ClientHandshake | null = null;
   private redirects = 0;
   /** The request headers of the first request, lower-cased, credentials included. */
   private baseHeaders: Record<string, string> | null = null;
@@ -141,6 +145,7 @@ export class ClientHandshake {
 
   /** Aborts the request in progress (close() or terminate() while connecting). */
   abort(): void {
+    this.http2?.abort();
     const req = this.req;
     this.req = null;
     if (req !== null) {
@@ -220,6 +225,12 @@ export class ClientHandshake {
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
     const deflate = resolveDeflate(options.perMessageDeflate, true);
+    if (options.http2 === true || options.http2Session !== undefined) {
+      // RFC 8441: an extended CONNECT on an HTTP/2 stream instead of this request (docs/http2.md).
+      this.http2 = new Http2ClientHandshake(client, url, protocols, options as never, deflate);
+      this.http2.start();
+      return;
+    }
     if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
     if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
     // Every other option goes to http(s).request as it is, as in ws (TLS options, agent, lookup,
