@@ -9,6 +9,7 @@ import { INPUT_COMMANDS_HELP, type InputAction, parseInputLine } from './connect
 import { describeError } from './describe-error.js';
 import { formatMessage } from './message-format.js';
 import { parseByteSize, parseHeader, parseSubprotocol, parseText } from './option-values.js';
+import { clientHttp2Option } from './tls-options.js';
 
 const NAME = 'wskit connect';
 
@@ -51,6 +52,7 @@ const options = defineOptions({
     short: 'q',
     description: 'No notices on standard error (connected, disconnected): only messages and errors.',
   },
+  http2: clientHttp2Option,
 });
 
 type ConnectOptions = OptionValues<typeof options>;
@@ -91,7 +93,8 @@ Examples:
   wskit connect ws://127.0.0.1:8080
   printf 'one\\ntwo\\n' | wskit connect 127.0.0.1:8080 > replies.txt
   wskit connect wss://example.com/chat -p chat.v2 -H 'Authorization: Bearer T'
-  wskit connect --no-check wss://localhost:8443`;
+  wskit connect --no-check wss://localhost:8443
+  wskit connect --http2 --no-check wss://localhost:8443   # over HTTP/2 (RFC 8441)`;
 
 export const connectCommand: Command = {
   name: 'connect',
@@ -135,6 +138,7 @@ function openWebSocket(url: string, opts: ConnectOptions): WebSocket {
       origin: opts.origin,
       rejectUnauthorized: opts.check,
       maxPayload: opts.maxPayload,
+      ...(opts.http2 ? { http2: true } : {}),
     });
   } catch (err) {
     if (
