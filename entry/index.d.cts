@@ -30,6 +30,8 @@ declare namespace WebSocket {
   export type ConnectionOptions = api.ConnectionOptions;
   export type ErrorCode = api.ErrorCode;
   export type HeartbeatOptions = api.HeartbeatOptions;
+  export type Http2ClientOptions = api.Http2ClientOptions;
+  export type Http2UpgradeRequest = api.Http2UpgradeRequest;
   export type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
   export type PublishOptions = api.PublishOptions;
   export type RawData = api.RawData;
@@ -38,6 +40,7 @@ declare namespace WebSocket {
   export type SendCallback = api.SendCallback;
   export type SendData = api.SendData;
   export type ServerOptions = api.ServerOptions;
+  export type ServerTlsOptions = api.ServerTlsOptions;
   export type TopicsOptions = api.TopicsOptions;
   export type VerifyClientCallback = api.VerifyClientCallback;
   export type VerifyClientInfo = api.VerifyClientInfo;

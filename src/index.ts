@@ -16,6 +16,8 @@ export type {
 export { WebSocket } from './node/connection/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
 export type { ClientOptions } from './node/handshake/client-handshake.js';
+export type { Http2ClientOptions } from './node/http2/client-stream.js';
+export type { Http2UpgradeRequest } from './node/http2/stream-request.js';
 export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { ErrorCode } from './protocol/errors.js';
 export { WebSocketError } from './protocol/errors.js';
@@ -23,6 +25,7 @@ export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
 export type { RedisClient } from './pubsub/redis-client.js';
 export type { BackpressurePolicy, PublishOptions, TopicsOptions } from './pubsub/topics.js';
+export type { ServerTlsOptions } from './server/tls-server.js';
 export type { ServerOptions, VerifyClientCallback, VerifyClientInfo } from './server/websocket-server.js';
 export { WebSocketServer } from './server/websocket-server.js';
 

@@ -5,6 +5,20 @@ export { decodeClosePayload, encodeClosePayload, isValidCloseCode, MAX_CLOSE_REA
 export { CloseCode, DEFAULT_MAX_PAYLOAD, Opcode, ReadyState, WEBSOCKET_GUID } from './constants.js';
 export type { ErrorCode, WebSocketErrorOptions } from './errors.js';
 export { WebSocketError } from './errors.js';
+export type {
+  AcceptedExtendedConnect,
+  ExtendedConnectAnswer,
+  Http2Headers,
+  RefusedExtendedConnect,
+  ValidatedExtendedConnect,
+} from './extended-connect.js';
+export {
+  checkExtendedConnect,
+  checkExtendedConnectResponse,
+  extendedConnectRequest,
+  extendedConnectResponse,
+  isExtendedConnect,
+} from './extended-connect.js';
 export { frameHeaderSize, writeFrameHeader } from './frame-header.js';
 export type { FrameHandler, FrameParserOptions } from './frame-parser.js';
 export { FrameParser } from './frame-parser.js';
