@@ -24,7 +24,14 @@ export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
  * http/1.1), or a cleartext HTTP/2 server (`http2` alone: h2c with prior knowledge, for tests and
  * proxies). It serves WebSockets only: any other request is answered 426 (HTTP/1.1) or 400 (HTTP/2).
  */
-export function createTlsServer(tls: ServerTlsOptions | undefined, http2: boolean): NetServer {
+export function createTlsServer(
+  tls: ServerTlsOptions | undefined,
+  http2: boolean,
+  handshakeTimeout: number,
+): NetServer {
+  // The TLS handshake is part of the opening handshake: bounded by the same limit (Node's default
+  // is 120 s) unless the TLS options say otherwise.
+  if (tls !== undefined && handshakeTimeout > 0) tls = { handshakeTimeout, ...tls };
   if (!http2) {
     const server: HttpsServer = createHttpsServer(tls ?? {});
     server.on('request', notWebSocket);
@@ -41,6 +48,12 @@ export function createTlsServer(tls: ServerTlsOptions | undefined, http2: boolea
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    // A session that opens no stream within handshakeTimeout (a silent or half-open client) is
+    // dropped, as a TCP connection that sends no upgrade request is; its first stream ends the clock.
+    if (handshakeTimeout > 0) {
+      session.setTimeout(handshakeTimeout, () => session.destroy());
+      session.once('stream', () => session.setTimeout(0));
+    }
   });
   (server as unknown as { [kSessions]: Set<Http2Session> })[kSessions] = sessions;
   return server as unknown as NetServer;

@@ -189,7 +189,11 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
 
     if (options.port !== undefined && (options.tls !== undefined || options.http2 === true)) {
       // wss:// and HTTP/2: a server of Node's, created here and attached to below like a given one.
-      const server = createTlsServer(options.tls, options.http2 === true);
+      const server = createTlsServer(
+        options.tls,
+        options.http2 === true,
+        options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      );
       this.ownServer = server;
       this.httpServer = server as unknown as HttpServer;
       server.listen(options.port, options.host, options.backlog, callback);
