@@ -196,6 +196,23 @@ describe('WebSocketServer on an HTTP/2 server (RFC 8441)', () => {
     assert.equal(response[':status'], 405);
   });
 
+  it("emits 'headers' with the 200's lines; lines pushed become response headers", async () => {
+    const { wss, server } = await h2cServer();
+    wss.on('headers', (lines: string[]) => {
+      assert.equal(lines[0], 'HTTP/2 200');
+      lines.push('Set-Cookie: session=1');
+    });
+    const ws = new WebSocket(urlOf(server, 'ws'), { http2: true });
+    const upgraded = next<[{ statusCode: number; headers: Record<string, string> }]>(ws, 'upgrade');
+    const opened = next(ws, 'open');
+    const [response] = await upgraded;
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.headers['set-cookie'], ['session=1']);
+    await opened;
+    ws.close();
+    await closed(ws);
+  });
+
   it('handleStream() opens a WebSocket on a stream of a noServer server', async () => {
     const server = createServer({ settings: { enableConnectProtocol: true } });
     const wss = new WebSocketServer({ noServer: true });
