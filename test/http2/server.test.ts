@@ -213,6 +213,49 @@ describe('WebSocketServer on an HTTP/2 server (RFC 8441)', () => {
     await closed(ws);
   });
 
+  it('handleProtocols and an asynchronous verifyClient decide as over HTTP/1.1', async () => {
+    const { server } = await h2cServer({
+      handleProtocols: (offered: Set<string>) => (offered.has('b') ? 'b' : false),
+      verifyClient: (info: { secure: boolean; origin?: string }, cb: (ok: boolean) => void) => {
+        setImmediate(() => cb(info.secure === false && info.origin === 'https://app.example'));
+      },
+    });
+    const ws = new WebSocket(urlOf(server, 'ws'), ['a', 'b'], { http2: true, origin: 'https://app.example' });
+    await next(ws, 'open');
+    assert.equal(ws.protocol, 'b');
+    ws.close();
+    await closed(ws);
+    const refused = new WebSocket(urlOf(server, 'ws'), { http2: true, origin: 'https://evil.example' });
+    const [error] = await next<[{ status: number }]>(refused, 'error');
+    assert.equal(error.status, 401);
+  });
+
+  it('a reset stream is a 1006 for its WebSocket only; a protocol error ends the stream with 1002; the session goes on', async () => {
+    const { wss, server } = await h2cServer();
+    const s = await session(portOf(server), false);
+    defer(() => closeSession(s));
+    const serverSide: WebSocket[] = [];
+    wss.on('connection', (ws) => {
+      serverSide.push(ws);
+      ws.on('error', () => {});
+    });
+    const [a, b, c] = [0, 1, 2].map(() => new WebSocket(urlOf(server, 'ws'), { http2Session: s }));
+    await Promise.all([a, b, c].map((ws) => next(ws, 'open')));
+    const aOnServer = closed(serverSide[0]);
+    a.terminate(); // RST_STREAM
+    assert.equal((await aOnServer).code, 1006);
+    // b sends an unmasked frame by hand on its stream: the server fails it with 1002 and ends the stream.
+    const bClosed = closed(b);
+    b._socket?.write(Buffer.from([0x81, 0x01, 0x78]));
+    assert.equal((await bClosed).code, 1002);
+    c.send('still here');
+    const [echo] = await next<[Buffer]>(c, 'message');
+    assert.equal(echo.toString(), 'still here');
+    assert.equal(s.destroyed, false);
+    c.close();
+    await closed(c);
+  });
+
   it('handleStream() opens a WebSocket on a stream of a noServer server', async () => {
     const server = createServer({ settings: { enableConnectProtocol: true } });
     const wss = new WebSocketServer({ noServer: true });
