@@ -43,10 +43,24 @@ export async function rawSession(port: number): Promise<ClientHttp2Session> {
   return session;
 }
 
-/** Opens a WebSocket stream on `session` by hand and checks the answer (RFC 8441 §5). */
-export async function connectRawH2(session: ClientHttp2Session, path = '/'): Promise<FramePeer> {
+/**
+ * Opens a WebSocket stream on `session` by hand and checks the answer (RFC 8441 §5); with
+ * `perMessageDeflate`, offers it (the answer is in `peer.extensions.answer`).
+ */
+export async function connectRawH2(
+  session: ClientHttp2Session,
+  path = '/',
+  options: { perMessageDeflate?: string } = {},
+): Promise<FramePeer> {
+  const offer = options.perMessageDeflate;
   const stream = session.request(
-    { ':method': 'CONNECT', ':protocol': 'websocket', ':path': path, 'sec-websocket-version': '13' },
+    {
+      ':method': 'CONNECT',
+      ':protocol': 'websocket',
+      ':path': path,
+      'sec-websocket-version': '13',
+      ...(offer === undefined ? {} : { 'sec-websocket-extensions': offer }),
+    },
     { endStream: false },
   );
   stream.on('error', () => {});
@@ -62,9 +76,15 @@ export async function connectRawH2(session: ClientHttp2Session, path = '/'): Pro
     );
     if (Number(response[':status']) !== 200) throw new Error(`handshake refused: ${response[':status']}`);
     if (response['sec-websocket-accept'] !== undefined) throw new Error('Sec-WebSocket-Accept over HTTP/2');
-    if (response['sec-websocket-extensions'] !== undefined) throw new Error('an extension never offered');
+    const answer = response['sec-websocket-extensions'] as string | undefined;
+    if (answer !== undefined) {
+      if (offer === undefined) throw new Error('server accepted an extension never offered');
+      if (!/^permessage-deflate\s*(;|$)/i.test(answer) || /,/.test(answer)) {
+        throw new Error(`server answered ${JSON.stringify(answer)}: one permessage-deflate element expected`);
+      }
+    }
     if (response['sec-websocket-protocol'] !== undefined) throw new Error('a subprotocol never offered');
-    return new FramePeer(asSocket(stream), 'client', EMPTY);
+    return new FramePeer(asSocket(stream), 'client', EMPTY, { offer, answer });
   } catch (err) {
     stream.destroy();
     throw err;
@@ -80,6 +100,7 @@ export class RawH2Server {
   private constructor(
     private readonly server: Http2Server,
     readonly port: number,
+    answer: string | undefined,
   ) {
     server.on('session', (s) => {
       this.sessions.add(s);
@@ -88,7 +109,7 @@ export class RawH2Server {
     });
     server.on('stream', (stream, headers) => {
       stream.on('error', () => {});
-      const peer = handshake(stream, headers);
+      const peer = handshake(stream, headers, answer);
       peer.catch(() => stream.destroy());
       const waiter = this.waiting.shift();
       if (waiter) waiter(peer);
@@ -96,10 +117,11 @@ export class RawH2Server {
     });
   }
 
-  static async listen(): Promise<RawH2Server> {
+  /** `perMessageDeflate`: the Sec-WebSocket-Extensions answer to a permessage-deflate offer. */
+  static async listen(options: { perMessageDeflate?: string } = {}): Promise<RawH2Server> {
     const server = createServer({ settings: { enableConnectProtocol: true } });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    return new RawH2Server(server, (server.address() as { port: number }).port);
+    return new RawH2Server(server, (server.address() as { port: number }).port, options.perMessageDeflate);
   }
 
   accept(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<FramePeer> {
@@ -118,7 +140,11 @@ export class RawH2Server {
   }
 }
 
-async function handshake(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<FramePeer> {
+async function handshake(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  answerWith: string | undefined,
+): Promise<FramePeer> {
   const problems: string[] = [];
   if (headers[':method'] !== 'CONNECT') problems.push(`:method ${headers[':method']}`);
   if (headers[':protocol'] !== 'websocket') problems.push(`:protocol ${headers[':protocol']}`);
@@ -132,6 +158,11 @@ async function handshake(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
     stream.respond({ ':status': 400 }, { endStream: true });
     throw new Error(`client's extended CONNECT invalid (RFC 8441 §5): ${problems.join('; ')}`);
   }
-  stream.respond({ ':status': 200 });
-  return new FramePeer(asSocket(stream), 'server', EMPTY);
+  const offer = headers['sec-websocket-extensions'] as string | undefined;
+  const answer =
+    answerWith !== undefined && offer !== undefined && /(^|,)\s*permessage-deflate\s*(;|,|$)/i.test(offer)
+      ? answerWith
+      : undefined;
+  stream.respond({ ':status': 200, ...(answer === undefined ? {} : { 'sec-websocket-extensions': answer }) });
+  return new FramePeer(asSocket(stream), 'server', EMPTY, { offer, answer });
 }
