@@ -150,6 +150,21 @@ describe('new WebSocket(url, { http2 })', () => {
     ws.terminate();
   });
 
+  it('fails, never hangs, when the session dies before the answer', async () => {
+    const { server, sessions } = await rawH2(() => {});
+    const s = await session(portOf(server), false);
+    defer(() => closeSession(s));
+    const ws = new WebSocket(urlOf(server, 'ws'), { http2Session: s });
+    const failed = failure(ws);
+    await within(
+      new Promise<void>((resolve) => server.once('stream', () => resolve())),
+      'the CONNECT to arrive',
+    );
+    for (const serverSession of sessions) serverSession.destroy();
+    const { error } = await failed;
+    assert.ok(['WS_ERR_HANDSHAKE_REJECTED', 'ERR_HTTP2_STREAM_ERROR'].includes(error.code), error.message);
+  });
+
   it('closes the session it opened when the WebSocket closes', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');

@@ -111,6 +111,7 @@ export class Http2ClientHandshake {
     }
     this.session = session;
     session.on('error', this.onSessionError);
+    session.on('close', this.onSessionClose);
     if (options.handshakeTimeout !== undefined) {
       this.timer = setTimeout(() => {
         this.fail(
@@ -155,7 +156,8 @@ export class Http2ClientHandshake {
       then(session.remoteSettings.enableConnectProtocol === true);
     };
     session.on('remoteSettings', settle);
-    if (!session.connecting) session.ping(() => settle());
+    // ping() returns false when too many PINGs are already outstanding: the setting is then taken as is.
+    if (!session.connecting && !session.ping(() => settle())) settle();
   }
 
   private request(session: ClientHttp2Session, secure: boolean): void {
@@ -218,13 +220,10 @@ export class Http2ClientHandshake {
     this.finish();
     stream.removeListener('error', this.onStreamError);
     stream.removeListener('close', this.onStreamClose);
+    // After the handshake, a session error reaches the stream (which the connection reports as 1006);
+    // a session of our own (its errors ignored by finish()) goes with its one stream.
     const session = this.session!;
-    // After the handshake, a session error reaches the stream (which the connection reports as 1006).
-    session.removeListener('error', this.onSessionError);
-    if (this.ownSession) {
-      session.on('error', ignore);
-      stream.once('close', () => session.close());
-    }
+    if (this.ownSession) stream.once('close', () => session.close());
     this.client.handshakeDone(stream, EMPTY_BUFFER, {
       protocol,
       extensions: params === null ? '' : PERMESSAGE_DEFLATE,
@@ -253,6 +252,7 @@ export class Http2ClientHandshake {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.session?.removeListener('error', this.onSessionError);
+    this.session?.removeListener('close', this.onSessionClose);
     if (this.ownSession) this.session?.on('error', ignore);
   }
 
@@ -279,6 +279,15 @@ export class Http2ClientHandshake {
       return;
     }
     this.fail(err);
+  };
+
+  private readonly onSessionClose = () => {
+    this.fail(
+      new WebSocketError(
+        'WS_ERR_HANDSHAKE_REJECTED',
+        `The HTTP/2 session to ${this.url.host} closed before the WebSocket opened`,
+      ),
+    );
   };
 
   private readonly onStreamError = (err: Error) => this.fail(err);
