@@ -165,6 +165,15 @@ describe('new WebSocket(url, { http2 })', () => {
     assert.ok(['WS_ERR_HANDSHAKE_REJECTED', 'ERR_HTTP2_STREAM_ERROR'].includes(error.code), error.message);
   });
 
+  it('throws WS_ERR_INVALID_ARGUMENT for an http2 or http2Session of the wrong type', () => {
+    for (const options of [{ http2: 'yes' }, { http2Session: {} }, { http2Session: null }]) {
+      assert.throws(
+        () => new WebSocket('ws://127.0.0.1:1/', options as never),
+        (e: WebSocketError) => e.code === 'WS_ERR_INVALID_ARGUMENT' && /http2/.test(e.message),
+      );
+    }
+  });
+
   it('closes the session it opened when the WebSocket closes', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');

@@ -19,21 +19,20 @@ import type { Negotiated } from './negotiated.js';
 
 /** ws's client options (those wskit supports), and the TLS options of https.request. */
 export interface ClientOptions
-  extends Http2ClientOptions,
-    Pick<
-      TlsConnectionOptions,
-      | 'ca'
-      | 'cert'
-      | 'key'
-      | 'pfx'
-      | 'passphrase'
-      | 'rejectUnauthorized'
-      | 'servername'
-      | 'checkServerIdentity'
-      | 'ciphers'
-      | 'minVersion'
-      | 'maxVersion'
-    > {
+  extends Pick<
+    TlsConnectionOptions,
+    | 'ca'
+    | 'cert'
+    | 'key'
+    | 'pfx'
+    | 'passphrase'
+    | 'rejectUnauthorized'
+    | 'servername'
+    | 'checkServerIdentity'
+    | 'ciphers'
+    | 'minVersion'
+    | 'maxVersion'
+  > {
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** Basic authentication ('user:password') when the URL has no userinfo, as in http.request. */
@@ -69,6 +68,11 @@ export interface ClientOptions
   localAddress?: string;
   /** IP family (4 or 6). */
   family?: number;
+  // ---- WebSockets over HTTP/2 (RFC 8441): see Http2ClientOptions, docs/http2.md ----
+  /** Open the WebSocket as an HTTP/2 stream, on a session of its own (ALPN h2, or h2c for ws://). Default false. */
+  http2?: Http2ClientOptions['http2'];
+  /** An open http2 session to open the WebSocket on (implies http2); it stays the caller's. */
+  http2Session?: Http2ClientOptions['http2Session'];
 }
 
 /** The client connection a ClientHandshake works for (the WebSocket). */
@@ -225,7 +229,7 @@ export class ClientHandshake {
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
     const deflate = resolveDeflate(options.perMessageDeflate, true);
-    if (options.http2 === true || options.http2Session !== undefined) {
+    if ((options.http2 !== undefined && options.http2 !== false) || options.http2Session !== undefined) {
       // RFC 8441: an extended CONNECT on an HTTP/2 stream instead of this request (docs/http2.md).
       this.http2 = new Http2ClientHandshake(client, url, protocols, options as never, deflate);
       this.http2.start();

@@ -5,7 +5,7 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2';
 import { EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
-import { WebSocketError } from '../../protocol/errors.js';
+import { argumentError, WebSocketError } from '../../protocol/errors.js';
 import {
   checkExtendedConnectResponse,
   extendedConnectRequest,
@@ -93,6 +93,16 @@ export class Http2ClientHandshake {
 
   start(): void {
     const { url, options } = this;
+    if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
+      throw argumentError(`Option http2 must be true or false; got ${String(options.http2)}`);
+    }
+    const given = options.http2Session as { request?: unknown } | undefined;
+    if (
+      given !== undefined &&
+      (typeof given !== 'object' || given === null || typeof given.request !== 'function')
+    ) {
+      throw argumentError('Option http2Session must be a ClientHttp2Session (from http2.connect)');
+    }
     if (url.protocol === 'ws+unix:') {
       throw new WebSocketError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: http2 needs ws:// or wss://`);
     }
