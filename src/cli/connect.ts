@@ -94,7 +94,7 @@ Examples:
   printf 'one\\ntwo\\n' | wskit connect 127.0.0.1:8080 > replies.txt
   wskit connect wss://example.com/chat -p chat.v2 -H 'Authorization: Bearer T'
   wskit connect --no-check wss://localhost:8443
-  wskit connect --http2 --no-check wss://localhost:8443   # over HTTP/2 (RFC 8441)`;
+  wskit connect --http2 --no-check wss://localhost:8443  # over HTTP/2`;
 
 export const connectCommand: Command = {
   name: 'connect',

@@ -70,7 +70,7 @@ Examples:
   wskit echo                     # on ws://127.0.0.1:8080
   wskit echo --port 0 --quiet    # on a free port, printed
   wskit echo --host 0.0.0.0 --port 9000 --path /ws --max-payload 1M
-  wskit echo --tls-cert cert.pem --tls-key key.pem --http2   # wss://, HTTP/2 and HTTP/1.1`;
+  wskit echo --tls-cert cert.pem --tls-key key.pem --http2  # wss://, h2 + 1.1`;
 
 export const echoCommand: Command = {
   name: 'echo',
