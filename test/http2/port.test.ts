@@ -120,27 +120,37 @@ describe('WebSocketServer({ port, tls, http2 })', () => {
     await closed(ws);
   });
 
-  it('drops an HTTP/2 session that opens no stream within handshakeTimeout, not one that did', async () => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', http2: true, handshakeTimeout: 100 });
-    await next(wss, 'listening');
-    defer(() => new Promise((r) => wss.close(r)));
-    // The WebSocket's session starts first: had its clock not stopped, it would be dropped first.
-    const ws = new WebSocket(urlOf(wss, 'ws'), { http2: true });
-    await next(ws, 'open');
-    const silent = await session(portOf(wss), false);
-    defer(() => closeSession(silent));
-    await within(new Promise((r) => silent.once('close', r)), 'the silent session to be dropped');
-    const pinged = await within(
-      new Promise<number>((resolve) => {
-        ws.once('pong', () => resolve(ws.readyState));
-        ws.ping();
-      }),
-      'a pong after the limit',
-    );
-    assert.equal(pinged, WebSocket.OPEN);
-    ws.close();
-    await closed(ws);
-  });
+  for (const secure of [false, true]) {
+    it(`drops an HTTP/2 session that opens no stream within handshakeTimeout, not one that did (${secure ? 'TLS' : 'h2c'})`, async () => {
+      const { cert, key } = certificate();
+      const wss = new WebSocketServer({
+        port: 0,
+        host: '127.0.0.1',
+        http2: true,
+        tls: secure ? { cert, key } : undefined,
+        handshakeTimeout: 100,
+      });
+      await next(wss, 'listening');
+      defer(() => new Promise((r) => wss.close(r)));
+      // The WebSocket's session starts first: had its clock not stopped (or had its TLS socket been
+      // timed as an HTTP/1.1 one, waiting for a request head), it would be dropped first.
+      const ws = new WebSocket(urlOf(wss, secure ? 'wss' : 'ws'), { http2: true, ca: cert });
+      await next(ws, 'open');
+      const silent = await session(portOf(wss), secure);
+      defer(() => closeSession(silent));
+      await within(new Promise((r) => silent.once('close', r)), 'the silent session to be dropped');
+      const pinged = await within(
+        new Promise<number>((resolve) => {
+          ws.once('pong', () => resolve(ws.readyState));
+          ws.ping();
+        }),
+        'a pong after the limit',
+      );
+      assert.equal(pinged, WebSocket.OPEN);
+      ws.close();
+      await closed(ws);
+    });
+  }
 
   it('checks the options: tls must be an object, tls and http2 need port', () => {
     assert.throws(
