@@ -42,6 +42,8 @@ declare namespace WebSocket {
   export type FlashPolicyServerOptions = api.FlashPolicyServerOptions;
   export type HeartbeatOptions = api.HeartbeatOptions;
   export type LegacyOptions = api.LegacyOptions;
+  export type Http2ClientOptions = api.Http2ClientOptions;
+  export type Http2UpgradeRequest = api.Http2UpgradeRequest;
   export type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
   export type ProxyOption = api.ProxyOption;
   export type PublishOptions = api.PublishOptions;
@@ -51,6 +53,7 @@ declare namespace WebSocket {
   export type SendCallback = api.SendCallback;
   export type SendData = api.SendData;
   export type ServerOptions = api.ServerOptions;
+  export type ServerTlsOptions = api.ServerTlsOptions;
   export type TopicsOptions = api.TopicsOptions;
   export type VerifyClientCallback = api.VerifyClientCallback;
   export type VerifyClientInfo = api.VerifyClientInfo;

@@ -26,6 +26,11 @@ const MATRIX_PARTS = [
   'test/node',
   'test/net',
   'test/legacy',
+  'test/http2/server.test.ts',
+  'test/http2/client.test.ts',
+  'test/http2/port.test.ts',
+  'test/http2/conformance.test.ts',
+  'test/http2/deflate-conformance.test.ts',
   'test/interop',
   'test/package/runtime.test.ts',
 ];

@@ -17,6 +17,8 @@ export { WebSocket } from './node/connection/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate/codec.js';
 export type { ClientOptions } from './node/handshake/client-handshake.js';
 export type { ProxyOption } from './node/handshake/proxy-route.js';
+export type { Http2ClientOptions } from './node/http2/client-stream.js';
+export type { Http2UpgradeRequest } from './node/http2/stream-request.js';
 export {
   createFlashPolicyServer,
   type FlashPolicyServerOptions,
@@ -72,6 +74,7 @@ export type {
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
 export type { RedisClient } from './pubsub/redis-client.js';
 export type { BackpressurePolicy, PublishOptions, TopicsOptions } from './pubsub/topics.js';
+export type { ServerTlsOptions } from './server/tls-server.js';
 export type { ServerOptions, VerifyClientCallback, VerifyClientInfo } from './server/websocket-server.js';
 export { WebSocketServer } from './server/websocket-server.js';
 

@@ -9,6 +9,7 @@ import { INPUT_COMMANDS_HELP, type InputAction, parseInputLine } from './connect
 import { describeError } from './describe-error.js';
 import { formatMessage } from './message-format.js';
 import { parseByteSize, parseHeader, parseSubprotocol, parseText } from './option-values.js';
+import { clientHttp2Option } from './tls-options.js';
 
 const NAME = 'wskit connect';
 
@@ -58,6 +59,7 @@ const options = defineOptions({
     short: 'q',
     description: 'No notices on standard error (connected, disconnected): only messages and errors.',
   },
+  http2: clientHttp2Option,
 });
 
 type ConnectOptions = OptionValues<typeof options>;
@@ -98,7 +100,8 @@ Examples:
   wskit connect ws://127.0.0.1:8080
   printf 'one\\ntwo\\n' | wskit connect 127.0.0.1:8080 > replies.txt
   wskit connect wss://example.com/chat -p chat.v2 -H 'Authorization: Bearer T'
-  wskit connect --no-check wss://localhost:8443`;
+  wskit connect --no-check wss://localhost:8443
+  wskit connect --http2 --no-check wss://localhost:8443  # over HTTP/2`;
 
 export const connectCommand: Command = {
   name: 'connect',
@@ -143,6 +146,7 @@ function openWebSocket(url: string, opts: ConnectOptions): WebSocket {
       rejectUnauthorized: opts.check,
       maxPayload: opts.maxPayload,
       proxy: opts.proxy,
+      ...(opts.http2 ? { http2: true } : {}),
     });
   } catch (err) {
     if (

@@ -16,6 +16,7 @@ import {
   runUntilSignal,
   wsUrl,
 } from './server-command.js';
+import { serverHttp2Option, serverTls, tlsCertOption, tlsKeyOption } from './tls-options.js';
 
 const NAME = 'wskit echo';
 
@@ -40,6 +41,9 @@ const options = defineOptions({
     short: 'q',
     description: "Print only the listening line and the server's errors: nothing per connection.",
   },
+  tlsCert: tlsCertOption,
+  tlsKey: tlsKeyOption,
+  http2: serverHttp2Option,
 });
 
 type EchoOptions = OptionValues<typeof options>;
@@ -71,7 +75,8 @@ Examples:
   wskit echo                     # on ws://127.0.0.1:8080
   wskit echo --port 0 --quiet    # on a free port, printed
   wskit echo --host 0.0.0.0 --port 9000 --path /ws --max-payload 1M
-  wskit echo --legacy            # also hixie-76, hybi-07/08 and Flash clients`;
+  wskit echo --legacy            # also hixie-76, hybi-07/08 and Flash clients
+  wskit echo --tls-cert cert.pem --tls-key key.pem --http2  # wss://, h2 + 1.1`;
 
 export const echoCommand: Command = {
   name: 'echo',
@@ -86,7 +91,9 @@ export const echoCommand: Command = {
 function serve(opts: EchoOptions): Promise<number> {
   const log = opts.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
   const logError = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${NAME}: ${line}\n`);
+  const secure = serverTls(opts);
   const server = new WebSocketServer({
+    ...secure,
     port: opts.port,
     host: opts.host,
     path: opts.path,
@@ -98,7 +105,10 @@ function serve(opts: EchoOptions): Promise<number> {
 
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
-    process.stdout.write(`${NAME} server listening on ${wsUrl(opts.host, port, opts.path)}\n`);
+    const url = wsUrl(opts.host, port, opts.path);
+    const listening = secure.tls === undefined ? url : url.replace(/^ws:/, 'wss:');
+    const over = secure.http2 ? (secure.tls === undefined ? ' (HTTP/2 h2c)' : ' (HTTP/2 and HTTP/1.1)') : '';
+    process.stdout.write(`${NAME} server listening on ${listening}${over}\n`);
   });
   server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const id = ++connections;

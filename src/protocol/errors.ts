@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'WS_ERR_ABNORMAL_CLOSURE'
   // what an older protocol (hixie-76) cannot carry
   | 'WS_ERR_LEGACY_UNSUPPORTED'
+  // WebSockets over HTTP/2 (RFC 8441)
+  | 'WS_ERR_HTTP2_UNSUPPORTED'
   // topics across processes
   | 'WS_ERR_BROKER_UNAVAILABLE';
 

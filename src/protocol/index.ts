@@ -10,6 +10,20 @@ export {
   WebSocketSyntaxError,
   WebSocketTypeError,
 } from './errors.js';
+export type {
+  AcceptedExtendedConnect,
+  ExtendedConnectAnswer,
+  Http2Headers,
+  RefusedExtendedConnect,
+  ValidatedExtendedConnect,
+} from './extended-connect.js';
+export {
+  checkExtendedConnect,
+  checkExtendedConnectResponse,
+  extendedConnectRequest,
+  extendedConnectResponse,
+  isExtendedConnect,
+} from './extended-connect.js';
 export type { FlashPolicyOptions } from './flash-policy.js';
 export { flashPolicyDocument, matchPolicyRequest, POLICY_FILE_REQUEST } from './flash-policy.js';
 export { frameHeaderSize, writeFrameHeader } from './frame-header.js';

@@ -16,6 +16,8 @@ interface CheckedOptions {
   leanSockets?: unknown;
   maxHeaderSize?: unknown;
   maxHeadersCount?: unknown;
+  tls?: unknown;
+  http2?: unknown;
 }
 
 function describe(value: unknown): string {
@@ -68,12 +70,23 @@ export function checkServerOptions(
         typeof s.on === 'function' &&
         typeof s.listen === 'function',
       'server',
-      'an http.Server or https.Server',
+      'an http.Server, https.Server or http2 server',
       server,
     );
   }
   if (path !== undefined) check(typeof path === 'string', 'path', 'a string', path);
-  for (const name of ['noServer', 'clientTracking', 'leanSockets'] as const) {
+  // ---- TLS and HTTP/2 ----
+  if (o.tls !== undefined)
+    check(
+      typeof o.tls === 'object' && o.tls !== null,
+      'tls',
+      'an object of TLS options (cert, key...)',
+      o.tls,
+    );
+  if ((o.tls !== undefined || o.http2 === true) && port === undefined) {
+    throw argumentError('Options tls and http2 go with port: for a server of your own, pass it as server');
+  }
+  for (const name of ['noServer', 'clientTracking', 'leanSockets', 'http2'] as const) {
     const value = o[name];
     if (value !== undefined) check(typeof value === 'boolean', name, 'true or false', value);
   }

@@ -26,14 +26,19 @@ import {
   type VerifyClientInfo,
 } from '../node/handshake/upgrade-handler.js';
 import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
+import { type AnyHttp2Server, attachHttp2, isHttp2Server } from '../node/http2/attach.js';
+import { StreamHandshake } from '../node/http2/stream-handshake.js';
+import type { Http2UpgradeRequest } from '../node/http2/stream-request.js';
 import { answerFlashPolicyOn } from '../node/legacy/flash-policy.js';
 import { type LegacyOptions, resolveLegacy } from '../node/legacy/legacy-options.js';
 import { nonNegative } from '../node/options-check.js';
 import { argumentError, createError, type WebSocketError } from '../protocol/errors.js';
+import type { Http2Headers } from '../protocol/extended-connect.js';
 import { type DurableTopics, withTopicsProtocol } from '../pubsub/durable/durable-topics.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { listenOn } from './listen-on.js';
 import { checkServerOptions } from './server-options.js';
+import { closeSessions, createTlsServer, type ServerTlsOptions } from './tls-server.js';
 
 export type { VerifyClientCallback, VerifyClientInfo };
 
@@ -50,8 +55,11 @@ export interface ServerOptions extends ConnectionOptions, TopicsOptions, Upgrade
   host?: string;
   /** listen() backlog. */
   backlog?: number;
-  /** An existing http or https server to attach to. */
-  server?: HttpServer | HttpsServer;
+  /**
+   * An existing server to attach to: http, https, or node:http2 (cleartext or secure), whose
+   * extended CONNECT streams (RFC 8441) become WebSockets: see docs/http2.md.
+   */
+  server?: HttpServer | HttpsServer | AnyHttp2Server;
   /** Create no HTTP server: call handleUpgrade() yourself. */
   noServer?: boolean;
   /** Accept only upgrade requests for this path. */
@@ -106,6 +114,18 @@ export interface ServerOptions extends ConnectionOptions, TopicsOptions, Upgrade
    */
   legacy?: LegacyOptions;
   // ---- end legacy ----
+  // ---- TLS and HTTP/2 (docs/tls.md, docs/http2.md) ----
+  /**
+   * With `port`: serve wss:// — TLS options as tls.createServer takes them (`cert`, `key`, `ca`,
+   * `pfx`, `passphrase`...). Default: none (ws://).
+   */
+  tls?: ServerTlsOptions;
+  /**
+   * With `port`: also accept WebSockets over HTTP/2 (RFC 8441). With `tls`, one port speaks HTTP/2
+   * and HTTP/1.1 (ALPN h2 and http/1.1); without it, cleartext HTTP/2 only (h2c, prior knowledge).
+   * Default false.
+   */
+  http2?: boolean;
 }
 
 const RUNNING = 0;
@@ -130,6 +150,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   private readonly httpServer: HttpServer | HttpsServer | null;
   private readonly heartbeat: Heartbeat | null;
   private readonly upgrades: UpgradeHandler<WebSocket>;
+  private readonly streams: StreamHandshake<WebSocket>;
   private readonly detach: (() => void) | null;
   /** @internal */
   readonly topics: Topics;
@@ -178,10 +199,28 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       deflate === null ? null : new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET);
     const legacy = resolveLegacy(options.legacy);
     this.upgrades = new UpgradeHandler(this, this.options, deadlines, deflate, limiter, budget, legacy);
+    this.streams = new StreamHandshake(
+      this,
+      this.options,
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      deflate,
+      limiter,
+      budget,
+    );
     // One callback for every upgrade of the server's own (port) or given (server) HTTP server.
     const emitConnection = (ws: WebSocket, req: IncomingMessage) => this.emit('connection', ws, req);
 
-    if (options.port !== undefined || options.socketPath !== undefined) {
+    if (options.port !== undefined && (options.tls !== undefined || options.http2 === true)) {
+      // wss:// and HTTP/2: a server of Node's, created here and attached to below like a given one.
+      const server = createTlsServer(
+        options.tls,
+        options.http2 === true,
+        options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      );
+      this.ownServer = server;
+      this.httpServer = server as unknown as HttpServer;
+      server.listen(options.port, options.host, options.backlog, callback);
+    } else if (options.port !== undefined || options.socketPath !== undefined) {
       // Every connection to a server of our own is a WebSocket to be: the handshake timer starts
       // with the TCP connection, so that a client sending half a request (or nothing) is dropped.
       const server = createUpgradeListener({
@@ -201,7 +240,8 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       listenOn(server, options, callback);
     } else {
       this.ownServer = null;
-      this.httpServer = options.server ?? null;
+      // An http2 server has the events used here (listening, error, upgrade, connection, request).
+      this.httpServer = (options.server ?? null) as HttpServer | null;
     }
     if (this.httpServer !== null) {
       const server = this.httpServer;
@@ -215,10 +255,24 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       // https.Server's sockets are counted from the end of their TLS handshake.)
       const connectionEvent = 'setSecureContext' in server ? 'secureConnection' : 'connection';
       const onRequest = (req: IncomingMessage) => deadlines.delete(req.socket);
+      // ---- HTTP/2 (RFC 8441): a session is no handshake to time; its streams are handled below ----
+      const http2 = isHttp2Server(server);
+      const h2c = http2 && connectionEvent === 'connection';
+      const onConnection = http2
+        ? (socket: Duplex) => {
+            if (!h2c && (socket as { alpnProtocol?: unknown }).alpnProtocol !== 'h2') admit(socket);
+          }
+        : admit;
+      const detachHttp2 = http2
+        ? attachHttp2(server, (stream, headers, rawHeaders) =>
+            this.streams.handle(stream, headers, rawHeaders, emitConnection),
+          )
+        : null;
+      // ---- end HTTP/2 ----
       server.on('listening', onListening);
       server.on('error', onError);
       server.on('upgrade', onUpgrade);
-      server.on(connectionEvent, admit);
+      server.on(connectionEvent, onConnection);
       server.on('request', onRequest);
       const detachPolicy = legacy?.flashPolicy
         ? answerFlashPolicyOn(server, () => legacy.policyDocument(this.boundPort()))
@@ -228,8 +282,9 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
         server.removeListener('listening', onListening);
         server.removeListener('error', onError);
         server.removeListener('upgrade', onUpgrade);
-        server.removeListener(connectionEvent, admit);
+        server.removeListener(connectionEvent, onConnection);
         server.removeListener('request', onRequest);
+        detachHttp2?.();
       };
     } else {
       this.detach = null;
@@ -292,6 +347,34 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     if (typeof cb !== 'function')
       throw argumentError('handleUpgrade(req, socket, head, cb): cb must be a function');
     this.upgrades.handle(req, socket, head, cb);
+  }
+
+  /**
+   * handleUpgrade's HTTP/2 counterpart (RFC 8441): performs the opening handshake on an extended
+   * CONNECT stream of a node:http2 server (`:method CONNECT`, `:protocol websocket`), with the same
+   * checks, verifyClient, handleProtocols and limits; `cb` gets the WebSocket and the request (an
+   * Http2UpgradeRequest). For servers made with `noServer`; `server` and `port` servers call it by
+   * themselves. A refused request gets its status on the stream.
+   */
+  handleStream(
+    stream: import('node:http2').ServerHttp2Stream,
+    headers: import('node:http2').IncomingHttpHeaders,
+    cb: (ws: WebSocket, req: Http2UpgradeRequest) => void,
+  ): void {
+    if (typeof stream !== 'object' || stream === null || typeof stream.respond !== 'function') {
+      throw argumentError('handleStream(stream, headers, cb): stream must be a ServerHttp2Stream');
+    }
+    if (typeof headers !== 'object' || headers === null) {
+      throw argumentError("handleStream(stream, headers, cb): headers must be the stream's request headers");
+    }
+    if (typeof cb !== 'function')
+      throw argumentError('handleStream(stream, headers, cb): cb must be a function');
+    this.streams.handle(
+      stream,
+      headers as Http2Headers,
+      [],
+      cb as unknown as (ws: WebSocket, req: IncomingMessage) => void,
+    );
   }
 
   /**
@@ -376,6 +459,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       // Its close() waits for every connection: those still in their opening handshake get 503.
       this.ownServer.close(() => done());
       this.upgrades.abortPending();
+      closeSessions(this.ownServer); // HTTP/2: sessions end once their WebSockets have
     } else {
       process.nextTick(done);
     }

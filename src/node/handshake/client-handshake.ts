@@ -14,6 +14,7 @@ import type { PerMessageDeflateOptions } from '../deflate/codec.js';
 import { DEFAULT_INFLATE_BUDGET, InflateBudget } from '../deflate/inflate-budget.js';
 import { Limiter } from '../deflate/limiter.js';
 import { resolveDeflate } from '../deflate/options.js';
+import { Http2ClientHandshake, type Http2ClientOptions } from '../http2/client-stream.js';
 import { nonNegative } from '../options-check.js';
 import type { Negotiated } from './negotiated.js';
 import { type ProxyOption, proxyFor } from './proxy-route.js';
@@ -88,6 +89,11 @@ export interface ClientOptions
   proxyAuth?: string;
   /** TLS options for an https:// proxy itself (ca, rejectUnauthorized...). */
   proxyTls?: TlsConnectionOptions;
+  // ---- WebSockets over HTTP/2 (RFC 8441): see Http2ClientOptions, docs/http2.md ----
+  /** Open the WebSocket as an HTTP/2 stream, on a session of its own (ALPN h2, or h2c for ws://). Default false. */
+  http2?: Http2ClientOptions['http2'];
+  /** An open http2 session to open the WebSocket on (implies http2); it stays the caller's. */
+  http2Session?: Http2ClientOptions['http2Session'];
 }
 
 /** The client connection a ClientHandshake works for (the WebSocket). */
@@ -139,6 +145,8 @@ export class ClientHandshake {
   private req: ClientRequest | null = null;
   /** The CONNECT tunnel being opened through a proxy, before the request has its socket. */
   private tunnel: ProxyTunnel | null = null;
+  /** The handshake over HTTP/2 (options http2, http2Session), which replaces the request. */
+  private http2: Http2ClientHandshake | null = null;
   private redirects = 0;
   /** The request headers of the first request, lower-cased, credentials included. */
   private baseHeaders: Record<string, string> | null = null;
@@ -176,6 +184,7 @@ export class ClientHandshake {
     this.clearDeadline();
     this.tunnel?.destroy();
     this.tunnel = null;
+    this.http2?.abort();
     const req = this.req;
     this.req = null;
     if (req !== null) {
@@ -263,6 +272,12 @@ export class ClientHandshake {
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
     const deflate = resolveDeflate(options.perMessageDeflate, true, 'client');
+    if ((options.http2 !== undefined && options.http2 !== false) || options.http2Session !== undefined) {
+      // RFC 8441: an extended CONNECT on an HTTP/2 stream instead of this request (docs/http2.md).
+      this.http2 = new Http2ClientHandshake(client, url, protocols, options as never, deflate);
+      this.http2.start();
+      return;
+    }
     if (deflate !== null) headers['Sec-WebSocket-Extensions'] = clientOffer(deflate.negotiation);
     if (options.origin) headers[version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = options.origin;
     // Every other option goes to http(s).request as it is, as in ws (TLS options, agent, lookup,
