@@ -14,7 +14,7 @@ interface Stored {
   key: string | undefined;
 }
 
-interface Topic {
+export interface Topic {
   epoch: string;
   messages: Stored[];
   subscribers: Set<Peer>;
@@ -34,6 +34,10 @@ export interface FakeServerOptions {
   forbidden?: string[];
   /** Retention: only the last `retain` messages of a topic are kept. Default: all. */
   retain?: number;
+  /** Another server's topics, shared (as through a broker). */
+  topics?: Map<string, Topic>;
+  /** Default 0: a free port. */
+  port?: number;
 }
 
 export class FakeTopicsServer {
@@ -41,7 +45,8 @@ export class FakeTopicsServer {
   readonly peers = new Set<Peer>();
   /** Every frame any client sent, parsed, in order. */
   readonly frames: Record<string, unknown>[] = [];
-  readonly topics = new Map<string, Topic>();
+  /** The topics: pass one server's to another's start() for two servers sharing a broker. */
+  readonly topics: Map<string, Topic>;
   /** No answers to `ping` (a server that hangs). */
   silent = false;
   /** Publishes are stored but not acked (the ack is "lost"). */
@@ -52,12 +57,13 @@ export class FakeTopicsServer {
   private constructor(wss: WebSocketServer, options: FakeServerOptions) {
     this.wss = wss;
     this.options = options;
+    this.topics = options.topics ?? new Map();
     wss.on('connection', (ws: WebSocket) => this.accept(ws));
   }
 
-  static async start(options: FakeServerOptions = {}, port = 0): Promise<FakeTopicsServer> {
+  static async start(options: FakeServerOptions = {}): Promise<FakeTopicsServer> {
     const wss = new WebSocketServer({
-      port,
+      port: options.port ?? 0,
       host: '127.0.0.1',
       heartbeat: false,
       handleProtocols: (protocols: Set<string>) =>
@@ -103,11 +109,16 @@ export class FakeTopicsServer {
     if (this.options.retain !== undefined && topic.messages.length > this.options.retain) {
       topic.messages.splice(0, topic.messages.length - this.options.retain);
     }
-    for (const peer of topic.subscribers) {
+    for (const peer of this.subscribersOf(name)) {
       if (peer === options.skip) continue;
       this.send(peer, { type: 'message', topic: name, offset, epoch: topic.epoch, data });
     }
     return offset;
+  }
+
+  /** The connections subscribed to `name` on every server sharing the topics. */
+  private subscribersOf(name: string): Set<Peer> {
+    return this.topic(name).subscribers;
   }
 
   /** The history is lost: a new epoch, offsets from 1 again. */
