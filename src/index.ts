@@ -20,6 +20,29 @@ export { CloseCode, ReadyState } from './protocol/constants.js';
 export type { ErrorCode } from './protocol/errors.js';
 export { WebSocketError } from './protocol/errors.js';
 export { type Broker, type BrokerSink, InMemoryBroker } from './pubsub/broker.js';
+export type {
+  DurableOptions,
+  DurablePublished,
+  DurablePublishOptions,
+  DurableTopics,
+  HistoryOptions,
+  HistoryQuery,
+  TopicAction,
+  TopicHistoryRead,
+  TopicsConnection,
+} from './pubsub/durable/durable-topics.js';
+export type {
+  Appended,
+  AppendRequest,
+  HistoryRange,
+  PresenceChange,
+  PresenceMember,
+  RetainedMessage,
+  Retention,
+  SequencedBroker,
+  SequencedMessage,
+  SequencedSink,
+} from './pubsub/durable/sequenced.js';
 export { RedisBroker, type RedisBrokerOptions } from './pubsub/redis-broker.js';
 export type { RedisClient } from './pubsub/redis-client.js';
 export type { BackpressurePolicy, PublishOptions, TopicsOptions } from './pubsub/topics.js';

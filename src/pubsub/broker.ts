@@ -1,3 +1,16 @@
+import { TopicHistory } from './durable/memory-history.js';
+import type {
+  Appended,
+  AppendRequest,
+  HistoryRange,
+  PresenceChange,
+  PresenceMember,
+  Retention,
+  SequencedBroker,
+  SequencedMessage,
+  SequencedSink,
+} from './durable/sequenced.js';
+
 /**
  * How servers share topics: a server (a "sink") tells the broker which topics it has subscribers for,
  * publishes through it, and receives what other servers published. The in-memory broker connects the
@@ -30,11 +43,13 @@ export interface Broker {
 
 /**
  * The default broker: connects the servers of one process that share it (a server given none gets a
- * broker of its own, and its topics stay within it). Delivery is synchronous and in order.
+ * broker of its own, and its topics stay within it). Delivery is synchronous and in order. It keeps
+ * the history and presence of durable topics in memory (SequencedBroker).
  */
-export class InMemoryBroker implements Broker {
+export class InMemoryBroker implements SequencedBroker {
   private readonly sinks = new Set<BrokerSink>();
   private readonly topics = new Map<string, Set<BrokerSink>>();
+  private readonly histories = new Map<string, TopicHistory>();
 
   attach(sink: BrokerSink): void {
     this.sinks.add(sink);
@@ -72,6 +87,60 @@ export class InMemoryBroker implements Broker {
   close(): Promise<void> {
     this.sinks.clear();
     this.topics.clear();
+    this.histories.clear();
     return Promise.resolve();
+  }
+
+  // ---- SequencedBroker: durable topics, in memory ----
+
+  append(sink: SequencedSink, topic: string, request: AppendRequest): Promise<Appended> {
+    const { entry, ...appended } = this.history(topic).append(request, Date.now());
+    if (entry !== null) {
+      const message: SequencedMessage = { ...entry, epoch: appended.epoch };
+      const sinks = this.topics.get(topic);
+      if (sinks !== undefined) {
+        for (const other of [...sinks]) {
+          const except = other === sink ? request.except : undefined;
+          (other as SequencedSink).deliverSequenced?.(topic, message, except);
+        }
+      }
+    }
+    return Promise.resolve(appended);
+  }
+
+  read(topic: string, after: number, retention: Retention): Promise<HistoryRange> {
+    return Promise.resolve(this.history(topic).read(after, retention, Date.now()));
+  }
+
+  whenSubscribed(_topic: string): Promise<void> {
+    return Promise.resolve();
+  }
+
+  join(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    this.history(topic).members.set(member.client, member);
+    this.presence(topic, 'join', member);
+    return Promise.resolve();
+  }
+
+  leave(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    const history = this.histories.get(topic);
+    if (history?.members.delete(member.client)) this.presence(topic, 'leave', member);
+    return Promise.resolve();
+  }
+
+  members(topic: string): Promise<PresenceMember[]> {
+    return Promise.resolve([...(this.histories.get(topic)?.members.values() ?? [])]);
+  }
+
+  private history(topic: string): TopicHistory {
+    let history = this.histories.get(topic);
+    if (history === undefined) this.histories.set(topic, (history = new TopicHistory()));
+    return history;
+  }
+
+  private presence(topic: string, change: PresenceChange, member: PresenceMember): void {
+    const sinks = this.topics.get(topic);
+    if (sinks === undefined) return;
+    for (const sink of [...sinks]) (sink as SequencedSink).presenceChanged?.(topic, change, member);
   }
 }

@@ -1,10 +1,13 @@
 import type { Subscriptions } from '../node/connection/owner.js';
 import type { SharedCompression, Subscriber } from '../node/connection/publish-target.js';
-import { isBlob, type SendData, toPayload } from '../node/connection/send-data.js';
+import type { SendData } from '../node/connection/send-data.js';
 import { Opcode } from '../protocol/constants.js';
 import { WebSocketError } from '../protocol/errors.js';
 import { serializeFrame } from '../protocol/frame-serializer.js';
-import { type Broker, type BrokerSink, InMemoryBroker } from './broker.js';
+import { type Broker, InMemoryBroker } from './broker.js';
+import { type DurableOptions, type DurablePublished, DurableTopics } from './durable/durable-topics.js';
+import type { PresenceChange, PresenceMember, SequencedMessage, SequencedSink } from './durable/sequenced.js';
+import { normalize } from './publish-payload.js';
 import { checkTopic, TopicRegistry } from './topic-registry.js';
 
 /** The topic under which broadcast() travels between servers; user topics cannot start with NUL. */
@@ -22,6 +25,11 @@ export interface TopicsOptions {
   maxBackpressure?: number;
   /** What happens to a subscriber over maxBackpressure: 'drop' (default) or 'close' (1008). */
   backpressurePolicy?: BackpressurePolicy;
+  /**
+   * Durable topics: history, offsets, resume and presence, and the wskit.topics.v1 protocol
+   * (docs/pubsub.md#durable-topics). `true` for the defaults. Default: off (topics are at most once).
+   */
+  durable?: DurableOptions | boolean;
 }
 
 export interface PublishOptions {
@@ -47,7 +55,7 @@ export const DEFAULT_MAX_BACKPRESSURE = 1024 * 1024;
  * compressed) once for all its subscribers, the slow-consumer policy, and the link to a broker for
  * subscribers on other servers.
  */
-export class Topics implements BrokerSink, Subscriptions {
+export class Topics implements SequencedSink, Subscriptions {
   private readonly owner: TopicsOwner;
   private readonly registry = new TopicRegistry<Subscriber>();
   readonly broker: Broker;
@@ -56,6 +64,10 @@ export class Topics implements BrokerSink, Subscriptions {
   private readonly policy: BackpressurePolicy;
   /** Published messages dropped for subscribers over maxBackpressure. */
   dropped = 0;
+  /** Durable topics, when the server has them. */
+  readonly durable: DurableTopics | null;
+  /** Topics the broker must stay subscribed to for wskit.topics.v1 subscribers (count per topic). */
+  private readonly holds = new Map<string, number>();
 
   constructor(owner: TopicsOwner, options: TopicsOptions) {
     this.owner = owner;
@@ -77,21 +89,41 @@ export class Topics implements BrokerSink, Subscriptions {
     }
     this.maxBackpressure = max;
     this.policy = policy;
+    const durable = options.durable ?? false;
+    this.durable = durable === false ? null : new DurableTopics(this, durable === true ? {} : durable);
     this.broker.attach(this);
     this.broker.subscribe(this, BROADCAST_TOPIC);
+  }
+
+  /** @internal A wskit.topics.v1 subscriber: the broker must deliver `topic` to this server. */
+  hold(topic: string): void {
+    const n = this.holds.get(topic) ?? 0;
+    this.holds.set(topic, n + 1);
+    if (n === 0 && this.registry.count(topic) === 0) this.broker.subscribe(this, topic);
+  }
+
+  /** @internal */
+  unhold(topic: string): void {
+    const n = this.holds.get(topic) ?? 0;
+    if (n > 1) {
+      this.holds.set(topic, n - 1);
+      return;
+    }
+    this.holds.delete(topic);
+    if (n === 1 && this.registry.count(topic) === 0) this.broker.unsubscribe(this, topic);
   }
 
   subscribe(ws: Subscriber, topic: string): void {
     checkTopic(topic);
     if (topic.charCodeAt(0) === 0)
       throw new WebSocketError('WS_ERR_INVALID_ARGUMENT', 'Topics cannot start with NUL');
-    if (this.registry.subscribe(ws, topic)) this.broker.subscribe(this, topic);
+    if (this.registry.subscribe(ws, topic) && !this.holds.has(topic)) this.broker.subscribe(this, topic);
   }
 
   unsubscribe(ws: Subscriber, topic: string): boolean {
     checkTopic(topic);
     const wasSubscribed = this.registry.isSubscribed(ws, topic);
-    if (this.registry.unsubscribe(ws, topic)) this.broker.unsubscribe(this, topic);
+    if (this.registry.unsubscribe(ws, topic) && !this.holds.has(topic)) this.broker.unsubscribe(this, topic);
     return wasSubscribed;
   }
 
@@ -105,17 +137,26 @@ export class Topics implements BrokerSink, Subscriptions {
 
   /** A connection closed: it leaves all its topics. */
   remove(ws: Subscriber): void {
-    for (const topic of this.registry.removeAll(ws)) this.broker.unsubscribe(this, topic);
+    for (const topic of this.registry.removeAll(ws)) {
+      if (!this.holds.has(topic)) this.broker.unsubscribe(this, topic);
+    }
   }
 
   count(topic: string): number {
-    return this.registry.count(topic);
+    return this.registry.count(topic) + (this.durable?.count(topic) ?? 0);
   }
 
   /** Sends to this server's subscribers of `topic` and, through the broker, to other servers'. */
   publish(topic: string, data: SendData, options: PublishOptions = {}): number {
     checkTopic(topic);
     const { payload, isBinary } = normalize(data, options);
+    if (this.durable !== null && this.durable.retentionOf(topic) !== null) {
+      // Stored first, then delivered by the broker with its offset, to every server in one order.
+      this.durable
+        .publishPayload(topic, payload, isBinary, options)
+        .catch((err: Error) => this.brokerError(err));
+      return this.count(topic);
+    }
     const delivered = this.fanOut(this.registry.subscribers(topic), payload, isBinary, options);
     this.broker.publish(this, topic, payload, isBinary).catch((err: Error) => this.brokerError(err));
     return delivered;
@@ -136,6 +177,42 @@ export class Topics implements BrokerSink, Subscriptions {
     const targets =
       topic === BROADCAST_TOPIC ? this.owner.connectionsForTopics : this.registry.subscribers(topic);
     this.fanOut(targets, data, isBinary, {});
+  }
+
+  /** Publishes on a durable topic; resolves with the message's offset once it is stored. */
+  publishDurable(
+    topic: string,
+    data: SendData,
+    options: PublishOptions & { key?: string } = {},
+  ): Promise<DurablePublished> {
+    if (this.durable === null) {
+      return Promise.reject(
+        new WebSocketError(
+          'WS_ERR_INVALID_STATE',
+          'The server has no durable topics: give it the durable option',
+        ),
+      );
+    }
+    return this.durable.publish(topic, data, options);
+  }
+
+  /** SequencedSink: a message of a durable topic, with its offset, for both kinds of subscribers. */
+  deliverSequenced(topic: string, message: SequencedMessage, except: object | undefined): void {
+    this.fanOut(this.registry.subscribers(topic), message.data, message.isBinary, {
+      except,
+      compress: !message.noCompress,
+    });
+    this.durable?.deliver(topic, message);
+  }
+
+  /** SequencedSink */
+  presenceChanged(topic: string, change: PresenceChange, member: PresenceMember): void {
+    this.durable?.presenceChanged(topic, change, member);
+  }
+
+  /** SequencedSink */
+  sequencedResumed(): void {
+    this.durable?.resumed();
   }
 
   /** BrokerSink: reported as the server's 'brokerError' event; local delivery is not affected. */
@@ -216,16 +293,4 @@ function compressOnce(codec: SharedCompression, payload: Buffer, opcode: number)
     settle = (error, out) =>
       error === null ? resolve(serializeFrame(out!, { opcode, rsv1: true })) : reject(error);
   });
-}
-
-function normalize(data: SendData, options: PublishOptions): { payload: Buffer; isBinary: boolean } {
-  if (isBlob(data)) {
-    throw new WebSocketError(
-      'WS_ERR_INVALID_ARGUMENT',
-      'Blobs cannot be published: read them into a Buffer first',
-    );
-  }
-  const value = toPayload(data as Exclude<SendData, Blob>);
-  const isBinary = options.binary ?? typeof value !== 'string';
-  return { payload: typeof value === 'string' ? Buffer.from(value) : value, isBinary };
 }

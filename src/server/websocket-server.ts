@@ -28,6 +28,7 @@ import {
 import { createUpgradeListener } from '../node/handshake/upgrade-listener.js';
 import { nonNegative } from '../node/options-check.js';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
+import { type DurableTopics, withTopicsProtocol } from '../pubsub/durable/durable-topics.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { checkServerOptions } from './server-options.js';
 
@@ -144,6 +145,10 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     // Bounds the zlib jobs of all this server's connections on the thread pool.
     const limiter = deflate === null ? null : new Limiter(deflate.concurrencyLimit);
     this.topics = new Topics(this, options);
+    // Durable topics: wskit.topics.v1 is chosen when a client offers it.
+    if (this.topics.durable !== null) {
+      this.options.handleProtocols = withTopicsProtocol(options.handleProtocols);
+    }
     const deadlines = new HandshakeDeadlines(
       options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
       options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES,
@@ -281,6 +286,14 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     return this.topics.count(topic);
   }
 
+  /**
+   * Durable topics (the `durable` option): `publish()` with the offset returned, `read()` a topic's
+   * history, `presence()`; null without the option. See docs/pubsub.md#durable-topics.
+   */
+  get durable(): DurableTopics | null {
+    return this.topics.durable;
+  }
+
   /** Published messages dropped for subscribers over maxBackpressure, since the server started. */
   get droppedMessages(): number {
     return this.topics.dropped;
@@ -357,6 +370,7 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
     ws.open(socket, head, negotiated, this);
     this.connections.add(ws);
     this.heartbeat?.add(ws);
+    this.topics.durable?.accept(ws, req);
     cb(ws, req);
   }
 
