@@ -32,6 +32,8 @@ export interface SessionHooks {
   gap(event: GapEvent): void;
   /** Something went wrong that no request is waiting for. */
   error(error: TopicsError): void;
+  /** Runs `action` a little later (a subscribe refused as `unavailable` is tried again). */
+  later(action: () => void): void;
 }
 
 export interface PublishOptions {
@@ -386,6 +388,20 @@ export class TopicsSession<T> {
     switch (request?.kind) {
       case 'subscribe': {
         const subscription = request.subscription;
+        if (message.code === 'unavailable' && !subscription.ended) {
+          // The broker is down: the subscription stands, and is tried again (with the same since).
+          subscription.emit('error', error);
+          this.hooks.later(() => {
+            if (
+              this.connected &&
+              !subscription.ended &&
+              this.subscriptions.get(subscription.topic) === subscription
+            ) {
+              this.sendSubscribe(subscription);
+            }
+          });
+          return;
+        }
         if (this.subscriptions.get(subscription.topic) === subscription) {
           this.subscriptions.delete(subscription.topic);
         }

@@ -74,16 +74,15 @@ export class TopicCursor {
     const gap: CursorGap = { reason, epoch: reply.epoch };
     if (reply.gap?.from !== undefined) gap.from = reply.gap.from;
     if (reply.gap?.to !== undefined) gap.to = reply.gap.to;
-    if (epochChanged || reason === 'epoch') {
-      // Offsets of the old epoch mean nothing in the new one: whatever is replayed now is new.
-      this.epoch = reply.epoch;
-      this.offset = 0;
-    } else {
-      // Messages after the gap (if the server replays them) are new; those in it are gone.
-      this.epoch = reply.epoch;
-      this.offset = Math.max(sent.offset, gap.to ?? reply.offset);
+    // gap.to is the last offset (of the epoch replied) that will not be sent: what follows it is new.
+    // Without it: a new epoch starts over, the same epoch goes on after what was asked for.
+    this.epoch = reply.epoch;
+    if (gap.to !== undefined) this.offset = gap.to;
+    else if (epochChanged || reason === 'epoch') this.offset = 0;
+    else {
+      this.offset = Math.max(sent.offset, reply.offset);
       if (gap.from === undefined) gap.from = sent.offset + 1;
-      if (gap.to === undefined) gap.to = this.offset;
+      gap.to = this.offset;
     }
     return gap;
   }

@@ -86,6 +86,9 @@ export const CLOSE_GIVEN_UP = 4000;
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** About how long (ms) before a subscribe refused as `unavailable` (the broker down) is tried again. */
+const RETRY_UNAVAILABLE = 2_000;
+
 export class TopicsClient<T = unknown> extends Emitter<TopicsClientEvents> {
   readonly url: string;
   private readonly WebSocketClass: WebSocketConstructor;
@@ -101,6 +104,7 @@ export class TopicsClient<T = unknown> extends Emitter<TopicsClientEvents> {
   private retryTimer: Timer | undefined;
   private connectTimer: Timer | undefined;
   private heartbeatTimer: Timer | undefined;
+  private readonly laterTimers = new Set<Timer>();
   private readonly network = networkEvents();
   private readonly onOnline = () => this.networkBack();
   private readonly onOffline = () => this.networkLost();
@@ -134,6 +138,16 @@ export class TopicsClient<T = unknown> extends Emitter<TopicsClientEvents> {
         send: (text) => this.socket?.send(text),
         gap: (event) => this.emit('gap', event),
         error: (error) => this.emit('error', error),
+        later: (action) => {
+          const timer = setTimeout(
+            () => {
+              this.laterTimers.delete(timer);
+              action();
+            },
+            RETRY_UNAVAILABLE * (0.5 + Math.random() / 2),
+          );
+          this.laterTimers.add(timer);
+        },
       },
       randomKeyPrefix(),
     );
@@ -199,6 +213,8 @@ export class TopicsClient<T = unknown> extends Emitter<TopicsClientEvents> {
     const wasOpen = this.socket !== null && this.openedAt >= 0;
     this._state = 'closed';
     clearTimeout(this.retryTimer);
+    for (const timer of this.laterTimers) clearTimeout(timer);
+    this.laterTimers.clear();
     this.network?.removeEventListener('online', this.onOnline);
     this.network?.removeEventListener('offline', this.onOffline);
     const socket = this.detach();

@@ -11,6 +11,7 @@ import { parseServerMessage } from '../../src/client/wire.js';
 
 function harness(options: { maxMessages?: number; maxBytes?: number } = {}) {
   const sent: Record<string, unknown>[] = [];
+  const later: (() => void)[] = [];
   const gaps: GapEvent[] = [];
   const errors: TopicsError[] = [];
   const session = new TopicsSession<unknown>(
@@ -20,12 +21,13 @@ function harness(options: { maxMessages?: number; maxBytes?: number } = {}) {
       send: (text) => sent.push(JSON.parse(text) as Record<string, unknown>),
       gap: (g) => gaps.push(g),
       error: (e) => errors.push(e),
+      later: (action) => later.push(action),
     },
     'k:',
   );
   const server = (message: Record<string, unknown>) => session.receive(JSON.stringify(message));
   const take = () => sent.splice(0);
-  return { session, sent, take, gaps, errors, server };
+  return { session, sent, take, gaps, errors, server, later };
 }
 
 function msg(topic: string, offset: number, data: unknown, epoch = 'e') {
@@ -182,6 +184,46 @@ describe('TopicsSession', () => {
     assert.deepEqual(take(), [], 'and is not sent again');
   });
 
+  it('a subscribe refused as unavailable (the broker down) stands, and is sent again later with the same since', async () => {
+    const { session, take, server, later } = harness();
+    const sub = session.subscribe('t', { since: { offset: 7, epoch: 'e' } });
+    const errors: string[] = [];
+    sub.on('error', (e) => errors.push(e.serverCode ?? ''));
+    session.connectionOpened();
+    take();
+    server({ type: 'error', id: 1, code: 'unavailable', message: 'the broker is down' });
+    assert.deepEqual(errors, ['unavailable']);
+    assert.deepEqual(session.topics(), ['t']);
+    assert.equal(later.length, 1);
+    later.shift()!();
+    assert.deepEqual(take(), [{ type: 'subscribe', topic: 't', since: { offset: 7, epoch: 'e' }, id: 2 }]);
+    server({ type: 'subscribed', id: 2, topic: 't', epoch: 'e', offset: 9, recovered: true });
+    assert.equal((await sub.ready).recovered, true);
+  });
+
+  it('a subscribed without id (the server found a gap in the live stream) reports it and goes on after it', () => {
+    const { session, take, server, gaps } = harness();
+    const got: string[] = [];
+    session.subscribe('t', { onMessage: (m) => got.push(`${m.epoch}:${m.offset}`) });
+    session.connectionOpened();
+    take();
+    server({ type: 'subscribed', id: 1, topic: 't', epoch: 'a', offset: 0, recovered: false });
+    server(msg('t', 1, 1, 'a'));
+    // Redis restarted empty; the new epoch has 2 messages this client will not get.
+    server({
+      type: 'subscribed',
+      topic: 't',
+      epoch: 'b',
+      offset: 2,
+      recovered: false,
+      gap: { reason: 'epoch', from: 1, to: 2 },
+    });
+    server(msg('t', 3, 3, 'b'));
+    assert.deepEqual(got, ['a:1', 'b:3']);
+    assert.deepEqual(gaps, [{ reason: 'epoch', epoch: 'b', from: 1, to: 2, topic: 't' }]);
+    assert.deepEqual(take(), [], 'no resubscribe: the server goes on');
+  });
+
   it('presence: the list after subscribing, then join and leave deltas; fetched again after a reconnect', () => {
     const { session, take, server } = harness();
     const sub = session.subscribe<unknown, { name: string }>('room', { presence: { info: { name: 'Ada' } } });
@@ -290,7 +332,7 @@ describe('TopicsSession', () => {
     const session = new TopicsSession<string | Uint8Array>(
       rawCodec,
       new PublishBuffer(10, 1000),
-      { send: (t) => sent.push(JSON.parse(t)), gap: () => {}, error: () => {} },
+      { send: (t) => sent.push(JSON.parse(t)), gap: () => {}, error: () => {}, later: () => {} },
       'k:',
     );
     session.connectionOpened();
