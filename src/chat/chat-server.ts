@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SUBPROTOCOL } from '../client/wire.js';
 import {
   type Broker,
   type HeartbeatOptions,
@@ -28,6 +29,7 @@ import { Presence } from './presence.js';
 import {
   ChatError,
   type ChatLimits,
+  checkRoom,
   DEFAULT_LIMITS,
   encode,
   parseClientMessage,
@@ -39,6 +41,17 @@ import { StaticFiles } from './static-files.js';
 
 /** The page's files: public/ at the package root, two folders up from src/chat/ and dist/chat/. */
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+/**
+ * wskit/client as ES modules for the page (served at /client/): the build of src/client/ in
+ * dist/client/, two folders up from src/chat/ and dist/chat/ (`npm run build` makes it).
+ */
+export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../dist/client/', import.meta.url));
+/** Where the page loads wskit/client from. */
+export const CLIENT_PATH = '/client/';
+/** Messages (and notices) of a room kept for newcomers and for pages that reconnect, by default. */
+export const DEFAULT_HISTORY = 100;
+/** How long a room's messages are kept, at most. */
+export const HISTORY_MAX_AGE = 24 * 3600 * 1000;
 
 /** The WebSocket endpoint's path. */
 export const WEBSOCKET_PATH = '/ws';
@@ -63,6 +76,17 @@ export interface ChatServerOptions {
   broker?: Broker;
   /** The folder of the page's files. Default: the package's public/. */
   publicDir?: string;
+  /**
+   * The folder of wskit/client's ES modules, served at /client/. Default: the package's dist/client/
+   * (when it is missing, the page cannot show messages: the server logs an error).
+   */
+  clientDir?: string;
+  /**
+   * Messages and notices kept per room (the room's durable topic `chat/ROOM`, for at most 24 h): a
+   * newcomer sees them, and a page that reconnects (to any server sharing the broker) gets every
+   * one it missed. 0 keeps offsets but no history. Default 100.
+   */
+  history?: number;
   /** Overrides of DEFAULT_LIMITS. */
   limits?: Partial<ChatLimits>;
   /** Messages per connection: default a burst of 10, then 3 a second. */
@@ -107,14 +131,42 @@ interface Client {
   dropped: number;
   /** When the last rate_limited error was sent (one a second at most). */
   limitNoticeAt: number;
+  /** The page reads the room from its durable topic: this connection is not subscribed to it. */
+  stream: boolean;
 }
 
 export function roomTopic(room: string): string {
   return `chat/${room}`;
 }
 
+/** Whether `topic` is a room's topic: `chat/` and a valid room name. */
+function isRoomTopic(topic: string, limits: ChatLimits): boolean {
+  if (!topic.startsWith('chat/')) return false;
+  const room = topic.slice(5);
+  try {
+    return checkRoom(room, limits) === room;
+  } catch {
+    return false;
+  }
+}
+
+/** wskit/client's files, or null (logged) when the folder is missing: the page then cannot read rooms. */
+function loadClientFiles(dir: string, log: (line: string, level: LogLevel) => void): StaticFiles | null {
+  try {
+    return new StaticFiles(dir, { prefix: CLIENT_PATH.slice(0, -1), index: false });
+  } catch (err) {
+    log(
+      `wskit/client is missing (${describe(err)}): run "npm run build"; the page cannot show messages`,
+      'error',
+    );
+    return null;
+  }
+}
+
 export class ChatServer {
   readonly limits: ChatLimits;
+  /** Messages kept per room. */
+  readonly history: number;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly broker: Broker;
@@ -161,8 +213,20 @@ export class ChatServer {
       const at = this.http.address();
       return at === null || typeof at === 'string' ? null : at;
     });
+    this.history = options.history ?? DEFAULT_HISTORY;
+    if (!Number.isSafeInteger(this.history) || this.history < 0) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_ARGUMENT',
+        `Option history must be an integer ≥ 0; got ${String(options.history)}`,
+      );
+    }
     const files = new StaticFiles(options.publicDir ?? DEFAULT_PUBLIC_DIR);
-    this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => files.handle(req, res));
+    const clientFiles = loadClientFiles(options.clientDir ?? DEFAULT_CLIENT_DIR, this.log);
+    this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) =>
+      clientFiles !== null && req.url?.startsWith(CLIENT_PATH)
+        ? clientFiles.handle(req, res)
+        : files.handle(req, res),
+    );
     this.ownBroker = options.broker === undefined;
     this.broker = options.broker ?? new InMemoryBroker();
     this.wss = new WebSocketServer({
@@ -174,6 +238,16 @@ export class ChatServer {
       heartbeat: options.heartbeat,
       maxBackpressure: options.maxBackpressure ?? DEFAULT_CHAT_MAX_BACKPRESSURE,
       backpressurePolicy: 'close',
+      // Rooms are durable topics: pages read them over wskit.topics.v1 (wskit/client), with history
+      // and resume. Pages may only subscribe to rooms: what is said goes through this server's
+      // checks (the chat protocol), never straight to the topic.
+      durable: {
+        history: (topic: string) =>
+          isRoomTopic(topic, this.limits) ? { maxCount: this.history, maxAge: HISTORY_MAX_AGE } : null,
+        authorize: (_ws: unknown, _req: unknown, action: string, topic: string) =>
+          action === 'subscribe' && isRoomTopic(topic, this.limits),
+        maxSubscriptions: 4,
+      },
       verifyClient: (info: VerifyClientInfo, cb: VerifyClientCallback) =>
         this.origins.allows(info.origin)
           ? cb(true)
@@ -227,6 +301,8 @@ export class ChatServer {
   }
 
   private accept(ws: WebSocket): void {
+    // A wskit.topics.v1 connection (a page reading its room) is served by the server's durable topics.
+    if (ws.protocol === SUBPROTOCOL) return;
     const client: Client = {
       ws,
       bucket: new TokenBucket(this.options.rateLimit),
@@ -235,6 +311,7 @@ export class ChatServer {
       session: undefined,
       dropped: 0,
       limitNoticeAt: -Infinity,
+      stream: false,
     };
     ws.on('message', (data: RawData, isBinary: boolean) =>
       this.guarded(ws, () => this.receive(client, toBuffer(data), isBinary)),
@@ -276,7 +353,7 @@ export class ChatServer {
       const message = parseClientMessage(data, isBinary, this.limits);
       switch (message.type) {
         case 'join':
-          this.join(client, message.room, message.name, message.session);
+          this.join(client, message.room, message.name, message.session, message.stream === true);
           break;
         case 'message':
           this.say(client, message.text);
@@ -317,7 +394,13 @@ export class ChatServer {
     );
   }
 
-  private join(client: Client, room: string, name: string, session: string | undefined): void {
+  private join(
+    client: Client,
+    room: string,
+    name: string,
+    session: string | undefined,
+    stream: boolean,
+  ): void {
     if (client.room === room && nameSkeleton(client.name) === nameSkeleton(name)) {
       this.send(client, this.welcome(client));
       return;
@@ -356,7 +439,8 @@ export class ChatServer {
       changing.filter((n, i) => !before[i] && this.online(room, n)),
       changing.filter((n, i) => before[i] && !this.online(room, n)),
     );
-    client.ws.subscribe(roomTopic(room));
+    client.stream = stream;
+    if (!stream) client.ws.subscribe(roomTopic(room));
     client.ws.subscribe(this.usersTopic(room));
     this.send(client, this.welcome(client));
     if (!takeover) {
@@ -394,7 +478,15 @@ export class ChatServer {
 
   private welcome(client: Client): ServerMessage {
     const room = client.room as string;
-    return { type: 'welcome', room, name: client.name, users: this.users(room), limits: this.limits };
+    return {
+      type: 'welcome',
+      room,
+      name: client.name,
+      users: this.users(room),
+      limits: this.limits,
+      topic: roomTopic(room),
+      history: this.history,
+    };
   }
 
   /** Whether someone called `name` is online in `room`, here or on another server. */
