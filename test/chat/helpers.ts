@@ -1,5 +1,11 @@
 // Helpers for the chat tests: a raw chat client that queues what the server sends and waits for a
 // message of a given type with a deadline (never sleeping), and servers that are closed after each test.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ChatServer, type ChatServerOptions } from '../../src/chat/chat-server.js';
 import type { ServerMessage } from '../../src/chat/protocol.js';
 import { type ClientOptions, type RawData, WebSocket } from '../../src/index.js';
@@ -130,6 +136,30 @@ export class ChatClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * wskit/client compiled from src/client/ as ES modules (what the page loads from /client/), once per
+ * test process, into a temp folder: the tests of the page never run a stale dist/.
+ */
+let builtClient: string | undefined;
+
+export async function clientDir(): Promise<string> {
+  if (builtClient !== undefined) return builtClient;
+  const out = mkdtempSync(join(tmpdir(), 'wskit-client-'));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const args = ['--ignoreConfig', '--outDir', out, '--rootDir', `${root}src/client`, '--module', 'nodenext'];
+  args.push('--target', 'es2022', '--lib', 'es2023,dom', '--types', '', '--strict', '--skipLibCheck');
+  await promisify(execFile)(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, ...args, `${root}src/client/index.ts`],
+    {
+      timeout: 60_000,
+    },
+  );
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  builtClient = out;
+  return out;
 }
 
 const servers = new Set<ChatServer>();

@@ -2,9 +2,11 @@
 // only each other, and use no Node global. A change that imports node:*, another folder of src/, or
 // reaches for Buffer or process fails here before it fails in a page.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const DIR = fileURLToPath(new URL('../../src/client/', import.meta.url));
 const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
@@ -19,6 +21,19 @@ describe('src/client is portable', () => {
       }
       assert.doesNotMatch(text, /\bimport\s*\(/, `${file} has a dynamic import`);
       assert.doesNotMatch(text, /\brequire\s*\(/, `${file} calls require`);
+    }
+  });
+
+  it("type-checks with the browser's globals (lib dom) and without Node's types", async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const tsc = `${root}node_modules/typescript/bin/tsc`;
+    const args = ['--ignoreConfig', '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext'];
+    args.push('--lib', 'es2023,dom', '--types', '', '--skipLibCheck', `${DIR}index.ts`);
+    try {
+      await promisify(execFile)(process.execPath, [tsc, ...args], { timeout: 60_000 });
+    } catch (err) {
+      const { stdout = '' } = err as { stdout?: string };
+      assert.fail(`src/client does not type-check as browser code:\n${stdout}`);
     }
   });
 
