@@ -278,13 +278,16 @@ function readRoom(topic, history) {
   const room = topics.subscribe(topic, { history, onMessage: (m) => roomEvent(room, m) });
   chat.room = room;
   room.on('subscribed', (event) => {
-    if (!event.resumed && chat.historyEnd === null) chat.historyEnd = { offset: event.offset, epoch: event.epoch };
+    if (!event.resumed && chat.historyEnd === null)
+      chat.historyEnd = { offset: event.offset, epoch: event.epoch };
   });
   room.on('gap', (gap) => {
     if (chat.room !== room) return;
     const count = gap.to !== undefined && gap.from !== undefined ? gap.to - gap.from + 1 : 0;
     addNotice(
-      count > 0 ? `${count} earlier message${count === 1 ? '' : 's'} could not be loaded` : 'Some messages could not be loaded',
+      count > 0
+        ? `${count} earlier message${count === 1 ? '' : 's'} could not be loaded`
+        : 'Some messages could not be loaded',
       Date.now(),
     );
   });
