@@ -4,7 +4,11 @@
 // Redis. docs/pubsub.md has the method and the figures.
 //
 //   node bench/fanout.mjs [--subscribers 1000,10000] [--only local,redis] [--modes burst,turn]
-//                         [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]
+//                         [--history off,on] [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]
+//
+// --history on: the topic is durable (the server's `durable` option, 1,000 messages retained): every
+// message is stored in the history and given an offset before it is delivered (in memory, or by one
+// Lua script in Redis). Default: off.
 //
 // Two ways of publishing: "burst", as many messages as the flow window allows in one turn of the
 // event loop (a busy feed: the frames for one connection leave in one write), and "turn", one message
@@ -51,7 +55,7 @@ function parseFlags(argv) {
 function usage(problem) {
   console.error(
     `${problem ? `fanout: ${problem}\n` : ''}usage: node bench/fanout.mjs [--subscribers 1000,10000] [--only local,redis]\n` +
-      '         [--modes burst,turn] [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]',
+      '         [--modes burst,turn] [--history off,on] [--reps 3] [--duration 5] [--warmup 1] [--size 64] [--quick]',
   );
   process.exit(problem ? 2 : 0);
 }
@@ -71,6 +75,8 @@ async function coordinator(flags) {
   const modes = (flags.modes ?? 'burst,turn').split(',');
   for (const m of modes) if (m !== 'burst' && m !== 'turn') usage(`unknown mode ${m}`);
   for (const o of only) if (o !== 'local' && o !== 'redis') usage(`unknown setup ${o}`);
+  const histories = (flags.history ?? 'off').split(',');
+  for (const h of histories) if (h !== 'off' && h !== 'on') usage(`--history is off, on or off,on; got ${h}`);
   const reps = Number(flags.reps ?? (quick ? 1 : 3));
   const duration = Number(flags.duration ?? (quick ? 2 : 5));
   const warmup = Number(flags.warmup ?? 1);
@@ -107,27 +113,30 @@ async function coordinator(flags) {
     for (const mode of modes) {
       for (const count of subscribers) {
         for (const setup of only) {
-          const results = [];
-          for (let rep = 1; rep <= reps; rep++) {
-            const run = { setup, mode, count, size, duration, warmup, redis, pins, children };
-            const result = await runOnce(run);
-            console.log(
-              `  ${mode}, ${count} subscribers, ${label(setup)}, run ${rep}: ${format(result.rate)} deliveries/s` +
-                ` (${format(result.rate / count)} messages/s, ${result.cpuPerDelivery.toFixed(2)} µs of server CPU each;` +
-                ` CPU: servers ${result.serverCpu}, clients ${result.clientCpu}${result.redisCpu && `, Redis ${result.redisCpu}`})`,
-            );
-            results.push(result);
+          for (const history of histories) {
+            const results = [];
+            for (let rep = 1; rep <= reps; rep++) {
+              const run = { setup, mode, count, size, duration, warmup, redis, pins, children, history };
+              const result = await runOnce(run);
+              console.log(
+                `  ${mode}, ${count} subscribers, ${label(setup)}, history ${history}, run ${rep}: ${format(result.rate)} deliveries/s` +
+                  ` (${format(result.rate / count)} messages/s, ${result.cpuPerDelivery.toFixed(2)} µs of server CPU each;` +
+                  ` CPU: servers ${result.serverCpu}, clients ${result.clientCpu}${result.redisCpu && `, Redis ${result.redisCpu}`})`,
+              );
+              results.push(result);
+            }
+            const middle = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+            results.sort((a, b) => a.rate - b.rate);
+            rows.push({
+              count,
+              setup,
+              mode,
+              history,
+              median: results[Math.floor(results.length / 2)],
+              cpuPerDelivery: middle(results.map((r) => r.cpuPerDelivery)),
+              results,
+            });
           }
-          const middle = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-          results.sort((a, b) => a.rate - b.rate);
-          rows.push({
-            count,
-            setup,
-            mode,
-            median: results[Math.floor(results.length / 2)],
-            cpuPerDelivery: middle(results.map((r) => r.cpuPerDelivery)),
-            results,
-          });
         }
       }
     }
@@ -137,14 +146,14 @@ async function coordinator(flags) {
         .join(' ')}\n`,
     );
     console.log(
-      '| publishing | subscribers | servers | deliveries/s (median) | runs | messages published/s | ' +
+      '| publishing | subscribers | servers | history | deliveries/s (median) | runs | messages published/s | ' +
         'server CPU per delivery (median) | CPU of the median run: servers; clients; Redis |',
     );
-    console.log('|---|---:|---|---:|---|---:|---:|---|');
-    for (const { count, setup, mode, median, cpuPerDelivery, results } of rows) {
+    console.log('|---|---:|---|---|---:|---|---:|---:|---|');
+    for (const { count, setup, mode, history, median, cpuPerDelivery, results } of rows) {
       const cpu = [median.serverCpu, median.clientCpu, median.redisCpu].filter((c) => c !== '').join('; ');
       console.log(
-        `| ${mode === 'burst' ? 'bursts' : 'one per turn'} | ${count.toLocaleString('en')} | ${label(setup)} | ` +
+        `| ${mode === 'burst' ? 'bursts' : 'one per turn'} | ${count.toLocaleString('en')} | ${label(setup)} | ${history} | ` +
           `${format(median.rate)} | ${results.map((r) => format(r.rate)).join(', ')} | ` +
           `${format(median.rate / count)} | ${cpuPerDelivery.toFixed(2)} µs | ${cpu} |`,
       );
@@ -229,7 +238,7 @@ async function request(child, op, type = op) {
   return reply;
 }
 
-async function runOnce({ setup, mode, count, size, duration, warmup, redis, pins, children }) {
+async function runOnce({ setup, mode, count, size, duration, warmup, redis, pins, children, history }) {
   const serverCount = setup === 'local' ? 1 : 2;
   const servers = [];
   const all = [];
@@ -237,6 +246,7 @@ async function runOnce({ setup, mode, count, size, duration, warmup, redis, pins
     const share = Math.floor(count / serverCount) + (i < count % serverCount ? 1 : 0);
     const args = ['--expect', String(share), '--size', String(size), '--mode', mode];
     if (setup === 'redis') args.push('--redis', `redis://127.0.0.1:${redis.port}`);
+    if (history === 'on') args.push('--history', 'on');
     servers.push(startRole('server', args, pins.servers[i % Math.max(1, pins.servers.length)], children));
   }
   all.push(...servers);
@@ -377,6 +387,8 @@ async function server(flags) {
     broker,
     heartbeat: false,
     perMessageDeflate: false,
+    // History on: the topic is durable; every publish is stored (and given an offset) before delivery.
+    durable: flags.history === 'on' ? { history: { maxCount: 1000, maxAge: 60_000 } } : undefined,
   });
   wss.on('brokerError', (err) => console.error(`fanout server: ${err.message}`));
   wss.on('connection', (ws) => {

@@ -24,7 +24,17 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
-import type { Broker, BrokerSink } from './broker.js';
+import type { BrokerSink } from './broker.js';
+import { RedisHistory } from './durable/redis-history.js';
+import type {
+  Appended,
+  AppendRequest,
+  HistoryRange,
+  PresenceMember,
+  Retention,
+  SequencedBroker,
+  SequencedSink,
+} from './durable/sequenced.js';
 import {
   DEFAULT_REDIS_URL,
   loadIoredis,
@@ -33,7 +43,15 @@ import {
   redact,
   SUBSCRIBER_DEFAULTS,
 } from './redis-client.js';
-import { decodeEnvelope, encodeEnvelope, ORIGIN_LENGTH } from './redis-envelope.js';
+import {
+  decodeEnvelope,
+  decodeSequenced,
+  encodeEnvelope,
+  KIND_JOIN,
+  KIND_MESSAGE,
+  ORIGIN_LENGTH,
+  SEQUENCED_VERSION,
+} from './redis-envelope.js';
 
 export interface RedisBrokerOptions {
   /**
@@ -57,9 +75,17 @@ export interface RedisBrokerOptions {
   prefix?: string;
   /** ioredis options for the clients the broker creates, over the broker's (see docs/pubsub.md). */
   redisOptions?: Record<string, unknown>;
+  /**
+   * Durable topics' presence: milliseconds an entry lives unless its process renews it (every third
+   * of this). A crashed process's members leave that long after its last renewal. Default 15,000.
+   */
+  presenceTtl?: number;
 }
 
 export const DEFAULT_PREFIX = 'wskit:';
+export const DEFAULT_PRESENCE_TTL = 15_000;
+/** Most `except` connections remembered for publishes whose message has not come back from Redis. */
+const MAX_TAGS = 4096;
 
 /** Channels per SUBSCRIBE command when resubscribing everything. */
 const SUBSCRIBE_BATCH = 1000;
@@ -76,7 +102,7 @@ interface Waiter {
  * 'ready' (connected, every topic subscribed: each time Redis comes back), 'unavailable' (error: Redis
  * went away; the servers get the same error as 'brokerError').
  */
-export class RedisBroker extends EventEmitter implements Broker {
+export class RedisBroker extends EventEmitter implements SequencedBroker {
   readonly prefix: string;
   private readonly prefixLength: number;
   private readonly where: string;
@@ -101,6 +127,18 @@ export class RedisBroker extends EventEmitter implements Broker {
   private resubscribing = false;
   private waiters: Waiter[] = [];
   private closing: Promise<void> | null = null;
+  // Durable topics (SequencedBroker).
+  private readonly history: RedisHistory;
+  readonly presenceTtl: number;
+  /** Topics whose SUBSCRIBE Redis acknowledged on the current subscriber connection. */
+  private readonly confirmed = new Set<string>();
+  private topicWaiters = new Map<string, Waiter[]>();
+  /** `except` of this broker's appends, by the tag their message comes back with. */
+  private readonly excepts = new Map<number, object>();
+  private nextTag = 0;
+  /** This process's presence members, renewed in Redis every presenceTtl / 3. */
+  private readonly localMembers = new Map<string, Map<string, PresenceMember>>();
+  private renewal: NodeJS.Timeout | null = null;
 
   constructor(options: RedisBrokerOptions = {}) {
     super();
@@ -114,6 +152,12 @@ export class RedisBroker extends EventEmitter implements Broker {
     }
     this.prefix = prefix;
     this.prefixLength = Buffer.byteLength(prefix);
+    const ttl = options.presenceTtl ?? DEFAULT_PRESENCE_TTL;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 30) {
+      throw argumentError(`Option presenceTtl must be a number of milliseconds ≥ 30; got ${String(ttl)}`);
+    }
+    this.presenceTtl = ttl;
+    this.history = new RedisHistory(prefix, this.origin);
     const given = options.publisher !== undefined || options.subscriber !== undefined;
     this.where = given ? 'Redis' : `Redis at ${redact(options.url ?? DEFAULT_REDIS_URL)}`;
     this.started = this.start(options).catch((err: unknown) => this.fail(err));
@@ -160,6 +204,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     const sinks = this.topics.get(topic);
     if (sinks === undefined || !sinks.delete(sink) || sinks.size > 0) return;
     this.topics.delete(topic);
+    this.confirmed.delete(topic);
     this.command('unsubscribe', topic);
   }
 
@@ -171,6 +216,153 @@ export class RedisBroker extends EventEmitter implements Broker {
     return this.send(topic, data, isBinary);
   }
 
+  // ---- SequencedBroker: durable topics in Redis (docs/pubsub.md#durable-topics) ----
+
+  append(sink: SequencedSink, topic: string, request: AppendRequest): Promise<Appended> {
+    const publisher = this.usable(`storing a message on ${describeTopic(topic)} failed`);
+    if (publisher instanceof Error) return Promise.reject(publisher);
+    let tag = 0;
+    if (request.except !== undefined) {
+      this.nextTag = (this.nextTag % 0xffffffff) + 1;
+      tag = this.nextTag;
+      this.excepts.set(tag, request.except);
+      if (this.excepts.size > MAX_TAGS) this.excepts.delete(this.excepts.keys().next().value!);
+    }
+    void sink;
+    return this.history.append(publisher, topic, request, tag).catch((err: Error) => {
+      this.excepts.delete(tag);
+      throw this.unavailable(`storing a message on ${describeTopic(topic)} failed`, err, 'Nobody got it');
+    });
+  }
+
+  read(topic: string, after: number, retention: Retention): Promise<HistoryRange> {
+    const publisher = this.usable(`reading the history of ${describeTopic(topic)} failed`);
+    if (publisher instanceof Error) return Promise.reject(publisher);
+    return this.history.read(publisher, topic, after, retention).catch((err: Error) => {
+      throw this.unavailable(`reading the history of ${describeTopic(topic)} failed`, err, '');
+    });
+  }
+
+  whenSubscribed(topic: string): Promise<void> {
+    if (this.confirmed.has(topic)) return Promise.resolve();
+    const problem = this.failure ?? (this.state === 'closed' ? closedError() : this.outage);
+    if (problem !== null) return Promise.reject(problem);
+    return new Promise((resolve, reject) => {
+      let waiters = this.topicWaiters.get(topic);
+      if (waiters === undefined) this.topicWaiters.set(topic, (waiters = []));
+      waiters.push({ resolve, reject });
+    });
+  }
+
+  async join(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    let members = this.localMembers.get(topic);
+    if (members === undefined) this.localMembers.set(topic, (members = new Map()));
+    members.set(member.client, member);
+    this.startRenewal();
+    const publisher = this.usable('joining a presence failed');
+    if (publisher instanceof Error) return; // added when Redis is back (renewal)
+    await this.history.join(publisher, topic, [member], this.presenceTtl, true).catch(() => {});
+  }
+
+  async leave(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    const members = this.localMembers.get(topic);
+    members?.delete(member.client);
+    if (members?.size === 0) this.localMembers.delete(topic);
+    const publisher = this.usable('leaving a presence failed');
+    if (publisher instanceof Error) return; // its entry expires
+    await this.history.leave(publisher, topic, member).catch(() => {});
+  }
+
+  members(topic: string): Promise<PresenceMember[]> {
+    const publisher = this.usable(`reading the presence of ${describeTopic(topic)} failed`);
+    if (publisher instanceof Error) return Promise.reject(publisher);
+    return this.history.members(publisher, topic);
+  }
+
+  /** The publisher, when commands can be sent; else the error to give. */
+  private usable(what: string): RedisClient | WebSocketError {
+    if (this.failure !== null) return this.failure;
+    if (this.state === 'closed') return closedError();
+    const publisher = this.publisher;
+    if (publisher === null || publisher.status !== 'ready') {
+      return this.unavailable(what, this.lastError, 'not connected');
+    }
+    return publisher;
+  }
+
+  private confirm(topics: string[]): void {
+    for (const topic of topics) {
+      this.confirmed.add(topic);
+      const waiters = this.topicWaiters.get(topic);
+      if (waiters === undefined) continue;
+      this.topicWaiters.delete(topic);
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  private settleTopics(error: Error): void {
+    const all = this.topicWaiters;
+    this.topicWaiters = new Map();
+    for (const waiters of all.values()) for (const w of waiters) w.reject(error);
+  }
+
+  private startRenewal(): void {
+    if (this.renewal !== null || this.state === 'closed') return;
+    this.renewal = setInterval(() => this.renewPresence(), Math.max(10, this.presenceTtl / 3));
+    this.renewal.unref();
+  }
+
+  /** Renews this process's members (adding back those Redis lost) and reaps the expired ones. */
+  private renewPresence(): void {
+    const publisher = this.publisher;
+    if (publisher === null || publisher.status !== 'ready') return;
+    for (const [topic, members] of this.localMembers) {
+      this.history.join(publisher, topic, [...members.values()], this.presenceTtl, false).catch(() => {});
+    }
+  }
+
+  /** A message (or presence change) of a durable topic, from Redis: every process delivers it from here. */
+  private onSequenced(topic: string, sinks: Set<BrokerSink>, message: Buffer): void {
+    const envelope = decodeSequenced(message);
+    if (envelope === null) return;
+    if (envelope.kind !== KIND_MESSAGE) {
+      let member: PresenceMember;
+      try {
+        member = JSON.parse(envelope.data.toString()) as PresenceMember;
+      } catch {
+        return;
+      }
+      const change = envelope.kind === KIND_JOIN ? 'join' : 'leave';
+      for (const sink of [...sinks]) {
+        try {
+          (sink as SequencedSink).presenceChanged?.(topic, change, member);
+        } catch (err) {
+          sink.brokerError(err as Error);
+        }
+      }
+      return;
+    }
+    let except: object | undefined;
+    if (envelope.tag !== 0 && envelope.origin.equals(this.origin)) {
+      except = this.excepts.get(envelope.tag);
+      this.excepts.delete(envelope.tag);
+    }
+    const sequenced = {
+      offset: envelope.offset,
+      epoch: envelope.epoch,
+      data: envelope.data,
+      isBinary: envelope.isBinary,
+      noCompress: envelope.noCompress,
+    };
+    for (const sink of [...sinks]) {
+      try {
+        (sink as SequencedSink).deliverSequenced?.(topic, sequenced, except);
+      } catch (err) {
+        sink.brokerError(err as Error);
+      }
+    }
+  }
+
   /** Quits the clients the broker created; unsubscribes the clients given to it. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -180,6 +372,20 @@ export class RedisBroker extends EventEmitter implements Broker {
   private async shutDown(): Promise<void> {
     this.state = 'closed';
     this.settle(closedError());
+    this.settleTopics(closedError());
+    if (this.renewal !== null) clearInterval(this.renewal);
+    this.renewal = null;
+    // Our members leave now rather than when their entries expire.
+    const leaving: Promise<unknown>[] = [];
+    if (this.publisher?.status === 'ready') {
+      for (const [topic, members] of this.localMembers) {
+        for (const member of members.values()) {
+          leaving.push(this.history.leave(this.publisher, topic, member).catch(() => {}));
+        }
+      }
+    }
+    this.localMembers.clear();
+    await Promise.all(leaving);
     await this.started;
     const channels = [...this.topics.keys()].map((topic) => this.prefix + topic);
     this.topics.clear();
@@ -274,6 +480,10 @@ export class RedisBroker extends EventEmitter implements Broker {
     const topic = channel.toString('utf8', this.prefixLength);
     const sinks = this.topics.get(topic);
     if (sinks === undefined) return; // unsubscribed since
+    if (message[0] === SEQUENCED_VERSION) {
+      this.onSequenced(topic, sinks, message);
+      return;
+    }
     const envelope = decodeEnvelope(message);
     if (envelope === null) {
       const error = new WebSocketError(
@@ -289,11 +499,18 @@ export class RedisBroker extends EventEmitter implements Broker {
 
   private resubscribe(subscriber: RedisClient): void {
     const epoch = ++this.epoch;
-    const channels = [...this.topics.keys()].map((topic) => this.prefix + topic);
+    const topics = [...this.topics.keys()];
+    const channels = topics.map((topic) => this.prefix + topic);
     this.resubscribing = true;
+    this.confirmed.clear();
     const batches: Promise<unknown>[] = [];
     for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) {
-      batches.push(subscriber.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH)));
+      const batch = topics.slice(i, i + SUBSCRIBE_BATCH);
+      batches.push(
+        subscriber.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH)).then(() => {
+          if (epoch === this.epoch) this.confirm(batch.filter((topic) => this.topics.has(topic)));
+        }),
+      );
     }
     Promise.all(batches).then(
       () => {
@@ -320,6 +537,9 @@ export class RedisBroker extends EventEmitter implements Broker {
     const epoch = this.epoch;
     this.pending++;
     subscriber[name](this.prefix + topic)
+      .then(() => {
+        if (epoch === this.epoch && name === 'subscribe' && this.topics.has(topic)) this.confirm([topic]);
+      })
       .catch((err: Error) => {
         if (epoch !== this.epoch || subscriber.status !== 'ready') return; // the connection dropped
         const sinks = this.topics.get(topic);
@@ -357,10 +577,15 @@ export class RedisBroker extends EventEmitter implements Broker {
     const up = this.publisher.status === 'ready' && this.subscriber.status === 'ready' && !this.resubscribing;
     if (up) {
       if (this.state !== 'up') {
+        const resumed = this.state === 'down';
         this.state = 'up';
         this.lastError = null;
         this.outage = null;
         this.emit('ready');
+        this.renewPresence();
+        if (resumed) {
+          for (const sink of this.sinks) (sink as SequencedSink).sequencedResumed?.();
+        }
       }
       if (this.pending === 0) this.settle(null);
       return;
@@ -369,12 +594,14 @@ export class RedisBroker extends EventEmitter implements Broker {
     const neverConnected = this.state === 'connecting' && this.lastError !== null;
     if (!lost && !neverConnected) return;
     this.state = 'down';
+    this.confirmed.clear();
     this.outage = this.unavailable(
       lost ? 'lost the connection' : 'cannot connect',
       this.lastError,
       "Reconnecting; until then, messages reach this process's subscribers only",
     );
     this.report(this.outage);
+    this.settleTopics(this.outage);
   }
 
   private report(error: WebSocketError): void {

@@ -10,6 +10,8 @@ export interface RedisClient {
   readonly status: string;
   connect(): Promise<void>;
   publish(channel: string, message: Buffer): Promise<number>;
+  /** Any command, with Buffers in the reply (durable topics run their Lua scripts with it). */
+  callBuffer(command: string, ...args: (string | Buffer | number)[]): Promise<unknown>;
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
   quit(): Promise<unknown>;

@@ -60,7 +60,8 @@ export class Topics implements SequencedSink, Subscriptions {
   private readonly registry = new TopicRegistry<Subscriber>();
   readonly broker: Broker;
   private readonly ownBroker: boolean;
-  private readonly maxBackpressure: number;
+  /** @internal */
+  readonly maxBackpressure: number;
   private readonly policy: BackpressurePolicy;
   /** Published messages dropped for subscribers over maxBackpressure. */
   dropped = 0;
@@ -93,6 +94,11 @@ export class Topics implements SequencedSink, Subscriptions {
     this.durable = durable === false ? null : new DurableTopics(this, durable === true ? {} : durable);
     this.broker.attach(this);
     this.broker.subscribe(this, BROADCAST_TOPIC);
+  }
+
+  /** @internal Counted with the dropped messages: it was not sent at once (it will be, from the history). */
+  countLagging(): void {
+    this.dropped++;
   }
 
   /** @internal A wskit.topics.v1 subscriber: the broker must deliver `topic` to this server. */

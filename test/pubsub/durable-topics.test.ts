@@ -96,6 +96,19 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.ok(p.received.indexOf(reply) < p.received.indexOf(messages[0]), 'subscribed comes first');
   });
 
+  it('a slow subscriber is sent nothing while over maxBackpressure, and gets it all from the history after', async () => {
+    const { url, wss } = await durableServer({ maxBackpressure: 0 });
+    const p = await peer(url);
+    await p.request({ type: 'subscribe', topic: 'slow' });
+    // In one turn: after the first, the connection has bytes waiting (over 0): the others are held back.
+    await Promise.all(['m1', 'm2', 'm3'].map((m) => wss.durable!.publish('slow', m)));
+    await p.data('slow', 1);
+    assert.ok(wss.droppedMessages >= 1, 'held back, and counted');
+    await wss.durable!.publish('slow', 'm4');
+    assert.deepEqual(await p.data('slow', 4), ['m1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(offsets(p.messages('slow')), [1, 2, 3, 4]);
+  });
+
   it('history: n gives the last n messages on a first subscribe', async () => {
     const { url, wss } = await durableServer();
     for (let i = 1; i <= 10; i++) wss.publish('chat', `m${i}`);
@@ -125,19 +138,29 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.equal(reply.offset, 1);
   });
 
-  it('another epoch: the gap says so and nothing of it is replayed', async () => {
+  it('another epoch: the gap says so, and the history of the new one is replayed from its start', async () => {
     const { url, wss } = await durableServer();
     await wss.durable!.publish('t', 'm1');
     const p = await peer(url);
     const reply = await p.request({
       type: 'subscribe',
       topic: 't',
-      since: { offset: 1, epoch: 'old-epoch' },
+      since: { offset: 7, epoch: 'old-epoch' },
     });
     assert.equal(reply.recovered, false);
-    assert.deepEqual(reply.gap, { reason: 'epoch', from: 1, to: 1 });
+    assert.deepEqual(reply.gap, { reason: 'epoch', from: 1, to: 0 });
     await wss.durable!.publish('t', 'm2');
-    assert.deepEqual(await p.data('t', 1), ['m2']);
+    assert.deepEqual(await p.data('t', 2), ['m1', 'm2']);
+    // An offset past the last of the same epoch is not this history's either: nothing replayed.
+    const q = await peer(url);
+    const future = await q.request({
+      type: 'subscribe',
+      topic: 't',
+      since: { offset: 9, epoch: reply.epoch },
+    });
+    assert.deepEqual(future.gap, { reason: 'epoch', from: 1, to: 2 });
+    await wss.durable!.publish('t', 'm3');
+    assert.deepEqual(await q.data('t', 1), ['m3']);
   });
 
   it('a publish sent again with the same key is stored once and acked with the first offset', async () => {

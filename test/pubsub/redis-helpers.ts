@@ -275,10 +275,12 @@ export class TopicsProcess {
   /** Starts a process with `servers` servers sharing a RedisBroker on `redisUrl`; resolves once they listen. */
   static async start(
     redisUrl: string,
-    options: { servers?: number; maxBackpressure?: number } = {},
+    options: { servers?: number; maxBackpressure?: number; durable?: unknown; presenceTtl?: number } = {},
   ): Promise<TopicsProcess> {
     const env: Record<string, string> = { REDIS_URL: redisUrl, SERVERS: String(options.servers ?? 2) };
     if (options.maxBackpressure !== undefined) env.MAX_BACKPRESSURE = String(options.maxBackpressure);
+    if (options.durable !== undefined) env.DURABLE = JSON.stringify(options.durable);
+    if (options.presenceTtl !== undefined) env.PRESENCE_TTL = String(options.presenceTtl);
     const p = new TopicsProcess(env);
     const listening = new Promise<number[]>((resolve, reject) => {
       p.child.on('message', (m: { type: string; ports?: number[] }) => {

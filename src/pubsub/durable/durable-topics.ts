@@ -117,6 +117,10 @@ export interface TopicHistoryRead {
 /** What DurableTopics needs of the server's Topics. */
 export interface DurableHost extends SequencedSink {
   readonly broker: Broker;
+  /** Bytes buffered past which a subscriber is sent nothing for now. */
+  readonly maxBackpressure: number;
+  /** A message was held back from a slow wskit.topics.v1 subscriber (to be read from the history). */
+  countLagging(): void;
   /** Keeps the broker subscribed to `topic` for a wskit.topics.v1 subscriber. */
   hold(topic: string): void;
   unhold(topic: string): void;

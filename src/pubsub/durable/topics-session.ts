@@ -32,6 +32,8 @@ interface Subscription {
   /** Live messages that arrived during a replay, sent after it; null when live. */
   buffer: SequencedMessage[] | null;
   member: PresenceMember | null;
+  /** Epochs this subscription left behind: their late messages are dropped. */
+  readonly stale: Set<string>;
 }
 
 export class TopicsSession {
@@ -157,14 +159,27 @@ export class TopicsSession {
       return;
     }
     // Subscribing again (to fill a gap, say) starts over; presence stays joined.
-    const sub: Subscription = { topic, epoch: null, sent: 0, buffer: [], member: old?.member ?? null };
+    const sub: Subscription = {
+      topic,
+      epoch: null,
+      sent: 0,
+      buffer: [],
+      member: old?.member ?? null,
+      stale: new Set(),
+    };
     this.subscriptions.set(topic, sub);
     if (old === undefined) this.durable.addSession(topic, this);
     const retention = this.durable.retentionOf(topic)!;
     let range: HistoryRange;
+    let buffered = 0;
     try {
       await this.durable.broker.whenSubscribed(topic);
+      buffered = sub.buffer?.length ?? 0;
       range = await this.durable.broker.read(topic, since?.offset ?? 0, retention);
+      if (since !== undefined && since.offset > 0 && range.epoch !== since.epoch) {
+        buffered = sub.buffer?.length ?? 0;
+        range = await this.durable.broker.read(topic, 0, retention);
+      }
     } catch (err) {
       if (this.subscriptions.get(topic) === sub) {
         this.subscriptions.delete(topic);
@@ -177,7 +192,11 @@ export class TopicsSession {
     let gap: Gap | undefined;
     let replay = range.messages;
     if (since !== undefined) {
-      if (since.epoch !== range.epoch || since.offset > range.last) {
+      if (since.epoch !== range.epoch) {
+        // The history the client knew is gone: the new one is replayed from its start.
+        gap = { reason: 'epoch', from: 1, to: range.first - 1 };
+      } else if (since.offset > range.last) {
+        // An offset this history never had: the client's is another one, under the same name.
         gap = { reason: 'epoch', from: 1, to: range.last };
         replay = [];
       } else if (since.offset + 1 >= range.first) {
@@ -190,9 +209,9 @@ export class TopicsSession {
       replay = n === 0 ? [] : replay.slice(-n);
     }
     this.send(subscribedText(id, topic, range.epoch, range.last, recovered, gap));
-    for (const m of replay) this.send(this.durable.messageText(topic, { ...m, epoch: range.epoch }));
     sub.epoch = range.epoch;
-    sub.sent = range.last;
+    this.replay(sub, { ...range, messages: replay });
+    this.markStale(sub, buffered);
     this.goLive(sub);
     if (request.presence !== undefined && sub.member === null) {
       sub.member = { client: this.client, info: request.presence.info };
@@ -222,20 +241,15 @@ export class TopicsSession {
       sub.buffer.push(m);
       return;
     }
-    if (m.epoch !== sub.epoch) {
-      // The history was lost (Redis flushed or restarted empty): the offsets start over.
-      sub.epoch = m.epoch;
-      this.send(
-        subscribedText(undefined, topic, m.epoch, m.offset - 1, false, {
-          reason: 'epoch',
-          from: 1,
-          to: m.offset - 1,
-        }),
-      );
-      sub.sent = m.offset - 1;
+    if (sub.stale.has(m.epoch) || (m.epoch === sub.epoch && m.offset <= sub.sent)) return; // sent already
+    if (this.ws.bufferedAmount > this.durable.sink.maxBackpressure) {
+      // A slow reader: not sent now, and not lost: the next message sent to it (once it has caught
+      // up) finds the hole and reads it from the history.
+      this.durable.sink.countLagging();
+      return;
     }
-    if (m.offset <= sub.sent) return; // replayed already
-    if (m.offset > sub.sent + 1) {
+    if (m.epoch !== sub.epoch || m.offset > sub.sent + 1) {
+      // A new epoch (Redis lost the history), or messages missed while the broker reconnected.
       this.fill(sub, m);
       return;
     }
@@ -244,58 +258,92 @@ export class TopicsSession {
     else this.send(this.durable.messageText(topic, m));
   }
 
-  /** Live messages were missed (the broker reconnected): read them from the history, then go on. */
+  /** Reads from the history what a live subscription is missing, sends it, then goes on live. */
   private fill(sub: Subscription, next: SequencedMessage | null): void {
     sub.buffer = next === null ? [] : [next];
+    const before = sub.buffer.length;
     const retention = this.durable.retentionOf(sub.topic)!;
     const from = sub.sent;
-    this.durable.broker.read(sub.topic, from, retention).then(
+    const read = async () => {
+      const range = await this.durable.broker.read(sub.topic, from, retention);
+      return range.epoch === sub.epoch || from === 0
+        ? range
+        : this.durable.broker.read(sub.topic, 0, retention);
+    };
+    read().then(
       (range) => {
         if (this.subscriptions.get(sub.topic) !== sub || this.closed) return;
         if (range.epoch !== sub.epoch) {
+          if (sub.epoch !== null) sub.stale.add(sub.epoch);
           sub.epoch = range.epoch;
           this.send(
             subscribedText(undefined, sub.topic, range.epoch, range.last, false, {
               reason: 'epoch',
               from: 1,
-              to: range.last,
+              to: range.first - 1,
             }),
           );
-        } else {
-          if (from + 1 < range.first) {
-            this.send(
-              subscribedText(undefined, sub.topic, range.epoch, range.last, false, {
-                reason: 'retention',
-                from: from + 1,
-                to: range.first - 1,
-              }),
-            );
-          }
-          for (const m of range.messages) {
-            if (m.offset > sub.sent)
-              this.send(this.durable.messageText(sub.topic, { ...m, epoch: range.epoch }));
-          }
+          sub.sent = 0;
+        } else if (from + 1 < range.first) {
+          this.send(
+            subscribedText(undefined, sub.topic, range.epoch, range.last, false, {
+              reason: 'retention',
+              from: from + 1,
+              to: range.first - 1,
+            }),
+          );
         }
-        sub.sent = Math.max(sub.sent, range.last);
+        this.replay(sub, range);
+        this.markStale(sub, before);
         this.goLive(sub);
       },
       () => {
         if (this.subscriptions.get(sub.topic) !== sub || this.closed) return;
         // The history cannot be read: say which offsets are lost, and go on from the next message.
-        const to = sub.buffer !== null && sub.buffer.length > 0 ? sub.buffer[0].offset - 1 : sub.sent;
-        if (to > sub.sent) {
+        const first = sub.buffer?.[0];
+        if (first !== undefined && first.epoch === sub.epoch && first.offset > sub.sent + 1) {
           this.send(
-            subscribedText(undefined, sub.topic, sub.epoch ?? '', to, false, {
+            subscribedText(undefined, sub.topic, first.epoch, first.offset - 1, false, {
               reason: 'unavailable',
               from: sub.sent + 1,
-              to,
+              to: first.offset - 1,
             }),
           );
-          sub.sent = to;
+          sub.sent = first.offset - 1;
+        } else if (first !== undefined && first.epoch !== sub.epoch) {
+          if (sub.epoch !== null) sub.stale.add(sub.epoch);
+          sub.epoch = first.epoch;
+          sub.sent = first.offset - 1;
+          this.send(
+            subscribedText(undefined, sub.topic, first.epoch, first.offset - 1, false, {
+              reason: 'unavailable',
+              from: 1,
+              to: first.offset - 1,
+            }),
+          );
         }
         this.goLive(sub);
       },
     );
+  }
+
+  /** Sends the messages of `range` after the last one sent; the subscription is then at range.last. */
+  private replay(sub: Subscription, range: HistoryRange): void {
+    for (const m of range.messages) {
+      if (m.offset > sub.sent) this.send(this.durable.messageText(sub.topic, { ...m, epoch: range.epoch }));
+    }
+    sub.sent = Math.max(sub.sent, range.last);
+  }
+
+  /**
+   * The first `count` buffered messages arrived before the history was read: one of another epoch
+   * than the history's is of an epoch that is gone (a later one would have been read).
+   */
+  private markStale(sub: Subscription, count: number): void {
+    const buffer = sub.buffer ?? [];
+    for (let i = 0; i < count && i < buffer.length; i++) {
+      if (buffer[i].epoch !== sub.epoch) sub.stale.add(buffer[i].epoch);
+    }
   }
 
   /** The broker reconnected: messages published meanwhile are read from the history. */

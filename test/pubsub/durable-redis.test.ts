@@ -1,0 +1,264 @@
+// Durable topics through Redis, against a real redis-server the tests start on a free loopback port:
+// servers with a RedisBroker each in this process, then server processes (fixtures/topics-process.ts)
+// killed mid-stream, Redis restarted mid-stream, retention exceeded, presence after a crash. Every
+// wait is on an event, with a deadline.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { RedisBroker } from '../../src/index.js';
+import { client, defer, next, runCleanups, serve } from '../node/helpers.js';
+import { Inbox, RedisServer, stopProcesses, TopicsProcess } from './redis-helpers.js';
+import { type Reply, TopicsPeer } from './topics-peer.js';
+
+afterEach(runCleanups);
+after(stopProcesses);
+
+const offsets = (messages: Reply[]) => messages.map((m) => m.offset);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Kills a server process (SIGKILL: no goodbye to Redis or its clients) and waits for it to exit. */
+async function kill(p: TopicsProcess): Promise<void> {
+  if (!p.running) return;
+  const exited = next(p.child, 'exit');
+  p.child.kill('SIGKILL');
+  await exited;
+}
+
+function peer(url: string): Promise<TopicsPeer> {
+  return TopicsPeer.open(url, defer);
+}
+
+/** A server with a RedisBroker of its own (as if in a process of its own), closed after the test. */
+async function redisServer(redisUrl: string, durable: object | true = true, presenceTtl?: number) {
+  const broker = new RedisBroker({ url: redisUrl, presenceTtl });
+  const s = await serve({ broker, durable });
+  defer(() => broker.close());
+  await broker.ready();
+  return { ...s, broker };
+}
+
+describe('durable topics through Redis, servers in this process', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await RedisServer.start();
+  });
+  after(() => redis.kill());
+
+  it('offsets are one order for every server; a subscriber resumes on the other server', async () => {
+    const one = await redisServer(redis.url);
+    const two = await redisServer(redis.url);
+    const a = await peer(one.url);
+    const b = await peer(two.url);
+    const sa = await a.request({ type: 'subscribe', topic: 'order' });
+    const sb = await b.request({ type: 'subscribe', topic: 'order' });
+    assert.equal(sa.epoch, sb.epoch);
+    // Both servers publish at once, interleaved.
+    const published = await Promise.all(
+      range(1, 40).map((i) => (i % 2 ? one.wss : two.wss).durable!.publish('order', `m${i}`)),
+    );
+    assert.deepEqual(
+      published.map((p) => p.offset).sort((x, y) => x - y),
+      range(1, 40),
+    );
+    const ma = await a.until((r) => r.type === 'message', 40);
+    const mb = await b.until((r) => r.type === 'message', 40);
+    assert.deepEqual(offsets(ma), range(1, 40));
+    assert.deepEqual(
+      ma.map((m) => m.data),
+      mb.map((m) => m.data),
+      'the same order on both servers',
+    );
+    // a leaves; what is published meanwhile is replayed on the other server.
+    a.ws.terminate();
+    for (let i = 41; i <= 45; i++) await one.wss.durable!.publish('order', `m${i}`);
+    const c = await peer(two.url);
+    const reply = await c.request({
+      type: 'subscribe',
+      topic: 'order',
+      since: { offset: 40, epoch: sa.epoch },
+    });
+    assert.deepEqual([reply.recovered, reply.offset], [true, 45]);
+    await one.wss.durable!.publish('order', 'm46');
+    assert.deepEqual(offsets(await c.until((r) => r.type === 'message', 6)), range(41, 46));
+  });
+
+  it('acks, keys, history: n, retention gap, read() and plain subscribers through Redis', async () => {
+    const one = await redisServer(redis.url, { history: { maxCount: 5 } });
+    const two = await redisServer(redis.url, { history: { maxCount: 5 } });
+    two.wss.on('connection', (ws) => {
+      if (ws.protocol === '') ws.subscribe('ret');
+    });
+    const plain = client(two.url);
+    const inbox = new Inbox(plain);
+    await next(plain, 'open');
+    await two.broker.ready();
+    const p = await peer(one.url);
+    const first = await p.request({ type: 'publish', topic: 'ret', data: 'm1', key: 'k1' });
+    const again = await p.request({ type: 'publish', topic: 'ret', data: 'm1', key: 'k1' });
+    assert.deepEqual([first.offset, again.offset, again.epoch], [1, 1, first.epoch]);
+    for (let i = 2; i <= 9; i++) await p.request({ type: 'publish', topic: 'ret', data: `m${i}` });
+    assert.deepEqual(
+      (await inbox.until(9)).map((m) => m.data),
+      range(1, 9).map((i) => `m${i}`),
+    );
+    const q = await peer(two.url);
+    const gap = await q.request({
+      type: 'subscribe',
+      topic: 'ret',
+      since: { offset: 1, epoch: first.epoch },
+    });
+    assert.deepEqual(gap.gap, { reason: 'retention', from: 2, to: 4 });
+    assert.deepEqual(offsets(await q.until((r) => r.type === 'message', 5)), range(5, 9));
+    const h = await peer(two.url);
+    await h.request({ type: 'subscribe', topic: 'ret', history: 2 });
+    assert.deepEqual(await h.data('ret', 2), ['m8', 'm9']);
+    const read = await one.wss.durable!.read('ret', { since: { offset: 7, epoch: first.epoch as string } });
+    assert.deepEqual([read.recovered, read.messages.map((m) => m.data.toString())], [true, ['m8', 'm9']]);
+    const binary = await one.wss.durable!.publish('ret', Buffer.from([1, 2, 3]));
+    const [m] = await q.until((r) => r.type === 'message' && r.offset === binary.offset);
+    assert.deepEqual([m.binary, Buffer.from(m.data as string, 'base64')], [true, Buffer.from([1, 2, 3])]);
+    assert.equal((await inbox.until(10))[9].isBinary, true);
+  });
+
+  it('presence across servers: joins, the list, leaves on close', async () => {
+    const one = await redisServer(redis.url);
+    const two = await redisServer(redis.url);
+    const a = await peer(one.url);
+    const b = await peer(two.url);
+    await a.request({ type: 'subscribe', topic: 'lobby', presence: { info: 'ann' } });
+    await a.until((r) => r.type === 'join');
+    await b.request({ type: 'subscribe', topic: 'lobby', presence: { info: 'bob' } });
+    const joins = await a.until((r) => r.type === 'join', 2);
+    assert.deepEqual(
+      joins.map((j) => (j.member as Reply).info),
+      ['ann', 'bob'],
+    );
+    const list = await a.request({ type: 'presence', topic: 'lobby' });
+    assert.deepEqual((list.members as Reply[]).map((m) => m.info).sort(), ['ann', 'bob']);
+    b.ws.terminate();
+    const [leave] = await a.until((r) => r.type === 'leave');
+    assert.equal((leave.member as Reply).info, 'bob');
+    assert.deepEqual(
+      (await one.wss.durable!.presence('lobby')).map((m) => m.info),
+      ['ann'],
+    );
+  });
+});
+
+describe('durable topics through Redis: server processes killed, Redis restarted', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await RedisServer.start();
+  });
+  after(async () => {
+    await stopProcesses();
+    await redis.kill();
+  });
+
+  it('a subscriber resumed on the other process after its own was killed mid-stream gets every message once, in order', async () => {
+    const [one, two] = await Promise.all([
+      TopicsProcess.start(redis.url, { servers: 1, durable: true }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true }),
+    ]);
+    await Promise.all([one.request('ready'), two.request('ready')]);
+    const a = await peer(one.url(0));
+    const sub = await a.request({ type: 'subscribe', topic: 'stream' });
+    // Publishing from process two all along; process one is killed in the middle of it.
+    const publishing = two.request<number[]>(
+      'publishDurableMany',
+      { server: 0, topic: 'stream', count: 300, from: 1 },
+      30_000,
+    );
+    await a.until((r) => r.type === 'message', 50, 10_000);
+    const closing = next(a.ws, 'close');
+    await kill(one);
+    await closing;
+    const seen = a.messages('stream');
+    const last = seen.at(-1)!.offset as number;
+    assert.deepEqual(offsets(seen), range(1, last));
+    const b = await peer(two.url(0));
+    const reply = await b.request({
+      type: 'subscribe',
+      topic: 'stream',
+      since: { offset: last, epoch: sub.epoch },
+    });
+    assert.equal(reply.recovered, true);
+    const published = await publishing;
+    assert.deepEqual(published, range(1, 300));
+    const rest = await b.until((r) => r.type === 'message', 300 - last, 10_000);
+    assert.deepEqual(offsets(rest), range(last + 1, 300), 'the rest, each once, in order');
+    assert.deepEqual(
+      [...seen, ...rest].map((m) => m.data),
+      range(1, 300).map((i) => `m${i}`),
+    );
+    await kill(two);
+  });
+
+  it('presence after a crash: the dead process members leave once their entries expire', async () => {
+    const [one, two] = await Promise.all([
+      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 300 }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 300 }),
+    ]);
+    await Promise.all([one.request('ready'), two.request('ready')]);
+    const a = await peer(one.url(0));
+    const b = await peer(two.url(0));
+    await a.request({ type: 'subscribe', topic: 'crash', presence: { info: 'survivor' } });
+    await b.request({ type: 'subscribe', topic: 'crash', presence: { info: 'victim' } });
+    const [, victim] = await a.until((r) => r.type === 'join', 2);
+    assert.equal((victim.member as Reply).info, 'victim');
+    await kill(two);
+    // No close reached Redis: the entry goes when it is not renewed (300 ms), reaped by process one.
+    const [leave] = await a.until((r) => r.type === 'leave', 1, 5_000);
+    assert.deepEqual(leave.member, victim.member);
+    // The survivor joined before the victim, more than one TTL ago: only renewals kept it there.
+    const list = await a.request({ type: 'presence', topic: 'crash' });
+    assert.deepEqual(
+      (list.members as Reply[]).map((m) => m.info),
+      ['survivor'],
+    );
+    assert.equal(a.received.filter((r) => r.type === 'leave').length, 1, 'one leave, for the victim only');
+    await kill(one);
+  });
+});
+
+describe('durable topics through Redis: Redis restarted mid-stream', () => {
+  it('the new epoch is signalled to live subscribers and to resuming ones; publishing fails during the outage', async () => {
+    const redis = await RedisServer.start();
+    defer(() => redis.kill());
+    const one = await redisServer(redis.url);
+    const two = await redisServer(redis.url);
+    one.wss.on('brokerError', () => {});
+    two.wss.on('brokerError', () => {});
+    const a = await peer(one.url);
+    const sub = await a.request({ type: 'subscribe', topic: 'r' });
+    for (let i = 1; i <= 5; i++) await two.wss.durable!.publish('r', `m${i}`);
+    await a.until((r) => r.type === 'message', 5);
+    await redis.kill();
+    await assert.rejects(two.wss.durable!.publish('r', 'lost'), { code: 'WS_ERR_BROKER_UNAVAILABLE' });
+    const pub = await peer(two.url);
+    const refused = await pub.request({ type: 'publish', topic: 'r', data: 'refused' });
+    assert.deepEqual([refused.type, refused.code], ['error', 'unavailable']);
+    await redis.start();
+    await Promise.all(
+      [next(one.broker, 'ready', 10_000), next(two.broker, 'ready', 10_000)].map((p) => p.catch(() => {})),
+    );
+    await Promise.all([one.broker.ready(), two.broker.ready()]);
+    const after = await two.wss.durable!.publish('r', 'm6');
+    assert.notEqual(after.epoch, sub.epoch, 'a new epoch: Redis lost the history');
+    assert.equal(after.offset, 1);
+    const [notice] = await a.until((r) => r.type === 'subscribed' && r.id === undefined);
+    assert.deepEqual(
+      [notice.epoch, notice.recovered, (notice.gap as Reply).reason],
+      [after.epoch, false, 'epoch'],
+    );
+    const [m6] = await a.until((r) => r.type === 'message' && r.data === 'm6');
+    assert.deepEqual([m6.offset, m6.epoch], [1, after.epoch]);
+    assert.ok(a.received.indexOf(notice) < a.received.indexOf(m6));
+    // A client resuming with the old epoch is told too.
+    const c = await peer(one.url);
+    const reply = await c.request({ type: 'subscribe', topic: 'r', since: { offset: 5, epoch: sub.epoch } });
+    assert.deepEqual(
+      [reply.recovered, (reply.gap as Reply).reason, reply.epoch],
+      [false, 'epoch', after.epoch],
+    );
+  });
+});
