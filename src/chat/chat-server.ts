@@ -301,8 +301,12 @@ export class ChatServer {
   }
 
   private accept(ws: WebSocket): void {
-    // A wskit.topics.v1 connection (a page reading its room) is served by the server's durable topics.
-    if (ws.protocol === SUBPROTOCOL) return;
+    // A wskit.topics.v1 connection (a page reading its room) is served by the server's durable topics;
+    // the chat only holds it to the same rate limit.
+    if (ws.protocol === SUBPROTOCOL) {
+      this.limitTopicsConnection(ws);
+      return;
+    }
     const client: Client = {
       ws,
       bucket: new TokenBucket(this.options.rateLimit),
@@ -366,6 +370,20 @@ export class ChatServer {
       if (!(err instanceof ChatError)) throw err;
       this.send(client, err.toMessage());
     }
+  }
+
+  /**
+   * A page's wskit.topics.v1 connection sends a subscribe per room and a ping now and then: one that
+   * goes on past the rate limit (MAX_DROPPED messages over it in a row) is closed with 1008. (Its
+   * messages are the durable topics'; this only counts them.)
+   */
+  private limitTopicsConnection(ws: WebSocket): void {
+    const bucket = new TokenBucket(this.options.rateLimit);
+    let over = 0;
+    ws.on('message', () => {
+      if (bucket.take()) over = 0;
+      else if (++over > MAX_DROPPED && ws.readyState === ws.OPEN) ws.close(1008, 'Too many messages');
+    });
   }
 
   private brokerError(err: Error): void {

@@ -97,6 +97,19 @@ describe('chat rooms as durable topics', () => {
     assert.equal(page.received.get('joined'), undefined);
   });
 
+  it('a wskit.topics.v1 connection is held to the rate limit: flooding closes it with 1008', async () => {
+    const server = await startChat({ rateLimit: { burst: 5, perSecond: 1 } });
+    const ws = new WebSocket(wsUrl(server), ['wskit.topics.v1']);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    assert.equal(ws.protocol, 'wskit.topics.v1');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+    for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ type: 'ping', id: i }));
+    assert.equal(await closed, 1008);
+  });
+
   it('pages may only subscribe to rooms: publishing, presence and other topics are forbidden', async () => {
     const server = await startChat();
     const page = reader(wsUrl(server));
