@@ -234,7 +234,7 @@ function welcome(message) {
     ui.messages.replaceChildren();
     chat.lastAuthor = '';
     chat.joinNotice = addNotice(`You joined #${message.room} as ${message.name}`, Date.now());
-    readRoom(message.topic, message.history);
+    if (typeof message.topic === 'string') readRoom(message.topic, message.history);
     ui.text.focus();
   }
   hideError();
@@ -284,12 +284,10 @@ function readRoom(topic, history) {
   room.on('gap', (gap) => {
     if (chat.room !== room) return;
     const count = gap.to !== undefined && gap.from !== undefined ? gap.to - gap.from + 1 : 0;
-    addNotice(
-      count > 0
-        ? `${count} earlier message${count === 1 ? '' : 's'} could not be loaded`
-        : 'Some messages could not be loaded',
-      Date.now(),
-    );
+    let text = 'Some messages could not be loaded';
+    if (gap.reason === 'epoch') text = 'The server lost the room’s history: some messages may be missing';
+    else if (count > 0) text = `${count} message${count === 1 ? '' : 's'} could not be loaded`;
+    addNotice(text, Date.now());
   });
 }
 
