@@ -73,7 +73,9 @@ export class InMemoryBroker implements SequencedBroker {
     const sinks = this.topics.get(topic);
     if (sinks === undefined) return;
     sinks.delete(sink);
-    if (sinks.size === 0) this.topics.delete(topic);
+    if (sinks.size > 0) return;
+    this.topics.delete(topic);
+    this.forget(topic);
   }
 
   publish(sink: BrokerSink, topic: string, data: Buffer, isBinary: boolean): Promise<void> {
@@ -109,7 +111,9 @@ export class InMemoryBroker implements SequencedBroker {
   }
 
   read(topic: string, after: number, retention: Retention): Promise<HistoryRange> {
-    return Promise.resolve(this.history(topic).read(after, retention, Date.now()));
+    const range = this.history(topic).read(after, retention, Date.now());
+    if (!this.topics.has(topic)) this.forget(topic);
+    return Promise.resolve(range);
   }
 
   whenSubscribed(_topic: string): Promise<void> {
@@ -125,11 +129,20 @@ export class InMemoryBroker implements SequencedBroker {
   leave(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
     const history = this.histories.get(topic);
     if (history?.members.delete(member.client)) this.presence(topic, 'leave', member);
+    if (!this.topics.has(topic)) this.forget(topic);
     return Promise.resolve();
   }
 
   members(topic: string): Promise<PresenceMember[]> {
     return Promise.resolve([...(this.histories.get(topic)?.members.values() ?? [])]);
+  }
+
+  /**
+   * Drops the state of a topic nobody listens to that holds nothing (so that topics used once do not
+   * stay in memory); used again, it starts a new epoch.
+   */
+  private forget(topic: string): void {
+    if (this.histories.get(topic)?.discardable(Date.now())) this.histories.delete(topic);
   }
 
   private history(topic: string): TopicHistory {

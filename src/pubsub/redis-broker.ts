@@ -26,6 +26,7 @@ import { EventEmitter } from 'node:events';
 import { argumentError, WebSocketError } from '../protocol/errors.js';
 import type { BrokerSink } from './broker.js';
 import { RedisHistory } from './durable/redis-history.js';
+import { ExceptTags, RedisPresence } from './durable/redis-presence.js';
 import type {
   Appended,
   AppendRequest,
@@ -84,8 +85,6 @@ export interface RedisBrokerOptions {
 
 export const DEFAULT_PREFIX = 'wskit:';
 export const DEFAULT_PRESENCE_TTL = 15_000;
-/** Most `except` connections remembered for publishes whose message has not come back from Redis. */
-const MAX_TAGS = 4096;
 
 /** Channels per SUBSCRIBE command when resubscribing everything. */
 const SUBSCRIBE_BATCH = 1000;
@@ -134,11 +133,9 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
   private readonly confirmed = new Set<string>();
   private topicWaiters = new Map<string, Waiter[]>();
   /** `except` of this broker's appends, by the tag their message comes back with. */
-  private readonly excepts = new Map<number, object>();
-  private nextTag = 0;
+  private readonly excepts = new ExceptTags();
   /** This process's presence members, renewed in Redis every presenceTtl / 3. */
-  private readonly localMembers = new Map<string, Map<string, PresenceMember>>();
-  private renewal: NodeJS.Timeout | null = null;
+  private readonly presence: RedisPresence;
 
   constructor(options: RedisBrokerOptions = {}) {
     super();
@@ -158,6 +155,8 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
     }
     this.presenceTtl = ttl;
     this.history = new RedisHistory(prefix, this.origin);
+    this.presence = new RedisPresence(this.history, ttl);
+    this.presence.publisherOf = () => this.readyPublisher();
     const given = options.publisher !== undefined || options.subscriber !== undefined;
     this.where = given ? 'Redis' : `Redis at ${redact(options.url ?? DEFAULT_REDIS_URL)}`;
     this.started = this.start(options).catch((err: unknown) => this.fail(err));
@@ -221,16 +220,10 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
   append(sink: SequencedSink, topic: string, request: AppendRequest): Promise<Appended> {
     const publisher = this.usable(`storing a message on ${describeTopic(topic)} failed`);
     if (publisher instanceof Error) return Promise.reject(publisher);
-    let tag = 0;
-    if (request.except !== undefined) {
-      this.nextTag = (this.nextTag % 0xffffffff) + 1;
-      tag = this.nextTag;
-      this.excepts.set(tag, request.except);
-      if (this.excepts.size > MAX_TAGS) this.excepts.delete(this.excepts.keys().next().value!);
-    }
     void sink;
+    const tag = this.excepts.add(request.except);
     return this.history.append(publisher, topic, request, tag).catch((err: Error) => {
-      this.excepts.delete(tag);
+      this.excepts.take(tag);
       throw this.unavailable(`storing a message on ${describeTopic(topic)} failed`, err, 'Nobody got it');
     });
   }
@@ -254,29 +247,23 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
     });
   }
 
-  async join(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
-    let members = this.localMembers.get(topic);
-    if (members === undefined) this.localMembers.set(topic, (members = new Map()));
-    members.set(member.client, member);
-    this.startRenewal();
-    const publisher = this.usable('joining a presence failed');
-    if (publisher instanceof Error) return; // added when Redis is back (renewal)
-    await this.history.join(publisher, topic, [member], this.presenceTtl, true).catch(() => {});
+  join(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    return this.presence.join(this.readyPublisher(), topic, member);
   }
 
-  async leave(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
-    const members = this.localMembers.get(topic);
-    members?.delete(member.client);
-    if (members?.size === 0) this.localMembers.delete(topic);
-    const publisher = this.usable('leaving a presence failed');
-    if (publisher instanceof Error) return; // its entry expires
-    await this.history.leave(publisher, topic, member).catch(() => {});
+  leave(_sink: SequencedSink, topic: string, member: PresenceMember): Promise<void> {
+    return this.presence.leave(this.readyPublisher(), topic, member);
   }
 
   members(topic: string): Promise<PresenceMember[]> {
     const publisher = this.usable(`reading the presence of ${describeTopic(topic)} failed`);
     if (publisher instanceof Error) return Promise.reject(publisher);
     return this.history.members(publisher, topic);
+  }
+
+  private readyPublisher(): RedisClient | null {
+    const publisher = this.publisher;
+    return publisher !== null && publisher.status === 'ready' && this.state !== 'closed' ? publisher : null;
   }
 
   /** The publisher, when commands can be sent; else the error to give. */
@@ -306,21 +293,6 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
     for (const waiters of all.values()) for (const w of waiters) w.reject(error);
   }
 
-  private startRenewal(): void {
-    if (this.renewal !== null || this.state === 'closed') return;
-    this.renewal = setInterval(() => this.renewPresence(), Math.max(10, this.presenceTtl / 3));
-    this.renewal.unref();
-  }
-
-  /** Renews this process's members (adding back those Redis lost) and reaps the expired ones. */
-  private renewPresence(): void {
-    const publisher = this.publisher;
-    if (publisher === null || publisher.status !== 'ready') return;
-    for (const [topic, members] of this.localMembers) {
-      this.history.join(publisher, topic, [...members.values()], this.presenceTtl, false).catch(() => {});
-    }
-  }
-
   /** A message (or presence change) of a durable topic, from Redis: every process delivers it from here. */
   private onSequenced(topic: string, sinks: Set<BrokerSink>, message: Buffer): void {
     const envelope = decodeSequenced(message);
@@ -343,10 +315,7 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
       return;
     }
     let except: object | undefined;
-    if (envelope.tag !== 0 && envelope.origin.equals(this.origin)) {
-      except = this.excepts.get(envelope.tag);
-      this.excepts.delete(envelope.tag);
-    }
+    if (envelope.origin.equals(this.origin)) except = this.excepts.take(envelope.tag);
     const sequenced = {
       offset: envelope.offset,
       epoch: envelope.epoch,
@@ -373,19 +342,8 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
     this.state = 'closed';
     this.settle(closedError());
     this.settleTopics(closedError());
-    if (this.renewal !== null) clearInterval(this.renewal);
-    this.renewal = null;
     // Our members leave now rather than when their entries expire.
-    const leaving: Promise<unknown>[] = [];
-    if (this.publisher?.status === 'ready') {
-      for (const [topic, members] of this.localMembers) {
-        for (const member of members.values()) {
-          leaving.push(this.history.leave(this.publisher, topic, member).catch(() => {}));
-        }
-      }
-    }
-    this.localMembers.clear();
-    await Promise.all(leaving);
+    await this.presence.close(this.publisher?.status === 'ready' ? this.publisher : null);
     await this.started;
     const channels = [...this.topics.keys()].map((topic) => this.prefix + topic);
     this.topics.clear();
@@ -582,7 +540,7 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
         this.lastError = null;
         this.outage = null;
         this.emit('ready');
-        this.renewPresence();
+        this.presence.renew(this.readyPublisher());
         if (resumed) {
           for (const sink of this.sinks) (sink as SequencedSink).sequencedResumed?.();
         }

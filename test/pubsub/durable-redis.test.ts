@@ -28,8 +28,13 @@ function peer(url: string): Promise<TopicsPeer> {
 }
 
 /** A server with a RedisBroker of its own (as if in a process of its own), closed after the test. */
-async function redisServer(redisUrl: string, durable: object | true = true, presenceTtl?: number) {
-  const broker = new RedisBroker({ url: redisUrl, presenceTtl });
+async function redisServer(
+  redisUrl: string,
+  durable: object | true = true,
+  presenceTtl?: number,
+  redisOptions?: Record<string, unknown>,
+) {
+  const broker = new RedisBroker({ url: redisUrl, presenceTtl, redisOptions });
   const s = await serve({ broker, durable });
   defer(() => broker.close());
   await broker.ready();
@@ -119,6 +124,42 @@ describe('durable topics through Redis, servers in this process', () => {
     assert.equal((await inbox.until(10))[9].isBinary, true);
   });
 
+  it('a subscription misses nothing while its process is cut from Redis: it reads the missed messages when back', async () => {
+    const one = await redisServer(redis.url, true, undefined, { connectionName: 'cut-off' });
+    const two = await redisServer(redis.url);
+    one.wss.on('brokerError', () => {});
+    const a = await peer(one.url);
+    await a.request({ type: 'subscribe', topic: 'cut' });
+    for (let i = 1; i <= 5; i++) await two.wss.durable!.publish('cut', `m${i}`);
+    await a.until((r) => r.type === 'message', 5);
+    // Cut process one's subscriber connection and keep it from coming back (no free client slot).
+    const admin = redis.client();
+    defer(async () => {
+      await admin.call('CONFIG', 'SET', 'maxclients', '10000').catch(() => {});
+      admin.disconnect();
+    });
+    const clients = await redis.clientList();
+    const subscriber = clients.find((c) => c.name === 'cut-off' && Number(c.sub) > 0)!;
+    await admin.call('CONFIG', 'SET', 'maxclients', String(clients.length - 1));
+    const unavailable = next(one.broker, 'unavailable');
+    await admin.call('CLIENT', 'KILL', 'ID', subscriber.id);
+    await unavailable;
+    for (let i = 6; i <= 10; i++) await two.wss.durable!.publish('cut', `m${i}`);
+    assert.equal(a.messages('cut').length, 5, 'nothing reached process one meanwhile');
+    const back = next(one.broker, 'ready', 10_000);
+    await admin.call('CONFIG', 'SET', 'maxclients', '10000');
+    await back;
+    // Read from the history on reconnection, with no later message to reveal the hole.
+    assert.deepEqual(offsets(await a.until((r) => r.type === 'message', 10)), range(1, 10));
+    await two.wss.durable!.publish('cut', 'm11');
+    const all = await a.until((r) => r.type === 'message', 11);
+    assert.deepEqual(offsets(all), range(1, 11));
+    assert.deepEqual(
+      all.map((m) => m.data),
+      range(1, 11).map((i) => `m${i}`),
+    );
+  });
+
   it('presence across servers: joins, the list, leaves on close', async () => {
     const one = await redisServer(redis.url);
     const two = await redisServer(redis.url);
@@ -195,8 +236,8 @@ describe('durable topics through Redis: server processes killed, Redis restarted
 
   it('presence after a crash: the dead process members leave once their entries expire', async () => {
     const [one, two] = await Promise.all([
-      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 300 }),
-      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 300 }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 1000 }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 1000 }),
     ]);
     await Promise.all([one.request('ready'), two.request('ready')]);
     const a = await peer(one.url(0));
@@ -206,7 +247,7 @@ describe('durable topics through Redis: server processes killed, Redis restarted
     const [, victim] = await a.until((r) => r.type === 'join', 2);
     assert.equal((victim.member as Reply).info, 'victim');
     await kill(two);
-    // No close reached Redis: the entry goes when it is not renewed (300 ms), reaped by process one.
+    // No close reached Redis: the entry goes when it is not renewed (1 s), reaped by process one.
     const [leave] = await a.until((r) => r.type === 'leave', 1, 5_000);
     assert.deepEqual(leave.member, victim.member);
     // The survivor joined before the victim, more than one TTL ago: only renewals kept it there.

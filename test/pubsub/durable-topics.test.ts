@@ -109,6 +109,23 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.deepEqual(offsets(p.messages('slow')), [1, 2, 3, 4]);
   });
 
+  it('topics used once do not stay in memory: a topic with nothing retained and nobody subscribed is forgotten', async () => {
+    const broker = new InMemoryBroker();
+    const { url, wss } = await durableServer({ broker, durable: { history: { maxAge: 60_000 } } });
+    const held = () => (broker as unknown as { histories: Map<string, unknown> }).histories.size;
+    const p = await peer(url);
+    for (let i = 0; i < 50; i++) {
+      await p.request({ type: 'subscribe', topic: `t${i}`, presence: { info: i } });
+      await p.request({ type: 'unsubscribe', topic: `t${i}` });
+      await wss.durable!.read(`r${i}`);
+    }
+    assert.equal(held(), 0);
+    // One with a retained message stays, with its epoch.
+    const { epoch } = await wss.durable!.publish('kept', 'x');
+    assert.equal((await wss.durable!.read('kept')).epoch, epoch);
+    assert.equal(held(), 1);
+  });
+
   it('history: n gives the last n messages on a first subscribe', async () => {
     const { url, wss } = await durableServer();
     for (let i = 1; i <= 10; i++) wss.publish('chat', `m${i}`);

@@ -265,6 +265,7 @@ export class DurableTopics {
     isBinary: boolean,
     options: DurablePublishOptions,
   ): Promise<DurablePublished> {
+    if (topic.charCodeAt(0) === 0) throw argumentError('Topics cannot start with NUL');
     const retention = this.retentionOf(topic);
     if (retention === null)
       throw argumentError(`Topic ${JSON.stringify(topic)} is not durable (history gave null)`);

@@ -34,9 +34,12 @@ export class TopicHistory {
   private start = 0;
   private readonly keys = new Map<string, number>();
   readonly members = new Map<string, PresenceMember>();
+  /** The retention last asked for, to trim when the topic is idle. */
+  private retention: Retention | null = null;
 
   /** Stores a message and returns its offset, or the offset of the stored message with the same key. */
   append(request: AppendRequest, now: number): Appended & { entry: Entry | null } {
+    this.retention = request.retention;
     this.trim(request.retention, now);
     const key = request.key;
     if (key !== undefined) {
@@ -60,6 +63,7 @@ export class TopicHistory {
   }
 
   read(after: number, retention: Retention, now: number): HistoryRange {
+    this.retention = retention;
     this.trim(retention, now);
     const { entries, start } = this;
     const first = start < entries.length ? entries[start].offset : this.last + 1;
@@ -73,8 +77,12 @@ export class TopicHistory {
     return { epoch: this.epoch, last: this.last, first, messages };
   }
 
-  /** Whether the topic holds nothing worth keeping its epoch for. */
-  get empty(): boolean {
+  /**
+   * Whether the topic holds nothing worth keeping its epoch for (no message retained, no member):
+   * its state can go, and the topic starts a new epoch if it is used again.
+   */
+  discardable(now: number): boolean {
+    if (this.retention !== null) this.trim(this.retention, now);
     return this.start >= this.entries.length && this.members.size === 0;
   }
 

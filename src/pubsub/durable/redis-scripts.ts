@@ -6,7 +6,9 @@
  * Keys of a topic T (prefix P, default 'wskit:'):
  *   P s:T      a stream: one entry per retained message, ID "<offset>-0", fields t (Redis time, ms),
  *              f (flags: 1 binary, 2 not to be compressed), d (the message)
- *   P m:T      a hash: epoch (random, made with the first message or read of an empty Redis), last (the last offset)
+ *   P m:T      a hash: epoch (random, made with the first message or read of an empty Redis), last (the
+ *              last offset); expires after max(2 × maxAge, one day) unused: a topic used once does not
+ *              stay in Redis, and one used again after that long starts a new epoch
  *   P k:N:T:K  the offset of the message published with key K (N: T's length), expires with maxAge
  *   P p:T      presence: a sorted set, member = client, score = when its entry expires (ms)
  *   P pi:T     presence: a hash, client → the member as JSON
@@ -20,13 +22,15 @@ local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function epochOf(meta, stream, fresh)
+-- The epoch (made when missing); the topic's state lives keep ms after its last use.
+local function epochOf(meta, stream, fresh, keep)
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
     epoch = fresh
     redis.call('HSET', meta, 'epoch', epoch, 'last', 0)
     redis.call('DEL', stream)
   end
+  redis.call('PEXPIRE', meta, keep)
   return epoch
 end
 local function offsetOf(id)
@@ -53,8 +57,8 @@ end
  */
 export const APPEND_SCRIPT = `${PRELUDE}
 local stream, meta, idem = KEYS[1], KEYS[2], KEYS[3]
-local epoch = epochOf(meta, stream, ARGV[1])
 local maxCount, maxAge = tonumber(ARGV[2]), tonumber(ARGV[3])
+local epoch = epochOf(meta, stream, ARGV[1], math.max(2 * maxAge, 86400000))
 if ARGV[8] == '1' then
   local previous = redis.call('GET', idem)
   if previous then return { tonumber(previous), epoch, 1 } end
@@ -78,8 +82,8 @@ return { offset, epoch, 0 }
  */
 export const READ_SCRIPT = `${PRELUDE}
 local stream, meta = KEYS[1], KEYS[2]
-local epoch = epochOf(meta, stream, ARGV[1])
 local after, maxCount, maxAge = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local epoch = epochOf(meta, stream, ARGV[1], math.max(2 * maxAge, 86400000))
 local last = tonumber(redis.call('HGET', meta, 'last'))
 local reply = { epoch, last, last + 1 }
 if maxCount == 0 or maxAge == 0 then return reply end
@@ -127,12 +131,13 @@ export const PRESENCE_JOIN_SCRIPT = `${PRELUDE}${REAP}
 local set, hash = KEYS[1], KEYS[2]
 local ttl = tonumber(ARGV[1])
 local time = now()
-reap(set, hash, ARGV[2], ARGV[4], time)
+-- Renewed first, then reaped: a renewal that comes late never makes its own members leave.
 for i = 6, #ARGV, 2 do
   local added = redis.call('ZADD', set, time + ttl, ARGV[i])
   redis.call('HSET', hash, ARGV[i], ARGV[i + 1])
   if added == 1 or ARGV[5] == '1' then redis.call('PUBLISH', ARGV[2], ARGV[3] .. ARGV[i + 1]) end
 end
+reap(set, hash, ARGV[2], ARGV[4], time)
 redis.call('PEXPIRE', set, ttl * 2)
 redis.call('PEXPIRE', hash, ttl * 2)
 return 1

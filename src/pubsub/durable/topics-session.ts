@@ -89,7 +89,11 @@ export class TopicsSession {
     }
     this.inflight++;
     this.handle(request)
-      .catch((err: Error) => this.fail(request.id, 'unavailable', err.message))
+      .catch((err: Error) => {
+        // The details (a Redis address...) are the server's: the client is told to try again.
+        this.durable.sink.brokerError(err);
+        this.fail(request.id, 'unavailable', 'The server cannot reach its broker now: try again later');
+      })
       .finally(() => this.inflight--);
   };
 
