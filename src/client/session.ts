@@ -388,8 +388,9 @@ export class TopicsSession<T> {
     switch (request?.kind) {
       case 'subscribe': {
         const subscription = request.subscription;
-        if (message.code === 'unavailable' && !subscription.ended) {
-          // The broker is down: the subscription stands, and is tried again (with the same since).
+        if ((message.code === 'unavailable' || message.code === 'rate_limited') && !subscription.ended) {
+          // The broker is down, or the server busy: the subscription stands, and is tried again
+          // (with the same since).
           subscription.emit('error', error);
           this.hooks.later(() => {
             if (

@@ -184,7 +184,7 @@ describe('TopicsSession', () => {
     assert.deepEqual(take(), [], 'and is not sent again');
   });
 
-  it('a subscribe refused as unavailable (the broker down) stands, and is sent again later with the same since', async () => {
+  it('a subscribe refused as unavailable (the broker down) or rate_limited stands, and is sent again later with the same since', async () => {
     const { session, take, server, later } = harness();
     const sub = session.subscribe('t', { since: { offset: 7, epoch: 'e' } });
     const errors: string[] = [];
@@ -197,7 +197,10 @@ describe('TopicsSession', () => {
     assert.equal(later.length, 1);
     later.shift()!();
     assert.deepEqual(take(), [{ type: 'subscribe', topic: 't', since: { offset: 7, epoch: 'e' }, id: 2 }]);
-    server({ type: 'subscribed', id: 2, topic: 't', epoch: 'e', offset: 9, recovered: true });
+    server({ type: 'error', id: 2, code: 'rate_limited', message: 'too many requests' });
+    later.shift()!();
+    assert.deepEqual(take(), [{ type: 'subscribe', topic: 't', since: { offset: 7, epoch: 'e' }, id: 3 }]);
+    server({ type: 'subscribed', id: 3, topic: 't', epoch: 'e', offset: 9, recovered: true });
     assert.equal((await sub.ready).recovered, true);
   });
 
