@@ -125,7 +125,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png` });
 }
 
-describe('the chat page in chromium', { timeout: 60_000 }, () => {
+describe('the chat page in chromium', { timeout: 180_000 }, () => {
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
     mkdirSync(ARTIFACTS, { recursive: true });
