@@ -119,7 +119,7 @@ async function waitForPeople(page: Page, names: string[]): Promise<void> {
 }
 
 describe('the chat page when its server dies (Chromium, Redis, two servers, a forwarder)', {
-  timeout: 120_000,
+  timeout: 180_000,
 }, () => {
   let browser: Browser;
   let redis: { url: string; process: ChildProcess };
