@@ -76,9 +76,12 @@ export class TopicCursor {
     if (reply.gap?.to !== undefined) gap.to = reply.gap.to;
     // gap.to is the last offset (of the epoch replied) that will not be sent: what follows it is new.
     // Without it: a new epoch starts over, the same epoch goes on after what was asked for.
+    // In the same epoch the cursor never goes back (what was delivered stays delivered, even if a
+    // live message of the new epoch came before this reply).
     this.epoch = reply.epoch;
-    if (gap.to !== undefined) this.offset = gap.to;
-    else if (epochChanged || reason === 'epoch') this.offset = 0;
+    if (epochChanged) this.offset = gap.to ?? 0;
+    else if (gap.to !== undefined) this.offset = Math.max(sent.offset, gap.to);
+    else if (reason === 'epoch') this.offset = sent.offset;
     else {
       this.offset = Math.max(sent.offset, reply.offset);
       if (gap.from === undefined) gap.from = sent.offset + 1;

@@ -76,6 +76,21 @@ describe('TopicCursor', () => {
     assert.deepEqual(c.accept(3, 'new'), { kind: 'deliver', replayed: false });
   });
 
+  it("the server's own epoch gap after a live message of the new epoch never moves the cursor back", () => {
+    const c = new TopicCursor();
+    c.subscribed(null, { epoch: 'a', offset: 5, recovered: false });
+    assert.equal(c.accept(3, 'b').kind, 'deliver'); // the new epoch's message came first
+    const gap = c.subscribed(c.position(), {
+      epoch: 'b',
+      offset: 3,
+      recovered: false,
+      gap: { reason: 'epoch', from: 1, to: 2 },
+    });
+    assert.equal(gap?.reason, 'epoch');
+    assert.deepEqual(c.accept(3, 'b'), { kind: 'duplicate' });
+    assert.deepEqual(c.accept(4, 'b'), { kind: 'deliver', replayed: false });
+  });
+
   it('a live message of another epoch is a new life of the topic: delivered, with a gap', () => {
     const c = new TopicCursor();
     c.subscribed(null, { epoch: 'a', offset: 9, recovered: false });
