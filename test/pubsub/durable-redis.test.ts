@@ -261,6 +261,49 @@ describe('durable topics through Redis: server processes killed, Redis restarted
   });
 });
 
+describe('durable topics through Redis: Redis restarted mid-stream, two server processes', () => {
+  it('publishes fail during the outage; after it, live subscribers are told of the new epoch and get its messages in order', async () => {
+    const redis = await RedisServer.start();
+    defer(() => redis.kill());
+    const [one, two] = await Promise.all([
+      TopicsProcess.start(redis.url, { servers: 1, durable: true }),
+      TopicsProcess.start(redis.url, { servers: 1, durable: true }),
+    ]);
+    defer(() => Promise.all([kill(one), kill(two)]));
+    await Promise.all([one.request('ready'), two.request('ready')]);
+    const a = await peer(one.url(0));
+    const first = await a.request({ type: 'subscribe', topic: 'live' });
+    type Tried = { ok: boolean; offset?: number; epoch?: string; code?: string };
+    const publish = (data: string) =>
+      two.request<Tried>('tryPublishDurable', { server: 0, topic: 'live', data });
+    for (let i = 1; i <= 20; i++) assert.equal((await publish(`a${i}`)).ok, true);
+    await a.until((r) => r.type === 'message', 20);
+    await redis.kill();
+    const refused = await publish('lost');
+    assert.deepEqual(refused, { ok: false, code: 'WS_ERR_BROKER_UNAVAILABLE' });
+    await redis.start();
+    await Promise.all([one.request('ready', {}, 15_000), two.request('ready', {}, 15_000)]);
+    const after: Tried[] = [];
+    for (let i = 1; i <= 20; i++) after.push(await publish(`b${i}`));
+    assert.ok(after.every((r) => r.ok && r.epoch === after[0].epoch));
+    assert.notEqual(after[0].epoch, first.epoch);
+    assert.deepEqual(
+      after.map((r) => r.offset),
+      range(1, 20),
+    );
+    const b = await a.until((r) => r.type === 'message' && r.epoch === after[0].epoch, 20);
+    assert.deepEqual(
+      b.map((m) => m.data),
+      range(1, 20).map((i) => `b${i}`),
+      'the new epoch, each once, in order',
+    );
+    const notices = a.received.filter((r) => r.type === 'subscribed' && r.id === undefined);
+    assert.ok(notices.length >= 1 && notices.every((n) => (n.gap as Reply).reason === 'epoch'));
+    assert.ok(a.received.indexOf(notices[0]) < a.received.indexOf(b[0]), 'told before the new messages');
+    assert.equal(a.messages('live').filter((m) => m.data === 'lost').length, 0);
+  });
+});
+
 describe('durable topics through Redis: Redis restarted mid-stream', () => {
   it('the new epoch is signalled to live subscribers and to resuming ones; publishing fails during the outage', async () => {
     const redis = await RedisServer.start();

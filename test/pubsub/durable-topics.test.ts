@@ -259,6 +259,20 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.deepEqual(seen, ['subscribe private/1 /app', 'publish private/1 /app', 'subscribe public /app']);
   });
 
+  it('authorize() that throws refuses, and the server hears of it', async () => {
+    const { url, wss } = await durableServer({
+      durable: {
+        authorize: () => {
+          throw new Error('the session store is down');
+        },
+      },
+    });
+    const reported = next<[Error]>(wss, 'brokerError');
+    const p = await peer(url);
+    assert.equal((await p.request({ type: 'subscribe', topic: 'x' })).code, 'forbidden');
+    assert.equal((await reported)[0].message, 'the session store is down');
+  });
+
   it('presence: join and leave deltas to the members, across servers sharing a broker; the list', async () => {
     const broker = new InMemoryBroker();
     const one = await durableServer({ broker });

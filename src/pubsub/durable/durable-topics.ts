@@ -215,7 +215,13 @@ export class DurableTopics {
   /** @internal */
   async allowed(session: TopicsSession, action: TopicAction, topic: string): Promise<boolean> {
     if (this.authorize === undefined) return true;
-    return (await this.authorize(session.ws, session.req, action, topic)) === true;
+    try {
+      return (await this.authorize(session.ws, session.req, action, topic)) === true;
+    } catch (err) {
+      // A hook that throws refuses (and the server hears of it): it never opens a topic by mistake.
+      this.sink.brokerError(err as Error);
+      return false;
+    }
   }
 
   /** @internal */
