@@ -110,6 +110,20 @@ describe('chat rooms as durable topics', () => {
     assert.equal(await closed, 1008);
   });
 
+  it('the origin check holds for wskit.topics.v1 connections too', async () => {
+    const server = await startChat();
+    const evil = new WebSocket(wsUrl(server), ['wskit.topics.v1'], { origin: 'https://evil.example' });
+    const error = await new Promise<Error>((resolve) => evil.once('error', resolve));
+    assert.match(error.message, /403/);
+    const own = new WebSocket(wsUrl(server), ['wskit.topics.v1'], { origin: server.url.slice(0, -1) });
+    await new Promise((resolve, reject) => {
+      own.once('open', resolve);
+      own.once('error', reject);
+    });
+    assert.equal(own.protocol, 'wskit.topics.v1');
+    own.terminate();
+  });
+
   it('pages may only subscribe to rooms: publishing, presence and other topics are forbidden', async () => {
     const server = await startChat();
     const page = reader(wsUrl(server));
