@@ -63,6 +63,20 @@ describe(`the packed tarball on Node ${process.versions.node}`, () => {
     });
   });
 
+  it('wskit/client under the "browser" condition is the ES module build, with the same exports', async () => {
+    const script =
+      "const c = await import('wskit/client');" +
+      "console.log(JSON.stringify({ url: import.meta.resolve('wskit/client'), keys: Object.keys(c).sort() }));";
+    const { stdout } = await run(
+      process.execPath,
+      ['--conditions=browser', '--input-type=module', '-e', script],
+      { cwd: packed!.esm, timeout: TIMEOUT },
+    );
+    const seen = JSON.parse(stdout) as { url: string; keys: string[] };
+    assert.match(seen.url, /\/node_modules\/wskit\/dist\/client\/index\.js$/);
+    assert.deepEqual(seen.keys, Object.keys(clientSource).sort());
+  });
+
   it('installs the wskit command, which runs from the tarball (the ES module build of dist/)', async () => {
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const bin = join(packed!.esm, 'node_modules/.bin/wskit');
