@@ -29,30 +29,25 @@ import { Presence } from './presence.js';
 import {
   ChatError,
   type ChatLimits,
-  checkRoom,
   DEFAULT_LIMITS,
   encode,
   parseClientMessage,
   type ServerMessage,
 } from './protocol.js';
 import { type RateLimitOptions, TokenBucket } from './rate-limiter.js';
+import {
+  CLIENT_PATH,
+  DEFAULT_CLIENT_DIR,
+  DEFAULT_HISTORY,
+  loadClientFiles,
+  roomTopic,
+  roomTopicsOptions,
+} from './room-topics.js';
 import { Rooms, sortNames } from './rooms.js';
 import { StaticFiles } from './static-files.js';
 
 /** The page's files: public/ at the package root, two folders up from src/chat/ and dist/chat/. */
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
-/**
- * wskit/client as ES modules for the page (served at /client/): the build of src/client/ in
- * dist/client/, two folders up from src/chat/ and dist/chat/ (`npm run build` makes it).
- */
-export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../dist/client/', import.meta.url));
-/** Where the page loads wskit/client from. */
-export const CLIENT_PATH = '/client/';
-/** Messages (and notices) of a room kept for newcomers and for pages that reconnect, by default. */
-export const DEFAULT_HISTORY = 100;
-/** How long a room's messages are kept, at most. */
-export const HISTORY_MAX_AGE = 24 * 3600 * 1000;
-
 /** The WebSocket endpoint's path. */
 export const WEBSOCKET_PATH = '/ws';
 
@@ -121,6 +116,14 @@ export interface ChatServerOptions {
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
+export {
+  CLIENT_PATH,
+  DEFAULT_CLIENT_DIR,
+  DEFAULT_HISTORY,
+  HISTORY_MAX_AGE,
+  roomTopic,
+} from './room-topics.js';
+
 interface Client {
   readonly ws: WebSocket;
   readonly bucket: TokenBucket;
@@ -133,34 +136,6 @@ interface Client {
   limitNoticeAt: number;
   /** The page reads the room from its durable topic: this connection is not subscribed to it. */
   stream: boolean;
-}
-
-export function roomTopic(room: string): string {
-  return `chat/${room}`;
-}
-
-/** Whether `topic` is a room's topic: `chat/` and a valid room name. */
-function isRoomTopic(topic: string, limits: ChatLimits): boolean {
-  if (!topic.startsWith('chat/')) return false;
-  const room = topic.slice(5);
-  try {
-    return checkRoom(room, limits) === room;
-  } catch {
-    return false;
-  }
-}
-
-/** wskit/client's files, or null (logged) when the folder is missing: the page then cannot read rooms. */
-function loadClientFiles(dir: string, log: (line: string, level: LogLevel) => void): StaticFiles | null {
-  try {
-    return new StaticFiles(dir, { prefix: CLIENT_PATH.slice(0, -1), index: false });
-  } catch (err) {
-    log(
-      `wskit/client is missing (${describe(err)}): run "npm run build"; the page cannot show messages`,
-      'error',
-    );
-    return null;
-  }
 }
 
 export class ChatServer {
@@ -238,16 +213,8 @@ export class ChatServer {
       heartbeat: options.heartbeat,
       maxBackpressure: options.maxBackpressure ?? DEFAULT_CHAT_MAX_BACKPRESSURE,
       backpressurePolicy: 'close',
-      // Rooms are durable topics: pages read them over wskit.topics.v1 (wskit/client), with history
-      // and resume. Pages may only subscribe to rooms: what is said goes through this server's
-      // checks (the chat protocol), never straight to the topic.
-      durable: {
-        history: (topic: string) =>
-          isRoomTopic(topic, this.limits) ? { maxCount: this.history, maxAge: HISTORY_MAX_AGE } : null,
-        authorize: (_ws: unknown, _req: unknown, action: string, topic: string) =>
-          action === 'subscribe' && isRoomTopic(topic, this.limits),
-        maxSubscriptions: 4,
-      },
+      // Rooms are durable topics, which pages may only read (room-topics.ts).
+      durable: roomTopicsOptions(this.limits, this.history),
       verifyClient: (info: VerifyClientInfo, cb: VerifyClientCallback) =>
         this.origins.allows(info.origin)
           ? cb(true)
