@@ -11,6 +11,15 @@
 import { type Codec, fromBase64, toBase64 } from './codec.js';
 import { argumentError, TopicsError } from './errors.js';
 import { type PendingPublish, type PublishBuffer, type PublishResult, utf8Length } from './publish-buffer.js';
+import {
+  type AnySubscription,
+  closedError,
+  type DistributiveOmit,
+  describe,
+  type PresenceQuery,
+  type Request,
+  refusal,
+} from './requests.js';
 import type { GapEvent, SubscribeOptions, Subscription as SubscriptionType } from './subscription.js';
 import { Subscription } from './subscription.js';
 import type { CursorGap } from './topic-cursor.js';
@@ -19,7 +28,6 @@ import {
   encodeClientMessage,
   MAX_KEY_LENGTH,
   type Member,
-  type Position,
   parseServerMessage,
   type ServerMessage,
   topicProblem,
@@ -39,21 +47,6 @@ export interface SessionHooks {
 export interface PublishOptions {
   /** The publish's key (at most 64 characters, unique per message). Default: one the client makes. */
   key?: string;
-}
-
-type AnySubscription = SubscriptionType<unknown, unknown>;
-
-type Request =
-  | { kind: 'subscribe'; subscription: AnySubscription; since: Position | null }
-  | { kind: 'unsubscribe'; topic: string; repair: boolean; done: (() => void) | null }
-  | { kind: 'publish'; entry: PendingPublish }
-  | { kind: 'presence'; query: PresenceQuery }
-  | { kind: 'ping' };
-
-interface PresenceQuery {
-  topic: string;
-  resolve: (members: Member[]) => void;
-  reject: (error: TopicsError) => void;
 }
 
 export class TopicsSession<T> {
@@ -370,21 +363,7 @@ export class TopicsSession<T> {
   }
 
   private error(message: Extract<ServerMessage, { type: 'error' }>, request: Request | undefined): void {
-    const topic =
-      request?.kind === 'subscribe'
-        ? request.subscription.topic
-        : request?.kind === 'publish'
-          ? request.entry.topic
-          : request?.kind === 'presence'
-            ? request.query.topic
-            : request?.kind === 'unsubscribe'
-              ? request.topic
-              : undefined;
-    const error = new TopicsError(
-      'TOPICS_ERR_SERVER',
-      `The server refused ${describeRequest(request)}: ${message.message} (${message.code})`,
-      { serverCode: message.code, topic },
-    );
+    const error = refusal(request, message.code, message.message);
     switch (request?.kind) {
       case 'subscribe': {
         const subscription = request.subscription;
@@ -492,30 +471,5 @@ export class TopicsSession<T> {
 
   private checkOpen(): void {
     if (this.closed) throw closedError();
-  }
-}
-
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
-
-function closedError(): TopicsError {
-  return new TopicsError('TOPICS_ERR_CLOSED', 'The client is closed: create a new TopicsClient');
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function describeRequest(request: Request | undefined): string {
-  switch (request?.kind) {
-    case 'subscribe':
-      return `the subscription to ${JSON.stringify(request.subscription.topic)}`;
-    case 'publish':
-      return `a publish to ${JSON.stringify(request.entry.topic)}`;
-    case 'presence':
-      return `the presence query of ${JSON.stringify(request.query.topic)}`;
-    case 'unsubscribe':
-      return `leaving ${JSON.stringify(request.topic)}`;
-    default:
-      return 'a request';
   }
 }
