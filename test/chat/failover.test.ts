@@ -1,7 +1,7 @@
 // The chat surviving the death of a server, in Chromium: two `wskit chat --redis` processes share a
 // real redis-server; Ada's page reaches them through a small TCP forwarder standing in for a load
-// balancer (to the first server while it lives, then to the second). Linus keeps talking on the
-// second server while Ada's server is killed (SIGKILL, mid-stream): her page reconnects through the
+// balancer (to the first server while it lives, then to the second). Linus and Mia keep talking on
+// the second server while Ada's server is killed (SIGKILL, mid-stream): her page reconnects through the
 // same address and shows every message said meanwhile, once each, in order; who is online survives;
 // a newcomer sees the room's recent history. Every wait has a deadline; nothing sleeps.
 import assert from 'node:assert/strict';
@@ -186,16 +186,20 @@ describe('the chat page when its server dies (Chromium, Redis, two servers, a fo
     const grace = await open(`${two.url}?room=failover`);
     await join(grace.page, 'Grace');
     const linus = await ChatClient.open(`${two.url.replace('http', 'ws')}ws`);
-    clients.push(linus);
+    const mia = await ChatClient.open(`${two.url.replace('http', 'ws')}ws`);
+    clients.push(linus, mia);
     await linus.join('failover', 'Linus');
-    await waitForPeople(ada.page, ['Ada', 'Grace', 'Linus']);
+    await mia.join('failover', 'Mia');
+    await waitForPeople(ada.page, ['Ada', 'Grace', 'Linus', 'Mia']);
 
+    // Linus and Mia take turns (each within the rate limit's burst of 10, however fast this runs).
     const said: string[] = [];
     const say = async (n: number) => {
       const text = `message ${n}`;
+      const speaker = n % 2 === 0 ? mia : linus;
       said.push(text);
-      linus.send({ type: 'message', text });
-      await linus.next('message', (m) => m.text === text, WAIT);
+      speaker.send({ type: 'message', text });
+      await speaker.next('message', (m) => m.text === text, WAIT);
     };
     for (let n = 1; n <= 5; n++) await say(n);
     await waitShown(ada.page, 'message 5');
@@ -217,8 +221,8 @@ describe('the chat page when its server dies (Chromium, Redis, two servers, a fo
     assert.equal(new Set(after.offsets).size, after.offsets.length, 'no offset twice');
 
     // Presence survived: Ada is back in everyone's list, once.
-    await waitForPeople(ada.page, ['Ada', 'Grace', 'Linus']);
-    await waitForPeople(grace.page, ['Ada', 'Grace', 'Linus']);
+    await waitForPeople(ada.page, ['Ada', 'Grace', 'Linus', 'Mia']);
+    await waitForPeople(grace.page, ['Ada', 'Grace', 'Linus', 'Mia']);
     await ada.page.fill('#text', 'back, through the other server');
     await ada.page.press('#text', 'Enter');
     assert.equal(
