@@ -1,7 +1,11 @@
-// The chat page. One WebSocket to /ws on the page's own server; JSON messages as in docs/chat.md.
+// The chat page. Two WebSockets to /ws on the page's own server: the chat connection (JSON messages as
+// in docs/chat.md: join, say, who is online, errors) and wskit/client's (wskit.topics.v1), which reads
+// the room's durable topic: its recent history when joining, then every message and notice, each
+// once and in order, resumed from the last one shown after a reconnect to whichever server answers.
 // Everything that comes from other people (names, rooms, text) goes into the page with textContent,
-// never as HTML. The connection reconnects by itself, with exponential backoff and jitter, and joins
-// the room again.
+// never as HTML. Both connections reconnect by themselves, with exponential backoff and jitter; the
+// chat connection joins the room again.
+import { TopicsClient } from '/client/index.js';
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 15_000;
@@ -70,7 +74,21 @@ const chat = {
   /** Who is online: name → its item in the list, kept in the order of `names` (sorted). */
   people: new Map(),
   names: [],
+  /** The room's durable topic, read with wskit/client: its Subscription (null when not in a room). */
+  room: null,
+  /** The position of the last message of the history shown when joining: those up to it go above the join notice. */
+  historyEnd: null,
+  /** The "You joined" notice, under which live messages are appended and above which history goes. */
+  joinNotice: null,
+  historyAuthor: '',
+  historyTs: 0,
 };
+
+const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+const endpoint = `${scheme}//${location.host}/ws`;
+/** The room's messages and notices: wskit.topics.v1, with history and resume (docs/client.md). */
+const topics = new TopicsClient(endpoint, { backoff: { min: 500, max: 15_000, jitter: 0.75 } });
+topics.on('error', (error) => console.warn(`wskit/client: ${error.message}`));
 
 const nameOrder = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -94,8 +112,7 @@ function connect() {
   clearTimeout(chat.retryTimer);
   clearInterval(chat.countdownTimer);
   if (chat.socket !== null) return;
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const socket = new WebSocket(`${scheme}//${location.host}/ws`);
+  const socket = new WebSocket(endpoint);
   chat.socket = socket;
   setStatus(chat.attempt === 0 ? 'connecting' : 'reconnecting', 'Connecting…');
   let openedAt = 0;
@@ -173,7 +190,7 @@ function send(message) {
 
 function sendJoin() {
   chat.joining = true;
-  send({ type: 'join', room: chat.wanted.room, name: chat.wanted.name, session: chat.session });
+  send({ type: 'join', room: chat.wanted.room, name: chat.wanted.name, session: chat.session, stream: true });
 }
 
 // ---- what the server sends ----
@@ -182,15 +199,6 @@ function receive(message) {
   switch (message.type) {
     case 'welcome':
       welcome(message);
-      break;
-    case 'message':
-      if (message.room === chat.joined?.room) addMessage(message);
-      break;
-    case 'joined':
-    case 'left':
-      if (message.room === chat.joined?.room) {
-        addNotice(`${message.name} ${message.type === 'joined' ? 'joined' : 'left'}`, message.ts);
-      }
       break;
     case 'users':
       if (message.room === chat.joined?.room) changePeople(message.add, message.remove);
@@ -225,7 +233,8 @@ function welcome(message) {
   } else {
     ui.messages.replaceChildren();
     chat.lastAuthor = '';
-    addNotice(`You joined #${message.room} as ${message.name}`, Date.now());
+    chat.joinNotice = addNotice(`You joined #${message.room} as ${message.name}`, Date.now());
+    if (typeof message.topic === 'string') readRoom(message.topic, message.history);
     ui.text.focus();
   }
   hideError();
@@ -259,6 +268,55 @@ function hideError() {
   ui.joinError.hidden = true;
 }
 
+// ---- the room's topic ----
+
+/** Reads the room's durable topic: the last `history` messages, then live ones (resumed after reconnects). */
+function readRoom(topic, history) {
+  stopReading();
+  chat.historyEnd = null;
+  chat.historyAuthor = '';
+  const room = topics.subscribe(topic, { history, onMessage: (m) => roomEvent(room, m) });
+  chat.room = room;
+  room.on('subscribed', (event) => {
+    if (!event.resumed && chat.historyEnd === null)
+      chat.historyEnd = { offset: event.offset, epoch: event.epoch };
+  });
+  room.on('gap', (gap) => {
+    if (chat.room !== room) return;
+    const count = gap.to !== undefined && gap.from !== undefined ? gap.to - gap.from + 1 : 0;
+    let text = 'Some messages could not be loaded';
+    if (gap.reason === 'epoch') text = 'The server lost the room’s history: some messages may be missing';
+    else if (count > 0) text = `${count} message${count === 1 ? '' : 's'} could not be loaded`;
+    addNotice(text, Date.now());
+  });
+}
+
+function stopReading() {
+  if (chat.room === null) return;
+  void chat.room.unsubscribe();
+  chat.room = null;
+}
+
+/** A message or notice of the room, in offset order, each once (wskit/client drops duplicates). */
+function roomEvent(room, m) {
+  if (chat.room !== room || chat.joined === null) return;
+  const event = m.data;
+  if (typeof event !== 'object' || event === null || typeof event.name !== 'string') return;
+  const end = chat.historyEnd;
+  const history = end !== null && m.epoch === end.epoch && m.offset <= end.offset;
+  switch (event.type) {
+    case 'message':
+      if (typeof event.text === 'string') addMessage(event, m.offset, history);
+      break;
+    case 'joined':
+    case 'left':
+      // Our own arrival is the "You joined" notice already.
+      if (!history && event.type === 'joined' && event.name === chat.joined.name) break;
+      addNotice(`${event.name} ${event.type}`, event.ts, history ? m.offset : undefined);
+      break;
+  }
+}
+
 // ---- the message list ----
 
 function isNearBottom() {
@@ -266,8 +324,14 @@ function isNearBottom() {
   return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
 }
 
-function append(item) {
+function append(item, history = false) {
   const stick = isNearBottom();
+  if (history && chat.joinNotice?.isConnected) {
+    // The history goes above "You joined", in order; the list stays scrolled to the bottom.
+    ui.messages.insertBefore(item, chat.joinNotice);
+    if (stick) ui.messages.scrollTop = ui.messages.scrollHeight;
+    return;
+  }
   ui.messages.append(item);
   if (stick) ui.messages.scrollTop = ui.messages.scrollHeight;
   if (document.hidden) {
@@ -303,15 +367,18 @@ function avatar(name) {
   return span;
 }
 
-function addMessage(message) {
+function addMessage(message, offset, history) {
   const mine = message.name === chat.joined.name;
-  const grouped = message.name === chat.lastAuthor && message.ts - chat.lastTs < GROUP_MS;
-  chat.lastAuthor = message.name;
-  chat.lastTs = message.ts;
+  const [lastAuthor, lastTs] = history ? ['historyAuthor', 'historyTs'] : ['lastAuthor', 'lastTs'];
+  const grouped = message.name === chat[lastAuthor] && message.ts - chat[lastTs] < GROUP_MS;
+  chat[lastAuthor] = message.name;
+  chat[lastTs] = message.ts;
 
   const item = document.createElement('li');
   item.className = `message${mine ? ' mine' : ''}${grouped ? ' grouped' : ''}`;
   item.dataset.id = message.id;
+  item.dataset.offset = String(offset);
+  if (history) item.classList.add('history');
   item.append(avatar(message.name));
   const bubble = document.createElement('div');
   bubble.className = 'bubble';
@@ -328,17 +395,21 @@ function addMessage(message) {
   text.textContent = message.text;
   bubble.append(meta, text);
   item.append(bubble);
-  append(item);
+  append(item, history);
 }
 
-function addNotice(text, ts) {
-  chat.lastAuthor = '';
+/** A notice (joins, leaves, the connection); `historyOffset` puts one from the history above "You joined". */
+function addNotice(text, ts, historyOffset) {
+  const history = historyOffset !== undefined;
+  chat[history ? 'historyAuthor' : 'lastAuthor'] = '';
   const item = document.createElement('li');
   item.className = 'notice';
+  if (history) item.dataset.offset = String(historyOffset);
   const span = document.createElement('span');
   span.textContent = text;
   item.append(span, ' · ', timeElement(ts));
-  append(item);
+  append(item, history);
+  return item;
 }
 
 /** The whole list, from a welcome. */
@@ -426,6 +497,8 @@ function join(event) {
 
 function leave() {
   send({ type: 'leave' });
+  stopReading();
+  chat.joinNotice = null;
   chat.joined = null;
   chat.wanted = null;
   storage('sessionStorage')?.removeItem('wskit-chat-joined');

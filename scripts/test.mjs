@@ -17,10 +17,10 @@ import { ensureSystemDeps } from './system-deps.mjs';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
 
-// What runs on every Node version (folders or files): the protocol core, the Node adapters,
-// interoperability with other implementations, and the published package used by CommonJS and ES
-// module applications (test/package/types.test.ts, TypeScript's checks, does not depend on Node's
-// version).
+// What runs on every Node version (folders or files): the protocol core, the Node adapters, wskit/client
+// over loopback (on the global WebSocket of Node ≥ 22, wskit's on 20), interoperability with other
+// implementations, and the published package used by CommonJS and ES module applications
+// (test/package/types.test.ts, TypeScript's checks, does not depend on Node's version).
 const MATRIX_PARTS = [
   'test/protocol',
   'test/node',
@@ -33,6 +33,8 @@ const MATRIX_PARTS = [
   'test/http2/deflate-conformance.test.ts',
   'test/interop',
   'test/package/runtime.test.ts',
+  'test/client/topics-client.test.ts',
+  'test/client/durable-server.test.ts',
 ];
 
 function inMatrix(file) {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SUBPROTOCOL } from '../client/wire.js';
 import {
   type Broker,
   type HeartbeatOptions,
@@ -34,12 +35,19 @@ import {
   type ServerMessage,
 } from './protocol.js';
 import { type RateLimitOptions, TokenBucket } from './rate-limiter.js';
+import {
+  CLIENT_PATH,
+  DEFAULT_CLIENT_DIR,
+  DEFAULT_HISTORY,
+  loadClientFiles,
+  roomTopic,
+  roomTopicsOptions,
+} from './room-topics.js';
 import { Rooms, sortNames } from './rooms.js';
 import { StaticFiles } from './static-files.js';
 
 /** The page's files: public/ at the package root, two folders up from src/chat/ and dist/chat/. */
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
-
 /** The WebSocket endpoint's path. */
 export const WEBSOCKET_PATH = '/ws';
 
@@ -63,6 +71,17 @@ export interface ChatServerOptions {
   broker?: Broker;
   /** The folder of the page's files. Default: the package's public/. */
   publicDir?: string;
+  /**
+   * The folder of wskit/client's ES modules, served at /client/. Default: the package's dist/client/
+   * (when it is missing, the page cannot show messages: the server logs an error).
+   */
+  clientDir?: string;
+  /**
+   * Messages and notices kept per room (the room's durable topic `chat/ROOM`, for at most 24 h): a
+   * newcomer sees them, and a page that reconnects (to any server sharing the broker) gets every
+   * one it missed. 0 keeps offsets but no history. Default 100.
+   */
+  history?: number;
   /** Overrides of DEFAULT_LIMITS. */
   limits?: Partial<ChatLimits>;
   /** Messages per connection: default a burst of 10, then 3 a second. */
@@ -97,6 +116,14 @@ export interface ChatServerOptions {
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
+export {
+  CLIENT_PATH,
+  DEFAULT_CLIENT_DIR,
+  DEFAULT_HISTORY,
+  HISTORY_MAX_AGE,
+  roomTopic,
+} from './room-topics.js';
+
 interface Client {
   readonly ws: WebSocket;
   readonly bucket: TokenBucket;
@@ -107,14 +134,14 @@ interface Client {
   dropped: number;
   /** When the last rate_limited error was sent (one a second at most). */
   limitNoticeAt: number;
-}
-
-export function roomTopic(room: string): string {
-  return `chat/${room}`;
+  /** The page reads the room from its durable topic: this connection is not subscribed to it. */
+  stream: boolean;
 }
 
 export class ChatServer {
   readonly limits: ChatLimits;
+  /** Messages kept per room. */
+  readonly history: number;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly broker: Broker;
@@ -161,8 +188,20 @@ export class ChatServer {
       const at = this.http.address();
       return at === null || typeof at === 'string' ? null : at;
     });
+    this.history = options.history ?? DEFAULT_HISTORY;
+    if (!Number.isSafeInteger(this.history) || this.history < 0) {
+      throw new WebSocketError(
+        'WS_ERR_INVALID_ARGUMENT',
+        `Option history must be an integer ≥ 0; got ${String(options.history)}`,
+      );
+    }
     const files = new StaticFiles(options.publicDir ?? DEFAULT_PUBLIC_DIR);
-    this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => files.handle(req, res));
+    const clientFiles = loadClientFiles(options.clientDir ?? DEFAULT_CLIENT_DIR, this.log);
+    this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) =>
+      clientFiles !== null && req.url?.startsWith(CLIENT_PATH)
+        ? clientFiles.handle(req, res)
+        : files.handle(req, res),
+    );
     this.ownBroker = options.broker === undefined;
     this.broker = options.broker ?? new InMemoryBroker();
     this.wss = new WebSocketServer({
@@ -174,6 +213,8 @@ export class ChatServer {
       heartbeat: options.heartbeat,
       maxBackpressure: options.maxBackpressure ?? DEFAULT_CHAT_MAX_BACKPRESSURE,
       backpressurePolicy: 'close',
+      // Rooms are durable topics, which pages may only read (room-topics.ts).
+      durable: roomTopicsOptions(this.limits, this.history),
       verifyClient: (info: VerifyClientInfo, cb: VerifyClientCallback) =>
         this.origins.allows(info.origin)
           ? cb(true)
@@ -227,6 +268,12 @@ export class ChatServer {
   }
 
   private accept(ws: WebSocket): void {
+    // A wskit.topics.v1 connection (a page reading its room) is served by the server's durable topics;
+    // the chat only holds it to the same rate limit.
+    if (ws.protocol === SUBPROTOCOL) {
+      this.limitTopicsConnection(ws);
+      return;
+    }
     const client: Client = {
       ws,
       bucket: new TokenBucket(this.options.rateLimit),
@@ -235,6 +282,7 @@ export class ChatServer {
       session: undefined,
       dropped: 0,
       limitNoticeAt: -Infinity,
+      stream: false,
     };
     ws.on('message', (data: RawData, isBinary: boolean) =>
       this.guarded(ws, () => this.receive(client, toBuffer(data), isBinary)),
@@ -276,7 +324,7 @@ export class ChatServer {
       const message = parseClientMessage(data, isBinary, this.limits);
       switch (message.type) {
         case 'join':
-          this.join(client, message.room, message.name, message.session);
+          this.join(client, message.room, message.name, message.session, message.stream === true);
           break;
         case 'message':
           this.say(client, message.text);
@@ -289,6 +337,20 @@ export class ChatServer {
       if (!(err instanceof ChatError)) throw err;
       this.send(client, err.toMessage());
     }
+  }
+
+  /**
+   * A page's wskit.topics.v1 connection sends a subscribe per room and a ping now and then: one that
+   * goes on past the rate limit (MAX_DROPPED messages over it in a row) is closed with 1008. (Its
+   * messages are the durable topics'; this only counts them.)
+   */
+  private limitTopicsConnection(ws: WebSocket): void {
+    const bucket = new TokenBucket(this.options.rateLimit);
+    let over = 0;
+    ws.on('message', () => {
+      if (bucket.take()) over = 0;
+      else if (++over > MAX_DROPPED && ws.readyState === ws.OPEN) ws.close(1008, 'Too many messages');
+    });
   }
 
   private brokerError(err: Error): void {
@@ -317,7 +379,13 @@ export class ChatServer {
     );
   }
 
-  private join(client: Client, room: string, name: string, session: string | undefined): void {
+  private join(
+    client: Client,
+    room: string,
+    name: string,
+    session: string | undefined,
+    stream: boolean,
+  ): void {
     if (client.room === room && nameSkeleton(client.name) === nameSkeleton(name)) {
       this.send(client, this.welcome(client));
       return;
@@ -356,7 +424,8 @@ export class ChatServer {
       changing.filter((n, i) => !before[i] && this.online(room, n)),
       changing.filter((n, i) => before[i] && !this.online(room, n)),
     );
-    client.ws.subscribe(roomTopic(room));
+    client.stream = stream;
+    if (!stream) client.ws.subscribe(roomTopic(room));
     client.ws.subscribe(this.usersTopic(room));
     this.send(client, this.welcome(client));
     if (!takeover) {
@@ -394,7 +463,15 @@ export class ChatServer {
 
   private welcome(client: Client): ServerMessage {
     const room = client.room as string;
-    return { type: 'welcome', room, name: client.name, users: this.users(room), limits: this.limits };
+    return {
+      type: 'welcome',
+      room,
+      name: client.name,
+      users: this.users(room),
+      limits: this.limits,
+      topic: roomTopic(room),
+      history: this.history,
+    };
   }
 
   /** Whether someone called `name` is online in `room`, here or on another server. */

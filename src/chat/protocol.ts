@@ -31,13 +31,28 @@ export type ClientMessage =
       name: string;
       /** A random token the page keeps for the tab: a join with it takes over the name it holds. */
       session?: string;
+      /**
+       * The page reads the room's messages and notices from its durable topic (`welcome.topic`, over
+       * wskit.topics.v1): this connection is then sent only welcome, users and errors.
+       */
+      stream?: boolean;
     }
   | { type: 'message'; text: string }
   | { type: 'leave' };
 
 /** What the server sends. `ts` is milliseconds since the epoch (server clock). */
 export type ServerMessage =
-  | { type: 'welcome'; room: string; name: string; users: string[]; limits: ChatLimits }
+  | {
+      type: 'welcome';
+      room: string;
+      name: string;
+      users: string[];
+      limits: ChatLimits;
+      /** The room's durable topic: its messages and notices, with offsets, for wskit.topics.v1 clients. */
+      topic: string;
+      /** How many of the room's last messages the server keeps (and a newcomer can read). */
+      history: number;
+    }
   | { type: 'message'; id: string; room: string; name: string; text: string; ts: number }
   /** Who is online changed: the names to remove from the list `welcome` gave, then those to add. */
   | { type: 'users'; room: string; add: string[]; remove: string[] }
@@ -167,6 +182,12 @@ export function checkText(raw: unknown, limits: ChatLimits = DEFAULT_LIMITS): st
   return text;
 }
 
+function checkStream(raw: unknown): boolean | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  if (raw !== true) throw new ChatError('bad_message', 'stream must be true or false.');
+  return true;
+}
+
 function checkSession(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !SESSION.test(raw)) {
@@ -208,6 +229,7 @@ export function parseClientMessage(
         room: checkRoom(message.room, limits),
         name: checkName(message.name, limits),
         session: checkSession(message.session),
+        stream: checkStream(message.stream),
       };
     case 'message':
       return { type: 'message', text: checkText(message.text, limits) };

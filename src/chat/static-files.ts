@@ -24,10 +24,14 @@ export class StaticFiles {
   /** By URL path: `/index.html`, `/chat.js`. */
   private readonly files = new Map<string, StaticFile>();
 
-  /** Loads the files under `root` (throws if it is not a readable folder). */
-  constructor(root: string) {
-    this.load(root, '');
-    if (!this.files.has('/index.html')) {
+  /**
+   * Loads the files under `root` (throws if it is not a readable folder), served under `prefix`
+   * (`/client`: `root/index.js` is `/client/index.js`). With `index` (the default), `index.html` must
+   * be there.
+   */
+  constructor(root: string, options: { prefix?: string; index?: boolean } = {}) {
+    this.load(root, options.prefix ?? '');
+    if (options.index !== false && !this.files.has('/index.html')) {
       throw new Error(`${join(root, 'index.html')} is missing: the chat page cannot be served`);
     }
   }

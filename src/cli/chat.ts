@@ -1,6 +1,6 @@
 /** `wskit chat`: the chat app (src/chat/), a page and its WebSocket endpoint on one port. */
 import { normalizeOrigin } from '../chat/allowed-origins.js';
-import { ChatServer, DEFAULT_MAX_ROOM_MEMBERS, type LogLevel } from '../chat/chat-server.js';
+import { ChatServer, DEFAULT_HISTORY, DEFAULT_MAX_ROOM_MEMBERS, type LogLevel } from '../chat/chat-server.js';
 import { RedisBroker } from '../index.js';
 import { defineOptions, formatOptions, type OptionValues } from './args.js';
 import { type Command, ExitStatus } from './command.js';
@@ -43,6 +43,13 @@ const options = defineOptions({
     default: DEFAULT_MAX_ROOM_MEMBERS,
     description: `Most people in one room on this server; one more is told the room is full. Default ${DEFAULT_MAX_ROOM_MEMBERS.toLocaleString('en-US')}.`,
   },
+  history: {
+    kind: 'value',
+    placeholder: 'N',
+    parse: parseCount(0),
+    default: DEFAULT_HISTORY,
+    description: `Messages kept per room (24 h at most): a newcomer sees them, a page that reconnects gets those it missed. 0 keeps none. Default ${DEFAULT_HISTORY}.`,
+  },
   allowOrigin: {
     kind: 'list',
     placeholder: 'ORIGIN',
@@ -70,6 +77,10 @@ http://127.0.0.1:8080/?room=NAME. The messages and limits are in docs/chat.md.
 With --redis, several chat servers (on other ports or machines) share their
 rooms through Redis: a message sent on one reaches the people on all.
 
+Each room keeps its last --history messages (in Redis with --redis): a
+newcomer sees them, and a page whose server went away reconnects (to any
+server sharing the Redis) and shows what was said meanwhile, once, in order.
+
 Standard output gets "wskit chat server listening on URL" and a line saying
 what to open, then a line for each join and leave (not with --quiet). Nothing
 anyone writes is printed. Errors go to standard error: a connection's (not
@@ -96,6 +107,7 @@ Examples:
   wskit chat                                # http://127.0.0.1:8080/
   wskit chat --port 0                       # on a free port, printed
   wskit chat --port 8081 --redis redis://127.0.0.1:6379
+  wskit chat --history 500                  # keep 500 messages per room
   wskit chat --allow-origin https://chat.example.com   # behind a TLS proxy`;
 
 export const chatCommand: Command = {
@@ -156,6 +168,7 @@ async function serve(opts: ChatOptions): Promise<number> {
       broker,
       log,
       maxRoomMembers: opts.maxRoomMembers,
+      history: opts.history,
       allowedOrigins: opts.allowOrigin,
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { ChatServer } from '../../src/chat/chat-server.js';
-import { cleanup, startChat } from './helpers.js';
+import { cleanup, clientDir, startChat as startChatServer } from './helpers.js';
 
 // The functions given to page.evaluate() and friends run in the browser; tsconfig has no DOM types,
 // so the few browser globals they use are declared here, loosely.
@@ -42,6 +42,12 @@ const DESKTOP = { width: 1100, height: 700 };
 const PHONE = { width: 390, height: 780 };
 
 let browser: Browser;
+let client: string;
+
+/** A chat server whose page loads wskit/client freshly compiled from src/client/. */
+function startChat(options: Parameters<typeof startChatServer>[0] = {}): Promise<ChatServer> {
+  return startChatServer({ clientDir: client, ...options });
+}
 const contexts = new Set<BrowserContext>();
 
 /** Uncaught errors and Content-Security-Policy violations of a page, checked at the end of a test. */
@@ -119,10 +125,11 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png` });
 }
 
-describe('the chat page in chromium', { timeout: 60_000 }, () => {
+describe('the chat page in chromium', { timeout: 180_000 }, () => {
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
     mkdirSync(ARTIFACTS, { recursive: true });
+    client = await clientDir();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
   });
 
@@ -310,11 +317,19 @@ describe('the chat page in chromium', { timeout: 60_000 }, () => {
     await grace.page.locator('#status[data-state="online"]').waitFor({ timeout: 15_000 });
     await ada.page.locator('#messages .notice', { hasText: 'You are back online' }).waitFor();
     await grace.page.locator('#messages .notice', { hasText: 'You are back online' }).waitFor();
+    // The new server (no Redis) has a new history: wskit/client reports the gap, the page says so.
+    await ada.page.locator('#messages .notice', { hasText: 'The server lost the room’s history' }).waitFor();
     await waitForPeople(ada.page, ['Ada', 'Grace']);
     assert.deepEqual(second.users('restart'), ['Ada', 'Grace']);
 
     await say(ada.page, 'still here after the restart');
     assert.equal(await seen(grace.page, 'still here after the restart'), 'Ada');
+    assert.equal(
+      await grace.page
+        .locator('#messages .message .text', { hasText: 'still here after the restart' })
+        .count(),
+      1,
+    );
     await noErrors(ada, grace);
   });
 });

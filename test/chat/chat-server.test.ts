@@ -20,6 +20,8 @@ describe('chat server: rooms', () => {
       name: 'Ada',
       users: ['Ada'],
       limits: { messageBytes: 8192, nameLength: 24, roomLength: 32, textLength: 1000 },
+      topic: 'chat/garden',
+      history: 100,
     });
     assert.deepEqual([...ada.people], ['Ada']);
     assert.equal(ada.received.get('users'), undefined, 'the joiner gets the list in its welcome only');

@@ -60,6 +60,7 @@ describe('wskit chat', () => {
       '--host HOST',
       '--redis URL',
       '--max-room-members N',
+      '--history N',
       '--allow-origin ORIGIN',
       '-q, --quiet',
       '-h, --help',
@@ -85,6 +86,7 @@ describe('wskit chat', () => {
         ['chat', '--max-room-members', '0'],
         /invalid value "0" for --max-room-members: expected a whole number, at least 1/,
       ],
+      [['chat', '--history=-1'], /invalid value "-1" for --history/],
       [
         ['chat', '--allow-origin', 'chat.example.com'],
         /invalid value "chat\.example\.com" for --allow-origin: expected an origin/,
@@ -114,12 +116,14 @@ describe('wskit chat', () => {
     }
   });
 
-  it('--max-room-members and --allow-origin reach the server', async () => {
+  it('--max-room-members, --history and --allow-origin reach the server; the page gets wskit/client', async () => {
     const cli = wskit(
       'chat',
       '--port',
       '0',
       '-q',
+      '--history',
+      '7',
       '--max-room-members',
       '1',
       '--allow-origin',
@@ -130,7 +134,12 @@ describe('wskit chat', () => {
     const [, url] = await cli.waitForLine('stdout', /listening on (\S+)$/);
     const endpoint = `${url.replace('http', 'ws')}ws`;
     const ada = await ChatClient.open(endpoint, { origin: 'https://chat.example.com' });
-    await ada.join('lobby', 'Ada');
+    assert.equal((await ada.join('lobby', 'Ada')).history, 7);
+    // The page imports wskit/client from the server: the ES module build, from dist/client/.
+    const module = await fetch(`${url}client/index.js`);
+    assert.equal(module.status, 200);
+    assert.equal(module.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.match(await module.text(), /\bTopicsClient\b/);
     const other = await ChatClient.open(endpoint, { origin: 'http://other.example:8000' });
     other.send({ type: 'join', room: 'lobby', name: 'Grace' });
     assert.equal((await other.next('error')).code, 'room_full');

@@ -1,5 +1,12 @@
 // Helpers for the chat tests: a raw chat client that queues what the server sends and waits for a
 // message of a given type with a deadline (never sleeping), and servers that are closed after each test.
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ChatServer, type ChatServerOptions } from '../../src/chat/chat-server.js';
 import type { ServerMessage } from '../../src/chat/protocol.js';
 import { type ClientOptions, type RawData, WebSocket } from '../../src/index.js';
@@ -132,6 +139,30 @@ export class ChatClient {
   }
 }
 
+/**
+ * wskit/client compiled from src/client/ as ES modules (what the page loads from /client/), once per
+ * test process, into a temp folder: the tests of the page never run a stale dist/.
+ */
+let builtClient: string | undefined;
+
+export async function clientDir(): Promise<string> {
+  if (builtClient !== undefined) return builtClient;
+  const out = mkdtempSync(join(tmpdir(), 'wskit-client-'));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const args = ['--ignoreConfig', '--outDir', out, '--rootDir', `${root}src/client`, '--module', 'nodenext'];
+  args.push('--target', 'es2022', '--lib', 'es2023,dom', '--types', '', '--strict', '--skipLibCheck');
+  await promisify(execFile)(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, ...args, `${root}src/client/index.ts`],
+    {
+      timeout: 60_000,
+    },
+  );
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  builtClient = out;
+  return out;
+}
+
 const servers = new Set<ChatServer>();
 const clients = new Set<ChatClient>();
 
@@ -158,4 +189,67 @@ export async function cleanup(): Promise<void> {
   clients.clear();
   await Promise.all([...servers].map((s) => s.close()));
   servers.clear();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts redis-server on a free port, without persistence; resolves once it accepts connections. */
+export async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start within 5 s')), 5000);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run redis-server (install Debian's redis-server): ${err.message}`));
+    });
+  });
+  return { url: `redis://127.0.0.1:${port}`, process: child };
+}
+
+/** The newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * Builds dist/ (what `wskit chat` runs, with the page's wskit/client) when it is missing or older
+ * than src/: `node scripts/test.mjs` builds before the tests, a test file run on its own may not have.
+ */
+export function ensureBuilt(): void {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  let built = 0;
+  try {
+    built = statSync(join(root, 'dist/cli/main.js')).mtimeMs;
+  } catch {
+    // not built
+  }
+  if (built >= newest(join(root, 'src'))) return;
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build failed');
 }

@@ -31,12 +31,22 @@ describe('parseClientMessage', () => {
       room: 'lobby',
       name: 'Ada Lovelace',
       session: undefined,
+      stream: undefined,
     });
     assert.deepEqual(parse({ type: 'join', room: 'r', name: 'n', session: 'abcdef0123456789' }), {
       type: 'join',
       room: 'r',
       name: 'n',
       session: 'abcdef0123456789',
+      stream: undefined,
+    });
+    assert.equal(parse({ type: 'join', room: 'r', name: 'n', stream: true }).type, 'join');
+    assert.deepEqual(parse({ type: 'join', room: 'r', name: 'n', stream: true }), {
+      type: 'join',
+      room: 'r',
+      name: 'n',
+      session: undefined,
+      stream: true,
     });
     assert.deepEqual(parse({ type: 'message', text: '  two\r\nlines\t!  ' }), {
       type: 'message',
@@ -66,6 +76,7 @@ describe('parseClientMessage', () => {
     refused(() => parse({ type: 'shout' }), 'bad_message', /Unknown message type "shout"/);
     refused(() => parse({ type: 'x'.repeat(5000) }), 'bad_message', /^.{0,120}$/);
     refused(() => parse({ type: 'join', room: 'a', name: 'b', session: 'short' }), 'bad_message');
+    refused(() => parse({ type: 'join', room: 'a', name: 'b', stream: 'yes' }), 'bad_message');
     refused(() => parse({ type: 'join', room: 'a', name: 'b', session: 'has spaces in it' }), 'bad_message');
   });
 

@@ -1,51 +1,11 @@
 // Two chat servers sharing rooms through Redis: a real redis-server on a free port, a RedisBroker
 // each (as two processes would have), and the same through `wskit chat --redis`.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type Broker, RedisBroker } from '../../src/index.js';
 import { stopAll, wskit } from '../cli/helpers.js';
-import { ChatClient, cleanup, connect, startChat } from './helpers.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** Starts redis-server on a free port, without persistence; resolves once it accepts connections. */
-async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 5 s')), 5000);
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run redis-server (install Debian's redis-server): ${err.message}`));
-    });
-  });
-  return { url: `redis://127.0.0.1:${port}`, process: child };
-}
+import { ChatClient, cleanup, connect, startChat, startRedis } from './helpers.js';
 
 describe('chat servers sharing Redis', () => {
   let redis: { url: string; process: ChildProcess };

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as clientSource from '../../src/client/index.js';
 import * as source from '../../src/index.js';
 import * as protocolSource from '../../src/protocol/index.js';
 import { installPacked, type PackedProjects, ROOT, run, TIMEOUT } from './packed.js';
@@ -40,6 +41,7 @@ describe(`the packed tarball on Node ${process.versions.node}`, () => {
       errorShared: true,
       keys: requireKeys(),
       protocolKeys: Object.keys(protocolSource).sort(),
+      clientKeys: Object.keys(clientSource).sort(),
       esmSame: true,
       echo: 'hello from cjs',
       closeCode: 1000,
@@ -54,9 +56,25 @@ describe(`the packed tarball on Node ${process.versions.node}`, () => {
       errorShared: true,
       keys: Object.keys(source).sort(),
       protocolKeys: Object.keys(protocolSource).sort(),
+      clientKeys: Object.keys(clientSource).sort(),
+      clientSame: true,
       echo: 'hello from esm',
       closeCode: 1000,
     });
+  });
+
+  it('wskit/client under the "browser" condition is the ES module build, with the same exports', async () => {
+    const script =
+      "const c = await import('wskit/client');" +
+      "console.log(JSON.stringify({ url: import.meta.resolve('wskit/client'), keys: Object.keys(c).sort() }));";
+    const { stdout } = await run(
+      process.execPath,
+      ['--conditions=browser', '--input-type=module', '-e', script],
+      { cwd: packed!.esm, timeout: TIMEOUT },
+    );
+    const seen = JSON.parse(stdout) as { url: string; keys: string[] };
+    assert.match(seen.url, /\/node_modules\/wskit\/dist\/client\/index\.js$/);
+    assert.deepEqual(seen.keys, Object.keys(clientSource).sort());
   });
 
   it('installs the wskit command, which runs from the tarball (the ES module build of dist/)', async () => {
