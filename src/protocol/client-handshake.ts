@@ -44,6 +44,18 @@ export function checkUpgradeResponse(res: UpgradeResponse, expected: ExpectedUpg
   if (single(h['sec-websocket-accept'])?.trim() !== acceptKey(expected.key)) {
     throw invalid('Invalid Sec-WebSocket-Accept header: it does not match the key sent');
   }
+  return checkNegotiation(h, expected);
+}
+
+/**
+ * The subprotocol and extensions of a server's answer (RFC 6455 §4.1; RFC 8441 answers the same
+ * way): a subprotocol that was offered, extensions that were offered, each at most once. Throws
+ * WS_ERR_HANDSHAKE_INVALID_RESPONSE.
+ */
+export function checkNegotiation(
+  h: Readonly<Record<string, string | string[] | undefined>>,
+  expected: { readonly protocols: readonly string[]; readonly extensions: readonly string[] },
+): ValidatedUpgrade {
   const protocol = single(h['sec-websocket-protocol'])?.trim() ?? '';
   if (protocol !== '') {
     if (expected.protocols.length === 0) throw invalid('Server sent a subprotocol but none was requested');

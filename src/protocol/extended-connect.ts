@@ -1,3 +1,4 @@
+import { checkNegotiation } from './client-handshake.js';
 import { createError, WebSocketError } from './errors.js';
 import { type ExtensionOffer, parseExtensions, parseProtocolList } from './header-tokens.js';
 
@@ -145,7 +146,7 @@ export interface ValidatedExtendedConnect {
   extensions: ExtensionOffer[];
 }
 
-function invalid(message: string): WebSocketError {
+function _invalid(message: string): WebSocketError {
   return createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', message);
 }
 
@@ -164,30 +165,5 @@ export function checkExtendedConnectResponse(
       status,
     });
   }
-  const protocol = single(headers['sec-websocket-protocol'])?.trim() ?? '';
-  if (protocol !== '') {
-    if (!expected.protocols.includes(protocol)) {
-      throw invalid(`Server chose subprotocol ${protocol}, which was not offered`);
-    }
-  } else if (headers['sec-websocket-protocol'] !== undefined) {
-    throw invalid('Empty Sec-WebSocket-Protocol header');
-  }
-  let extensions: ExtensionOffer[] = [];
-  const extensionHeader = single(headers['sec-websocket-extensions']);
-  if (extensionHeader !== undefined) {
-    try {
-      extensions = parseExtensions(extensionHeader);
-    } catch (err) {
-      throw invalid((err as Error).message);
-    }
-    const seen = new Set<string>();
-    for (const ext of extensions) {
-      if (!expected.extensions.includes(ext.name)) {
-        throw invalid(`Server accepted extension ${ext.name}, which was not offered`);
-      }
-      if (seen.has(ext.name)) throw invalid(`Server accepted extension ${ext.name} twice`);
-      seen.add(ext.name);
-    }
-  }
-  return { protocol, extensions };
+  return checkNegotiation(headers as Record<string, string | string[] | undefined>, expected);
 }

@@ -1,16 +1,10 @@
-// Helpers of the HTTP/2 and TLS tests: a self-signed certificate made at test time by the openssl
-// command (in a temporary directory, removed at exit), servers on 127.0.0.1 port 0, raw HTTP/2
-// sessions for what wskit's own client would never send.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
   connect,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSignedCertificate } from '../node/certificate.js';
 import { next, portOf, within } from '../node/helpers.js';
 
 export {
@@ -24,41 +18,9 @@ export {
   within,
 } from '../node/helpers.js';
 
-let cached: { cert: Buffer; key: Buffer } | null = null;
-
 /** A self-signed certificate for localhost and 127.0.0.1, made once per test process. */
 export function certificate(): { cert: Buffer; key: Buffer } {
-  if (cached !== null) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'wskit-h2-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cached = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
-    return cached;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return selfSignedCertificate();
 }
 
 /** An HTTP/2 session to 127.0.0.1:`port` (TLS with the test certificate trusted, or h2c), connected. */

@@ -17,7 +17,7 @@ import {
   serve,
   type WebSocket,
 } from '../node/helpers.js';
-import { selfSignedCertificate } from './certificate.js';
+import { selfSignedCertificate } from '../node/certificate.js';
 import { type ProxyOptions, startProxy, type TestProxy } from './connect-proxy.js';
 
 afterEach(runCleanups);

@@ -1,48 +1,17 @@
 // wss:// through an https server, with a self-signed certificate made for the test by the openssl CLI.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import { WebSocketServer } from '../../src/index.js';
+import { selfSignedCertificate } from './certificate.js';
 import { client, closeHttp, defer, next, portOf, recordClose, runCleanups, WebSocket } from './helpers.js';
 
 let cert: Buffer;
 let key: Buffer;
-let dir: string;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'wskit-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  cert = readFileSync(join(dir, 'cert.pem'));
-  key = readFileSync(join(dir, 'key.pem'));
+  ({ cert, key } = selfSignedCertificate());
 });
-
-after(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(runCleanups);
 
 async function secureServer(): Promise<{ wss: WebSocketServer; server: Server; url: string }> {

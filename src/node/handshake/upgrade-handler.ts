@@ -35,6 +35,30 @@ export type VerifyClientCallback = (
   headers?: Record<string, string | number>,
 ) => void;
 
+/**
+ * Calls verifyClient as ws does: with a callback when it takes two parameters, else for its return
+ * value. A refusal goes to `refuse` (401 unless the callback names a status), acceptance to `next`.
+ */
+export function callVerifyClient(
+  verify: NonNullable<UpgradeOptions['verifyClient']>,
+  info: VerifyClientInfo,
+  refuse: (code: number, message: string, headers?: Record<string, string | number>) => void,
+  next: () => void,
+): void {
+  if (verify.length === 2) {
+    (verify as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
+      info,
+      (verified, code, message, headers) => {
+        if (verified) next();
+        else refuse(code ?? 401, message ?? '', headers);
+      },
+    );
+    return;
+  }
+  if ((verify as (info: VerifyClientInfo) => boolean)(info)) next();
+  else refuse(401, '');
+}
+
 /** The handshake options of a server (see ServerOptions). */
 export interface UpgradeOptions {
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
@@ -154,24 +178,12 @@ export class UpgradeHandler<C> {
       secure: Boolean((req.socket as { encrypted?: boolean } | undefined)?.encrypted),
       req,
     };
-    if (verify.length === 2) {
-      (verify as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
-        info,
-        (verified, code, message, headers) => {
-          if (!verified) {
-            abortHandshake(socket, code ?? 401, message ?? '', headers);
-            return;
-          }
-          next();
-        },
-      );
-      return;
-    }
-    if (!(verify as (info: VerifyClientInfo) => boolean)(info)) {
-      abortHandshake(socket, 401, '');
-      return;
-    }
-    next();
+    callVerifyClient(
+      verify,
+      info,
+      (code, message, headers) => abortHandshake(socket, code, message, headers),
+      next,
+    );
   }
 
   /**

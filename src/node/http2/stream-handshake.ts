@@ -12,12 +12,12 @@ import { formatResponse, negotiateAsServer } from '../../protocol/permessage-def
 import type { InflateBudget } from '../deflate/inflate-budget.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
-import type {
-  AcceptCallback,
-  UpgradeHost,
-  UpgradeOptions,
-  VerifyClientCallback,
-  VerifyClientInfo,
+import {
+  type AcceptCallback,
+  callVerifyClient,
+  type UpgradeHost,
+  type UpgradeOptions,
+  type VerifyClientInfo,
 } from '../handshake/upgrade-handler.js';
 import { closeOnError, isRead, stopClosingOnError } from '../transport/transport.js';
 import { refuseStream } from './refuse-stream.js';
@@ -88,31 +88,28 @@ export class StreamHandshake<C> {
       secure: Boolean(stream.session?.encrypted),
       req: asMessage,
     };
-    if (verify.length === 2) {
-      // The only wait of this handshake: bounded by handshakeTimeout, as an HTTP/1.1 one is.
-      const timer =
-        this.handshakeTimeout > 0
-          ? setTimeout(() => refuseStream(stream, 408, 'Opening handshake timed out'), this.handshakeTimeout)
-          : null;
-      timer?.unref();
-      (verify as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
-        info,
-        (verified, code, message, extra) => {
-          if (timer !== null) clearTimeout(timer);
-          if (!verified) {
-            refuseStream(stream, code ?? 401, message ?? '', extra);
-            return;
-          }
-          complete();
-        },
-      );
-      return;
-    }
-    if (!(verify as (info: VerifyClientInfo) => boolean)(info)) {
-      refuseStream(stream, 401, '');
-      return;
-    }
-    complete();
+    // The only wait of this handshake (an asynchronous verifyClient): bounded by handshakeTimeout,
+    // as an HTTP/1.1 one is.
+    const timer =
+      verify.length === 2 && this.handshakeTimeout > 0
+        ? setTimeout(() => refuseStream(stream, 408, 'Opening handshake timed out'), this.handshakeTimeout)
+        : null;
+    timer?.unref();
+    const settle = () => {
+      if (timer !== null) clearTimeout(timer);
+    };
+    callVerifyClient(
+      verify,
+      info,
+      (code, message, headers) => {
+        settle();
+        refuseStream(stream, code, message, headers);
+      },
+      () => {
+        settle();
+        complete();
+      },
+    );
   }
 
   private complete(
