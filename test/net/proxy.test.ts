@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { afterEach, before, describe, it } from 'node:test';
 import { WebSocketServer } from '../../src/index.js';
+import { selfSignedCertificate } from '../node/certificate.js';
 import {
   client,
   closeHttp,
@@ -17,7 +18,6 @@ import {
   serve,
   type WebSocket,
 } from '../node/helpers.js';
-import { selfSignedCertificate } from '../node/certificate.js';
 import { type ProxyOptions, startProxy, type TestProxy } from './connect-proxy.js';
 
 afterEach(runCleanups);
