@@ -9,48 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type * as Ws from 'ws';
 import type { Side } from './case.js';
-import { compression } from './cases/compression.js';
-import { compressionErrors } from './cases/compression-errors.js';
-import { compressionParams } from './cases/compression-params.js';
-import {
-  answerFor,
-  type DeflateParams,
-  NO_TAKEOVER,
-  offerFor,
-  optionsFor,
-  paramsOf,
-  SuiteCodec,
-} from './deflate.js';
-import { type DeflateCase, type DeflateCaseContext, paramsOfCase } from './deflate-case.js';
+import { answerFor, NO_TAKEOVER, offerFor, SuiteCodec } from './deflate.js';
+import { type DeflateCase, paramsOfCase } from './deflate-case.js';
+import { echo, GROUPS, perMessageDeflate, type Setup, sameParams } from './deflate-endpoint.js';
 import { features, name, WebSocket, WebSocketServer } from './impl.js';
 import { connectRaw } from './raw-client.js';
 import { RawServer } from './raw-server.js';
 import { withTimeout } from './subjects.js';
-
-const GROUPS = [compression, compressionErrors, compressionParams];
-
-/** The endpoint's echo: same type, compressed unless the text starts with "plain:". */
-function echo(ws: Ws.WebSocket): void {
-  ws.on('message', (data, isBinary) => {
-    const bytes = data as Buffer;
-    const plain = !isBinary && bytes.subarray(0, 6).toString('latin1') === 'plain:';
-    ws.send(bytes, { binary: isBinary, compress: !plain });
-  });
-}
-
-function perMessageDeflate(c: DeflateCase, params: DeflateParams | null): object | boolean {
-  return params === null ? true : optionsFor(params, c.deflateOptions);
-}
-
-function sameParams(got: string | undefined, expected: string, what: string): void {
-  assert.ok(got !== undefined, `no ${what}`);
-  assert.deepEqual(paramsOf(got), paramsOf(expected), `${what}: ${got}`);
-}
-
-interface Setup {
-  ctx: DeflateCaseContext;
-  cleanup: () => Promise<void>;
-}
 
 async function setupServer(c: DeflateCase): Promise<Setup> {
   const params = paramsOfCase(c);

@@ -7,45 +7,11 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
-import { compression } from '../conformance/cases/compression.js';
-import { compressionErrors } from '../conformance/cases/compression-errors.js';
-import { compressionParams } from '../conformance/cases/compression-params.js';
-import {
-  answerFor,
-  type DeflateParams,
-  NO_TAKEOVER,
-  offerFor,
-  optionsFor,
-  paramsOf,
-  SuiteCodec,
-} from '../conformance/deflate.js';
-import { type DeflateCase, type DeflateCaseContext, paramsOfCase } from '../conformance/deflate-case.js';
+import { answerFor, NO_TAKEOVER, offerFor, SuiteCodec } from '../conformance/deflate.js';
+import { type DeflateCase, paramsOfCase } from '../conformance/deflate-case.js';
+import { echo, GROUPS, perMessageDeflate, type Setup, sameParams } from '../conformance/deflate-endpoint.js';
 import { withTimeout } from '../conformance/subjects.js';
 import { connectRawH2, RawH2Server, rawSession } from './raw-h2.js';
-
-const GROUPS = [compression, compressionErrors, compressionParams];
-
-function echo(ws: WebSocket): void {
-  ws.on('message', (data, isBinary) => {
-    const bytes = data as Buffer;
-    const plain = !isBinary && bytes.subarray(0, 6).toString('latin1') === 'plain:';
-    ws.send(bytes, { binary: isBinary, compress: !plain });
-  });
-}
-
-function perMessageDeflate(c: DeflateCase, params: DeflateParams | null): object | boolean {
-  return params === null ? true : optionsFor(params, c.deflateOptions);
-}
-
-function sameParams(got: string | undefined, expected: string, what: string): void {
-  assert.ok(got !== undefined, `no ${what}`);
-  assert.deepEqual(paramsOf(got), paramsOf(expected), `${what}: ${got}`);
-}
-
-interface Setup {
-  ctx: DeflateCaseContext;
-  cleanup: () => Promise<void>;
-}
 
 async function setupServer(c: DeflateCase): Promise<Setup> {
   const params = paramsOfCase(c);
