@@ -16,7 +16,7 @@ import { Limiter } from '../deflate/limiter.js';
 import { resolveDeflate } from '../deflate/options.js';
 import { Http2ClientHandshake, type Http2ClientOptions } from '../http2/client-stream.js';
 import { nonNegative } from '../options-check.js';
-import type { Negotiated } from './negotiated.js';
+import { type Negotiated, negotiated } from './negotiated.js';
 import { type ProxyOption, proxyFor } from './proxy-route.js';
 import { abortedError, ProxyTunnel, type TunnelCallback } from './proxy-tunnel.js';
 
@@ -394,19 +394,14 @@ export class ClientHandshake {
         return;
       }
       this.clearDeadline();
-      client.handshakeDone(socket, head, {
-        protocol: accepted.protocol,
-        extensions: params === null ? '' : PERMESSAGE_DEFLATE,
-        deflate:
-          params === null || deflate === null
-            ? undefined
-            : {
-                params,
-                settings: deflate,
-                limiter: new Limiter(deflate.concurrencyLimit),
-                budget: new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET),
-              },
-      });
+      client.handshakeDone(
+        socket,
+        head,
+        negotiated(accepted.protocol, params, deflate, () => ({
+          limiter: new Limiter(deflate!.concurrencyLimit),
+          budget: new InflateBudget(options.inflateBudget ?? DEFAULT_INFLATE_BUDGET),
+        })),
+      );
     });
     if (options.finishRequest) options.finishRequest(req, client);
     else req.end();

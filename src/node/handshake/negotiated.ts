@@ -19,3 +19,21 @@ export interface Negotiated {
    */
   framing?: (handler: ProtocolHandler, options: ProtocolOptions) => Protocol;
 }
+
+/**
+ * What a handshake settled with permessage-deflate's parameters (or none): `settings`, the zlib
+ * `limiter` and the inflate `budget` are the server's (shared by its connections) or, for a client,
+ * made for the connection by `shared()`.
+ */
+export function negotiated(
+  protocol: string | undefined,
+  params: DeflateParams | null,
+  settings: ResolvedDeflate | null,
+  shared: () => { limiter: Limiter; budget: InflateBudget },
+): Negotiated {
+  return {
+    protocol,
+    extensions: params === null || settings === null ? '' : 'permessage-deflate',
+    deflate: params === null || settings === null ? undefined : { params, settings, ...shared() },
+  };
+}

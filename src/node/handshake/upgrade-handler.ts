@@ -19,7 +19,7 @@ import type { ResolvedLegacy } from '../legacy/legacy-options.js';
 import { closeOnError, isRead, stopClosingOnError } from '../transport/transport.js';
 import { abortHandshake } from './abort-handshake.js';
 import type { HandshakeDeadlines } from './handshake-deadlines.js';
-import type { Negotiated } from './negotiated.js';
+import { type Negotiated, negotiated } from './negotiated.js';
 
 /** What verifyClient is told about a connection attempt (as in ws). */
 export interface VerifyClientInfo {
@@ -252,22 +252,11 @@ export class UpgradeHandler<C> {
       socket.write(upgradeResponse(response), 'latin1');
     }
     stopClosingOnError(socket);
+    const shared = () => ({ limiter: this.limiter!, budget: this.budget! });
     this.host.accept(
       socket,
       head,
-      {
-        protocol,
-        extensions: deflate === null ? '' : 'permessage-deflate',
-        deflate:
-          deflate === null
-            ? undefined
-            : {
-                params: deflate.params,
-                settings: this.deflate!,
-                limiter: this.limiter!,
-                budget: this.budget!,
-              },
-      },
+      negotiated(protocol, deflate?.params ?? null, this.deflate, shared),
       req,
       cb,
     );

@@ -16,6 +16,7 @@ import { DEFAULT_INFLATE_BUDGET, InflateBudget } from '../deflate/inflate-budget
 import { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
 import type { HandshakeClient } from '../handshake/client-handshake.js';
+import { negotiated } from '../handshake/negotiated.js';
 
 /** The client options of WebSockets over HTTP/2 (RFC 8441); see docs/http2.md. */
 export interface Http2ClientOptions {
@@ -234,19 +235,14 @@ export class Http2ClientHandshake {
     // a session of our own (its errors ignored by finish()) goes with its one stream.
     const session = this.session!;
     if (this.ownSession) stream.once('close', () => session.close());
-    this.client.handshakeDone(stream, EMPTY_BUFFER, {
-      protocol,
-      extensions: params === null ? '' : PERMESSAGE_DEFLATE,
-      deflate:
-        params === null || deflate === null
-          ? undefined
-          : {
-              params,
-              settings: deflate,
-              limiter: new Limiter(deflate.concurrencyLimit),
-              budget: new InflateBudget(this.options.inflateBudget ?? DEFAULT_INFLATE_BUDGET),
-            },
-    });
+    this.client.handshakeDone(
+      stream,
+      EMPTY_BUFFER,
+      negotiated(protocol, params, deflate, () => ({
+        limiter: new Limiter(deflate!.concurrencyLimit),
+        budget: new InflateBudget(this.options.inflateBudget ?? DEFAULT_INFLATE_BUDGET),
+      })),
+    );
   }
 
   /** Aborts the handshake in progress (close() or terminate() while connecting). */

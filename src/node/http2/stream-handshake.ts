@@ -12,6 +12,7 @@ import { formatResponse, negotiateAsServer } from '../../protocol/permessage-def
 import type { InflateBudget } from '../deflate/inflate-budget.js';
 import type { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
+import { negotiated } from '../handshake/negotiated.js';
 import {
   type AcceptCallback,
   callVerifyClient,
@@ -167,22 +168,11 @@ export class StreamHandshake<C> {
       return;
     }
     stopClosingOnError(stream);
+    const shared = () => ({ limiter: this.limiter!, budget: this.budget! });
     this.host.accept(
       stream,
       EMPTY_BUFFER,
-      {
-        protocol,
-        extensions: deflate === null ? '' : 'permessage-deflate',
-        deflate:
-          deflate === null
-            ? undefined
-            : {
-                params: deflate.params,
-                settings: this.deflate!,
-                limiter: this.limiter!,
-                budget: this.budget!,
-              },
-      },
+      negotiated(protocol, deflate?.params ?? null, this.deflate, shared),
       req,
       cb,
     );
