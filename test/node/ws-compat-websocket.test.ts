@@ -40,7 +40,7 @@ async function pair(impl: (typeof IMPLEMENTATIONS)[number], options: object) {
 }
 
 describe('ws compatibility: bufferedAmount', () => {
-  test('counts a message while it is compressed, and what send() is given once closing or closed', async () => {
+  test('counts a message while it is compressed, and what send(), ping() and pong() are given once closing or closed', async () => {
     const seen: Record<string, number[]> = {};
     for (const impl of IMPLEMENTATIONS) {
       const { peer } = await pair(impl, { perMessageDeflate: { threshold: 0 } });
@@ -56,10 +56,13 @@ describe('ws compatibility: bufferedAmount', () => {
       amounts.push(peer.bufferedAmount);
       peer.send('y'.repeat(50));
       amounts.push(peer.bufferedAmount);
+      peer.ping('zz');
+      peer.pong(Buffer.from('zzz'));
+      amounts.push(peer.bufferedAmount);
       seen[impl.name] = amounts;
     }
     assert.deepEqual(seen.wskit, seen.ws);
-    assert.deepEqual(seen.ws, [1 << 20, (1 << 20) + 5, (1 << 20) + 105, 100, 150]);
+    assert.deepEqual(seen.ws, [1 << 20, (1 << 20) + 5, (1 << 20) + 105, 100, 150, 155]);
   });
 
   test('a client whose handshake failed counts what send() is given after the close', async () => {

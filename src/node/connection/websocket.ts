@@ -297,6 +297,8 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     if (bytes.length > 125)
       throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`, 'RangeError');
     if (!this.canSend()) {
+      // Counted in bufferedAmount as send()'s are, as ws counts them.
+      if (bytes.length > 0) this._sentAfterClose = (this._sentAfterClose ?? 0) + bytes.length;
       if (cb) process.nextTick(cb, notOpen(this._readyState));
       return;
     }
