@@ -48,7 +48,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
 
   override receiveEof(): boolean {
     this.reader.stop();
-    this.state = ReadyState.CLOSED;
+    this.setState(ReadyState.CLOSED);
     return this.closeReceived && this.closeSent;
   }
 
@@ -74,7 +74,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
     this.error = error;
     this.reader.stop();
     if (!this.closeSent && this.sink.deferClose?.() !== true) this.queueClosingFrame();
-    if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
+    if (this.state === ReadyState.OPEN) this.setState(ReadyState.CLOSING);
     this.sink.onProtocolError(error);
   }
 
@@ -85,11 +85,11 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
 
   /** @internal Hixie76Sink: the peer's 0xFF 0x00, answered with ours unless we sent it. */
   onClosingFrame(): void {
-    this.closeReceived = true;
+    this.markCloseReceived();
     this.closeCode = 1005;
     this.closeReason = EMPTY_BUFFER;
     if (!this.closeSent && this.sink.deferClose?.() !== true) this.queueClosingFrame();
-    this.state = ReadyState.CLOSED;
+    this.setState(ReadyState.CLOSED);
     this.sink.onCloseFrame(1005, EMPTY_BUFFER);
   }
 
@@ -138,7 +138,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
     if (this.closeSent) return;
     encodeClosePayload(code, reason);
     this.queueClosingFrame();
-    this.state = this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING;
+    this.setState(this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING);
   }
 
   override takeOutput(): Buffer[] | null {
@@ -157,7 +157,7 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
   }
 
   private queueClosingFrame(): void {
-    this.closeSent = true;
+    this.markCloseSent();
     this.push(HIXIE76_CLOSING_FRAME);
   }
 

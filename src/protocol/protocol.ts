@@ -72,6 +72,18 @@ export interface ReceiveLimits {
 
 const NO_LIMITS: ReceiveLimits = Object.freeze({});
 
+// The bits of Protocol.bits.
+const SERVER = 1;
+const AUTO_PONG = 2;
+const RSV1_ALLOWED = 4;
+const CLOSE_SENT = 8;
+const CLOSE_RECEIVED = 16;
+/** Two bits: the ReadyState (OPEN 1, CLOSING 2, CLOSED 3). */
+const STATE_SHIFT = 5;
+/** Four bits: the opcode of a message sent in parts, 0 when none is. */
+const OPCODE_SHIFT = 7;
+const SENDING_OPCODE = 0xf << OPCODE_SHIFT;
+
 export interface SendOptions {
   /** Whether this frame ends the message (default true). Send later parts with the same type. */
   fin?: boolean;
@@ -85,48 +97,97 @@ export interface SendOptions {
  * close state machine (OPEN → CLOSING → CLOSED); it touches no socket and no timer.
  */
 export class Protocol implements FrameHandler, MessageSink {
-  readonly role: 'server' | 'client';
   private readonly handler: ProtocolHandler;
-  // What the parser, the assembler and the output queue are created with.
-  private rsv1Allowed: boolean;
+  /**
+   * The booleans, the ready state and the opcode of a message sent in parts, in one small integer
+   * (one field per connection instead of seven: see the bit constants above the class).
+   */
+  private bits: number;
   private payloadLimit: number;
+  // What the output queue and send() are created with (a client's masking keys, fragmentation).
   private readonly generateMask: MaskGenerator | undefined;
+  private readonly fragmentSize: number;
+  /** Kept by reference: one object shared by the connections of a server. */
   private readonly limits: ReceiveLimits;
   // Created on first use: a connection that is only open (most of a big server's) holds none of them.
   private _parser: FrameParser | null = null;
   private _assembler: MessageAssembler | null = null;
   private _output: OutputQueue | null = null;
-  autoPong: boolean;
-  private readonly fragmentSize: number;
-
-  /** OPEN, CLOSING (one Close frame sent or received) or CLOSED (both, or the transport ended). */
-  state: ReadyState = ReadyState.OPEN;
-  closeSent = false;
-  closeReceived = false;
   /** The code of the peer's Close frame (1005 when it had none), or 1006 until one arrives. */
   closeCode = 1006;
   closeReason: Buffer = EMPTY_BUFFER;
   /** The protocol error that failed the connection, if any. */
   error: WebSocketError | null = null;
-  /** Opcode of an outgoing message sent in parts (send with fin: false) and not yet finished. */
-  private sendingOpcode = 0;
 
   constructor(handler: ProtocolHandler, options: ProtocolOptions) {
-    this.role = options.role;
     this.handler = handler;
-    this.rsv1Allowed = options.allowRsv1 ?? false;
+    this.bits =
+      (options.role === 'server' ? SERVER : 0) |
+      (options.allowRsv1 === true ? RSV1_ALLOWED : 0) |
+      (options.autoPong === false ? 0 : AUTO_PONG) |
+      (ReadyState.OPEN << STATE_SHIFT);
     this.payloadLimit = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.generateMask = options.generateMask;
     this.limits = options.receiveLimits ?? NO_LIMITS;
-    this.autoPong = options.autoPong ?? true;
     this.fragmentSize = options.fragmentSize ?? 0;
+  }
+
+  /** 'server' expects masked frames and sends unmasked ones; 'client' the reverse. */
+  get role(): 'server' | 'client' {
+    return (this.bits & SERVER) !== 0 ? 'server' : 'client';
+  }
+
+  /** Answer each Ping with a Pong carrying the same payload. */
+  get autoPong(): boolean {
+    return (this.bits & AUTO_PONG) !== 0;
+  }
+  set autoPong(value: boolean) {
+    this.bits = value ? this.bits | AUTO_PONG : this.bits & ~AUTO_PONG;
+  }
+
+  /** OPEN, CLOSING (one Close frame sent or received) or CLOSED (both, or the transport ended). */
+  get state(): ReadyState {
+    return ((this.bits >> STATE_SHIFT) & 3) as ReadyState;
+  }
+
+  /** @internal For Hixie76Protocol, which keeps the same states. */
+  protected setState(value: ReadyState): void {
+    this.bits = (this.bits & ~(3 << STATE_SHIFT)) | (value << STATE_SHIFT);
+  }
+
+  /** @internal */
+  protected markCloseSent(): void {
+    this.bits |= CLOSE_SENT;
+  }
+
+  /** @internal */
+  protected markCloseReceived(): void {
+    this.bits |= CLOSE_RECEIVED;
+  }
+
+  /** A Close frame was queued. */
+  get closeSent(): boolean {
+    return (this.bits & CLOSE_SENT) !== 0;
+  }
+
+  /** The peer's Close frame arrived. */
+  get closeReceived(): boolean {
+    return (this.bits & CLOSE_RECEIVED) !== 0;
+  }
+
+  /** Opcode of an outgoing message sent in parts (send with fin: false) and not yet finished. */
+  private get sendingOpcode(): number {
+    return (this.bits >> OPCODE_SHIFT) & 0xf;
+  }
+  private set sendingOpcode(value: number) {
+    this.bits = (this.bits & ~SENDING_OPCODE) | (value << OPCODE_SHIFT);
   }
 
   private get parser(): FrameParser {
     if (this._parser === null) {
       this._parser = new FrameParser(this, {
-        isServer: this.role === 'server',
-        allowRsv1: this.rsv1Allowed,
+        isServer: (this.bits & SERVER) !== 0,
+        allowRsv1: (this.bits & RSV1_ALLOWED) !== 0,
         maxBufferedChunks: this.limits.maxBufferedChunks,
       });
     }
@@ -147,7 +208,7 @@ export class Protocol implements FrameHandler, MessageSink {
   private get output(): OutputQueue {
     if (this._output === null) {
       this._output = new OutputQueue(
-        this.role === 'server' ? null : new MaskKeySource({ generate: this.generateMask }),
+        (this.bits & SERVER) !== 0 ? null : new MaskKeySource({ generate: this.generateMask }),
       );
     }
     return this._output;
@@ -176,8 +237,8 @@ export class Protocol implements FrameHandler, MessageSink {
   receiveEof(): boolean {
     // Through the getter: an EOF before the first byte must stop input as well.
     this.parser.stop();
-    this.state = ReadyState.CLOSED;
-    return this.closeReceived && this.closeSent;
+    this.setState(ReadyState.CLOSED);
+    return (this.bits & (CLOSE_RECEIVED | CLOSE_SENT)) === (CLOSE_RECEIVED | CLOSE_SENT);
   }
 
   /** Stops handing on messages; input received meanwhile is held until resume(). */
@@ -200,7 +261,7 @@ export class Protocol implements FrameHandler, MessageSink {
 
   /** Enables or disables RSV1 on incoming messages (permessage-deflate). */
   set allowRsv1(value: boolean) {
-    this.rsv1Allowed = value;
+    this.bits = value ? this.bits | RSV1_ALLOWED : this.bits & ~RSV1_ALLOWED;
     if (this._parser !== null) this._parser.allowRsv1 = value;
   }
 
@@ -217,7 +278,7 @@ export class Protocol implements FrameHandler, MessageSink {
     if (!this.closeSent && this.handler.deferClose?.() !== true) {
       this.queueClose(encodeClosePayload(error.closeCode ?? 1002));
     }
-    if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
+    if (this.state === ReadyState.OPEN) this.setState(ReadyState.CLOSING);
     this.handler.onProtocolError(error);
   }
 
@@ -237,14 +298,14 @@ export class Protocol implements FrameHandler, MessageSink {
 
   onControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
-      if (this.autoPong && !this.closeSent)
+      if ((this.bits & (AUTO_PONG | CLOSE_SENT)) === AUTO_PONG)
         this.output.pushFrame(0x80 | Opcode.Pong, payload, payload.length);
       this.handler.onPing(payload);
     } else if (opcode === Opcode.Pong) {
       this.handler.onPong(payload);
     } else {
       const { code, reason } = decodeClosePayload(payload, this.limits.skipUTF8Validation !== true);
-      this.closeReceived = true;
+      this.bits |= CLOSE_RECEIVED;
       this.closeCode = code;
       this.closeReason = reason;
       this.parser.stop();
@@ -255,7 +316,7 @@ export class Protocol implements FrameHandler, MessageSink {
         // the answer.
         this.queueClose(code === 1005 ? EMPTY_BUFFER : Buffer.from(payload));
       }
-      this.state = ReadyState.CLOSED;
+      this.setState(ReadyState.CLOSED);
       this.handler.onCloseFrame(code, reason);
     }
   }
@@ -267,17 +328,20 @@ export class Protocol implements FrameHandler, MessageSink {
    * unless `isBinary` is false. Throws WS_ERR_INVALID_STATE after a Close frame was sent.
    */
   send(data: Buffer | string, isBinary: boolean, options?: SendOptions): void {
-    if (this.closeSent) {
+    const bits = this.bits;
+    if ((bits & CLOSE_SENT) !== 0) {
       throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');
     }
     const fin = options?.fin ?? true;
     let opcode: number = isBinary ? Opcode.Binary : Opcode.Text;
     let rsv1 = options?.rsv1 === true;
-    if (this.sendingOpcode !== 0) {
+    if ((bits & SENDING_OPCODE) !== 0) {
       opcode = Opcode.Continuation;
       rsv1 = false;
     }
-    this.sendingOpcode = fin ? 0 : isBinary ? Opcode.Binary : Opcode.Text;
+    // Written only when it changes: a whole message after a whole message leaves it 0.
+    if (!fin || (bits & SENDING_OPCODE) !== 0)
+      this.sendingOpcode = fin ? 0 : isBinary ? Opcode.Binary : Opcode.Text;
     const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     const rsvBit = rsv1 ? 0x40 : 0;
     if (this.fragmentSize > 0 && length > this.fragmentSize) {
@@ -319,7 +383,7 @@ export class Protocol implements FrameHandler, MessageSink {
   close(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): void {
     if (this.closeSent) return;
     this.queueClose(encodeClosePayload(code, reason));
-    this.state = this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING;
+    this.setState(this.closeReceived ? ReadyState.CLOSED : ReadyState.CLOSING);
   }
 
   /** The bytes to write, in order, or null when nothing is queued. */
@@ -347,7 +411,7 @@ export class Protocol implements FrameHandler, MessageSink {
   }
 
   private queueClose(payload: Buffer): void {
-    this.closeSent = true;
+    this.bits |= CLOSE_SENT;
     this.output.pushFrame(0x80 | Opcode.Close, payload, payload.length);
   }
 }
