@@ -3,6 +3,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { FlushBatch } from '../node/connection/flush-batch.js';
 import { Heartbeat } from '../node/connection/heartbeat.js';
 import {
   type ConnectionOptions,
@@ -146,6 +147,8 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   /** The connected clients; undefined when clientTracking is false, as in ws. */
   readonly clients: Set<WebSocket>;
   private readonly connections = new Set<WebSocket>();
+  /** @internal The output its connections get outside their own receive, written once per tick each. */
+  readonly flushBatch = new FlushBatch();
   private readonly ownServer: NetServer | null;
   private readonly httpServer: HttpServer | HttpsServer | null;
   private readonly heartbeat: Heartbeat | null;

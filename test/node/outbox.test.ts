@@ -36,6 +36,7 @@ function setup(options: { codec?: boolean; highWaterMark?: number; readPause?: n
   const events: string[] = [];
   const owner: OutboxOwner = {
     receiving: false,
+    flushBatch: null,
     outboxDrained: () => events.push('drain'),
     outboxOverflow: () => events.push('overflow'),
     outboxFull: (full) => events.push(full ? 'full' : 'room'),

@@ -7,6 +7,7 @@ import type { Negotiated } from '../handshake/negotiated.js';
 import { CompactEventEmitter } from '../transport/listener-table.js';
 import { readInto, type Transport, type TransportReader } from '../transport/transport.js';
 import { defineFlagProperties } from './flag-properties.js';
+import type { FlushBatch } from './flush-batch.js';
 import type { Heartbeat, HeartbeatMember } from './heartbeat.js';
 import {
   type ConnectionOptions,
@@ -165,6 +166,11 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
   /** @internal */
   get receiving(): boolean {
     return this._inReceive;
+  }
+
+  /** @internal A server's connections flush together (see FlushBatch); a client's on its own. */
+  get flushBatch(): FlushBatch | null {
+    return this._owner === null ? null : this._owner.flushBatch;
   }
 
   /** @internal */

@@ -2,6 +2,7 @@ import type { Blob } from 'node:buffer';
 import type { Protocol } from '../../protocol/protocol.js';
 import type { DeflateCodec } from '../deflate/codec.js';
 import type { Transport } from '../transport/transport.js';
+import type { FlushBatch } from './flush-batch.js';
 import { notOpen } from './not-open.js';
 
 export type SendCallback = (error?: Error | null) => void;
@@ -18,6 +19,8 @@ export interface OutboxOwner {
   outboxFull(full: boolean): void;
   /** What was to be sent could not be made (a Blob that cannot be read, compression failed). */
   outboxFailed(error: Error): void;
+  /** Where the output of a server's connections is gathered for the end of the tick; null: one nextTick each. */
+  readonly flushBatch: FlushBatch | null;
 }
 
 /** The output limits of a connection (see ConnectionOptions). 0 turns a limit off. */
@@ -387,7 +390,9 @@ export class Outbox {
   private schedule(): void {
     if ((this.flags & FLUSH_SCHEDULED) !== 0) return;
     this.flags |= FLUSH_SCHEDULED;
-    process.nextTick(flushOutbox, this);
+    const batch = this.owner.flushBatch;
+    if (batch !== null) batch.add(this);
+    else process.nextTick(flushOutbox, this);
   }
 
   /** Whether the buffer is under highWaterMark; past maxBufferedAmount the owner closes with 1008. */

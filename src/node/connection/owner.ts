@@ -1,3 +1,5 @@
+import type { FlushBatch } from './flush-batch.js';
+
 /**
  * What a server-side connection knows of the server that accepted it: whom to tell when it closes,
  * and the topics its subscribe() and unsubscribe() work on. The server implements it (with the topics
@@ -8,6 +10,8 @@ export interface ConnectionOwner {
   release(connection: object): void;
   /** The topics of the server, or null when it has none. */
   readonly subscriptions: Subscriptions | null;
+  /** Gathers the output its connections get outside their own receive, for one write each per tick. */
+  readonly flushBatch: FlushBatch;
 }
 
 /** A server's topic memberships, as a connection's subscribe()/unsubscribe()/getTopics() use them. */
