@@ -226,12 +226,19 @@ export class LeanSocket extends LeanSocketState {
       this._flags &= ~NO_DELAY_PENDING;
       handle.setNoDelay?.(true);
     }
-    const req = new lib.WriteWrap();
+    // A request that completed synchronously was never handed to C++ (Node wraps it only when a
+    // write has to wait), so the next write can use it again instead of allocating one.
+    let req = lib.spareWrite;
+    if (req === null) {
+      req = new lib.WriteWrap();
+      req.oncomplete = onWriteComplete;
+      req.data = null;
+      req.pending = 0;
+    } else {
+      lib.spareWrite = null;
+    }
     req.handle = handle;
-    req.oncomplete = onWriteComplete;
     req.callback = cb;
-    req.data = null;
-    req.pending = 0;
     let total: number;
     let err: number;
     if (typeof data === 'string') {
@@ -260,6 +267,8 @@ export class LeanSocket extends LeanSocketState {
       this._writing += req.pending;
       this._writes++;
     } else {
+      req.callback = undefined;
+      lib.spareWrite = req;
       if (cb !== undefined) process.nextTick(cb, null);
       // write() said false (corked bytes past the mark) but everything went at once: 'drain' is owed.
       if ((this._flags & NEED_DRAIN) !== 0 && this._writes === 0 && this._corkBytes === 0) {

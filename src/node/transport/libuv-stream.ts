@@ -62,6 +62,11 @@ export interface LibuvStream {
   kLastWriteWasAsync: number;
   UV_EOF: number;
   UV_ENOTCONN: number;
+  /**
+   * A write request whose write completed synchronously, for the next write of this server's sockets
+   * (null when none, or while in use).
+   */
+  spareWrite: WriteRequest | null;
 }
 
 type Binding = (name: string) => Record<string, unknown>;
@@ -109,6 +114,7 @@ export function loadLibuvStream(): LibuvStream | null {
       kLastWriteWasAsync: s.kLastWriteWasAsync,
       UV_EOF: uv.UV_EOF,
       UV_ENOTCONN: uv.UV_ENOTCONN,
+      spareWrite: null,
     };
   } catch {
     return null;
