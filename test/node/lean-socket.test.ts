@@ -96,6 +96,22 @@ describe('LeanSocket', () => {
     assert.deepEqual(order, ['a', 'c']);
   });
 
+  it('writeChunks() writes a list as one writev, and joins what an application corked, in order', async () => {
+    const { lean, peer } = await pair();
+    const received = readAll(peer);
+    const order: string[] = [];
+    assert.equal(lean.writeChunks([Buffer.from('a'), Buffer.from('b')], () => order.push('ab')), true);
+    lean.cork();
+    lean.write('c', () => order.push('c'));
+    lean.writeChunks([Buffer.from('d'), Buffer.from('e')], () => order.push('de'));
+    assert.equal(lean.writableLength, 3, 'held while corked, and counted');
+    lean.uncork();
+    lean.end();
+    assert.equal(String(await received), 'abcde');
+    assert.deepEqual(order, ['ab', 'c', 'de']);
+    assert.equal(lean.writeChunks([Buffer.from('f')], undefined), false, 'refused after end()');
+  });
+
   it('pause() holds incoming chunks (reading stops); resume() emits them in order', async () => {
     const { lean, peer } = await pair();
     lean.pause();

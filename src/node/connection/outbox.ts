@@ -1,6 +1,7 @@
 import type { Blob } from 'node:buffer';
 import type { Protocol } from '../../protocol/protocol.js';
 import type { DeflateCodec } from '../deflate/codec.js';
+import { LeanSocket } from '../transport/lean-socket.js';
 import type { Transport } from '../transport/transport.js';
 import type { FlushBatch } from './flush-batch.js';
 import { notOpen } from './not-open.js';
@@ -254,6 +255,8 @@ export class Outbox {
           };
     if (out.length === 1) {
       transport.write(out[0], done);
+    } else if (transport instanceof LeanSocket) {
+      transport.writeChunks(out, done);
     } else {
       transport.cork();
       const last = out.length - 1;

@@ -33,6 +33,15 @@ export const NO_DELAY_PENDING = 1024;
 
 export type WriteCallback = (err?: Error | null) => void;
 
+/** What a corked LeanSocket holds until uncork(): net.Socket's cork(), for applications that call it. */
+export interface CorkState {
+  /** cork() calls not yet matched by uncork(). */
+  depth: number;
+  list: Buffer[] | null;
+  callbacks: WriteCallback[] | null;
+  bytes: number;
+}
+
 /**
  * wskit's own consumer of a LeanSocket (the request-head reader, then the WebSocket):
  * called directly, before any listeners, so that the handshake adds none and each read chunk is
@@ -59,10 +68,8 @@ export abstract class LeanSocketState extends LazyEventEmitter {
   /** @internal */ _writing = 0;
   /** Asynchronous write requests not yet complete. */
   /** @internal */ _writes = 0;
-  /** @internal */ _corked = 0;
-  /** @internal */ _corkList: Buffer[] | null = null;
-  /** @internal */ _corkCallbacks: WriteCallback[] | null = null;
-  /** @internal */ _corkBytes = 0;
+  /** @internal What cork() holds back; made by the first cork() (wskit's own writes never cork). */
+  _cork: CorkState | null = null;
   /** @internal */ _peer: Record<string, unknown> | null = null;
   /** @internal */ _timer: NodeJS.Timeout | null = null;
   /** @internal wskit's own consumer of this socket's events (see LeanSocketSink). */
@@ -101,7 +108,7 @@ export abstract class LeanSocketState extends LazyEventEmitter {
   }
   /** Bytes accepted by write() and not yet handed to the kernel. */
   get writableLength(): number {
-    return this._writing + this._corkBytes;
+    return this._writing + (this._cork === null ? 0 : this._cork.bytes);
   }
   get bufferSize(): number {
     return this.writableLength;

@@ -1,4 +1,5 @@
 import {
+  type CorkState,
   DESTROYED,
   END_EMITTED,
   ENDING,
@@ -79,17 +80,19 @@ export class LeanSocket extends LeanSocketState {
   }
 
   cork(): void {
-    this._corked++;
+    if (this._cork === null) this._cork = { depth: 1, list: null, callbacks: null, bytes: 0 };
+    else this._cork.depth++;
   }
 
   uncork(): void {
-    if (this._corked === 0 || --this._corked > 0) return;
-    const list = this._corkList;
+    const cork = this._cork;
+    if (cork === null || cork.depth === 0 || --cork.depth > 0) return;
+    const list = cork.list;
     if (list === null) return;
-    const callbacks = this._corkCallbacks;
-    this._corkList = null;
-    this._corkCallbacks = null;
-    this._corkBytes = 0;
+    const callbacks = cork.callbacks;
+    cork.list = null;
+    cork.callbacks = null;
+    cork.bytes = 0;
     let cb: WriteCallback | undefined;
     if (callbacks !== null) {
       cb =
@@ -100,6 +103,32 @@ export class LeanSocket extends LeanSocketState {
             };
     }
     this.dispatch(list.length === 1 ? list[0] : list, cb);
+  }
+
+  /**
+   * @internal Writes several buffers as one write (writev), in order, `cb` once all are written: what
+   * cork(), write()... and uncork() do, without the cork.
+   */
+  writeChunks(list: Buffer[], cb: WriteCallback | undefined): boolean {
+    if ((this._flags & (ENDING | DESTROYED)) !== 0) {
+      this.failWrite(cb);
+      return false;
+    }
+    const cork = this._cork;
+    if (cork !== null && cork.depth > 0) {
+      for (const buf of list) this.hold(cork, buf, undefined);
+      if (cb !== undefined) (cork.callbacks ??= []).push(cb);
+    } else {
+      this.dispatch(list, cb);
+    }
+    return this.afterWrite();
+  }
+
+  private hold(cork: CorkState, buf: Buffer, cb: WriteCallback | undefined): void {
+    if (cork.list === null) cork.list = [buf];
+    else cork.list.push(buf);
+    if (cb !== undefined) (cork.callbacks ??= []).push(cb);
+    cork.bytes += buf.length;
   }
 
   /** Writes a Buffer (or a string, as UTF-8). Returns false once the backlog passes 16 KiB. */
@@ -116,7 +145,9 @@ export class LeanSocket extends LeanSocketState {
       this.failWrite(cb);
       return false;
     }
-    if (typeof data === 'string' && this._corked === 0 && (enc === 'latin1' || enc === 'utf8')) {
+    const cork = this._cork;
+    const corked = cork !== null && cork.depth > 0;
+    if (typeof data === 'string' && !corked && (enc === 'latin1' || enc === 'utf8')) {
       // Straight to the kernel, without a Buffer (the 101 response of every handshake goes this way).
       this.dispatch(data, cb, enc);
       return this.afterWrite();
@@ -127,14 +158,8 @@ export class LeanSocket extends LeanSocketState {
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (this._corked > 0) {
-      if (this._corkList === null) this._corkList = [buf];
-      else this._corkList.push(buf);
-      if (cb !== undefined) {
-        if (this._corkCallbacks === null) this._corkCallbacks = [cb];
-        else this._corkCallbacks.push(cb);
-      }
-      this._corkBytes += buf.length;
+    if (corked) {
+      this.hold(cork, buf, cb);
     } else {
       this.dispatch(buf, cb);
     }
@@ -143,7 +168,7 @@ export class LeanSocket extends LeanSocketState {
 
   /** write()'s answer: false once the backlog passes the high-water mark ('drain' is then owed). */
   private afterWrite(): boolean {
-    const ok = this._writing + this._corkBytes < HIGH_WATER_MARK;
+    const ok = this._writing + (this._cork === null ? 0 : this._cork.bytes) < HIGH_WATER_MARK;
     if (!ok) this._flags |= NEED_DRAIN;
     return ok;
   }
@@ -167,8 +192,8 @@ export class LeanSocket extends LeanSocketState {
     }
     if ((this._flags & (ENDING | DESTROYED)) !== 0) return this;
     this._flags |= ENDING;
-    if (this._corked > 0) {
-      this._corked = 1;
+    if (this._cork !== null && this._cork.depth > 0) {
+      this._cork.depth = 1;
       this.uncork();
     }
     if (this._writes === 0) this.shutdown();
@@ -201,9 +226,7 @@ export class LeanSocket extends LeanSocketState {
   private release(): void {
     this._flags |= DESTROYED;
     this._held = null;
-    this._corkList = null;
-    this._corkCallbacks = null;
-    this._corkBytes = 0;
+    this._cork = null;
     if (this._timer !== null) {
       clearTimeout(this._timer);
       this._timer = null;
@@ -271,7 +294,11 @@ export class LeanSocket extends LeanSocketState {
       lib.spareWrite = req;
       if (cb !== undefined) process.nextTick(cb, null);
       // write() said false (corked bytes past the mark) but everything went at once: 'drain' is owed.
-      if ((this._flags & NEED_DRAIN) !== 0 && this._writes === 0 && this._corkBytes === 0) {
+      if (
+        (this._flags & NEED_DRAIN) !== 0 &&
+        this._writes === 0 &&
+        (this._cork === null || this._cork.bytes === 0)
+      ) {
         this._flags &= ~NEED_DRAIN;
         process.nextTick(emitDrain, this);
       }
