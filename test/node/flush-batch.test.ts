@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { FlushBatch } from '../../src/node/connection/flush-batch.js';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
+import { FlushBatch } from '../../src/node/connection/flush-batch.js';
 
 describe('FlushBatch', () => {
   it('flushes every outbox added in a tick, in order, at the end of that tick', async () => {

@@ -96,11 +96,26 @@ describe('LeanSocket', () => {
     assert.deepEqual(order, ['a', 'c']);
   });
 
+  it("holds its place on the handle where net.Socket does: Node's list of active handles shows the LeanSocket", async () => {
+    const { lean } = await pair();
+    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+    assert.ok(handles.includes(lean), 'the LeanSocket, not its bare handle');
+    const handle = (lean as unknown as { _handle: object })._handle;
+    assert.deepEqual(
+      Object.getOwnPropertySymbols(handle).map((s) => s.description),
+      ['owner_symbol'],
+      'no property of its own on the handle',
+    );
+  });
+
   it('writeChunks() writes a list as one writev, and joins what an application corked, in order', async () => {
     const { lean, peer } = await pair();
     const received = readAll(peer);
     const order: string[] = [];
-    assert.equal(lean.writeChunks([Buffer.from('a'), Buffer.from('b')], () => order.push('ab')), true);
+    assert.equal(
+      lean.writeChunks([Buffer.from('a'), Buffer.from('b')], () => order.push('ab')),
+      true,
+    );
     lean.cork();
     lean.write('c', () => order.push('c'));
     lean.writeChunks([Buffer.from('d'), Buffer.from('e')], () => order.push('de'));

@@ -1,7 +1,8 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Server } from 'node:net';
-import { LeanSocket } from './lean-socket.js';
-import { errnoError, isStreamHandle, loadLibuvStream } from './libuv-stream.js';
+import { handleCallbacks, LeanSocket } from './lean-socket.js';
+import { kOwner } from './lean-socket-state.js';
+import { errnoError, isStreamHandle, loadLibuvStream, ownerSymbolOf } from './libuv-stream.js';
 
 /** The part of net.Server's internals that counts its connections (getConnections(), close()). */
 export interface CountingServer {
@@ -22,7 +23,7 @@ export interface CountingServer {
 export function acceptLeanSockets(server: Server, onSocket: (socket: LeanSocket) => void): boolean {
   const listening = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
   if (listening == null || typeof listening.onconnection !== 'function') return false;
-  const lib = loadLibuvStream();
+  const lib = loadLibuvStream(handleCallbacks(ownerSymbolOf(listening) ?? kOwner));
   if (lib === null) return false;
   const socketChannel = channel('net.server.socket');
   listening.onconnection = (status: number, handle: unknown) => {

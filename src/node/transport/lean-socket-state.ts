@@ -3,6 +3,7 @@ import type { LibuvStream, TcpHandle } from './libuv-stream.js';
 import { LazyEventEmitter } from './listener-table.js';
 import { kHead, kWebSocket } from './socket-slots.js';
 
+/** Where a handle holds its LeanSocket when Node's handles have no owner_symbol slot (see handleCallbacks). */
 export const kOwner = Symbol('wskit.leanSocket');
 
 /** Above this many bytes waiting in the kernel's way, write() returns false (net.Socket's default). */
@@ -85,7 +86,7 @@ export abstract class LeanSocketState extends LazyEventEmitter {
     super();
     this._handle = handle;
     this._lib = lib;
-    handle[kOwner] = this;
+    handle[lib.callbacks.owner] = this;
   }
 
   get destroyed(): boolean {

@@ -6,7 +6,6 @@ import {
   FINISHED,
   FLUSH_SCHEDULED,
   HIGH_WATER_MARK,
-  kOwner,
   LeanSocketState,
   NEED_DRAIN,
   NO_DELAY_PENDING,
@@ -18,6 +17,7 @@ import {
 } from './lean-socket-state.js';
 import {
   errnoError,
+  type HandleCallbacks,
   type LibuvStream,
   type ShutdownRequest,
   type TcpHandle,
@@ -37,7 +37,7 @@ export type { LeanSocketSink } from './lean-socket-state.js';
 export class LeanSocket extends LeanSocketState {
   constructor(handle: TcpHandle, lib: LibuvStream) {
     super(handle, lib);
-    handle.onread = onRead;
+    handle.onread = lib.callbacks.onRead;
     const err = handle.readStart();
     if (err !== 0) this.destroy(errnoError(err, 'read'));
   }
@@ -254,7 +254,7 @@ export class LeanSocket extends LeanSocketState {
     let req = lib.spareWrite;
     if (req === null) {
       req = new lib.WriteWrap();
-      req.oncomplete = onWriteComplete;
+      req.oncomplete = lib.callbacks.onWriteComplete;
       req.data = null;
       req.pending = 0;
     } else {
@@ -339,7 +339,7 @@ export class LeanSocket extends LeanSocketState {
     const lib = this._lib;
     const req = new lib.ShutdownWrap();
     req.handle = this._handle;
-    req.oncomplete = onShutdownComplete;
+    req.oncomplete = lib.callbacks.onShutdownComplete;
     const err = this._handle.shutdown(req);
     if (err === 1 || err === lib.UV_ENOTCONN) process.nextTick(finish, this);
     else if (err !== 0) this.destroy(errnoError(err, 'shutdown'));
@@ -356,8 +356,28 @@ export class LeanSocket extends LeanSocketState {
   }
 }
 
-function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
-  const socket = this[kOwner] as LeanSocket;
+/**
+ * The callbacks Node's handles and requests call, for the handles of one server: each finds its
+ * LeanSocket on the handle under `owner`, the slot where net.Socket hangs itself (Node's
+ * owner_symbol, which every TCP handle is created with), so that a LeanSocket adds no property to its
+ * handle, and tools that list a process's active handles see the LeanSocket as they see a net.Socket.
+ */
+export function handleCallbacks(owner: symbol): HandleCallbacks {
+  return {
+    owner,
+    onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void {
+      onRead(this[owner] as LeanSocket, arrayBuffer);
+    },
+    onWriteComplete(this: WriteRequest, status: number): void {
+      onWriteComplete(this.handle[owner] as LeanSocket, this, status);
+    },
+    onShutdownComplete(this: ShutdownRequest): void {
+      finish(this.handle[owner] as LeanSocket);
+    },
+  };
+}
+
+function onRead(socket: LeanSocket, arrayBuffer: ArrayBuffer | undefined): void {
   const lib = socket._lib;
   const n = lib.state[lib.kReadBytesOrError];
   if (n > 0) {
@@ -428,12 +448,11 @@ function deliverHeld(socket: LeanSocket): void {
   }
 }
 
-function onWriteComplete(this: WriteRequest, status: number): void {
-  const socket = this.handle[kOwner] as LeanSocket;
-  socket._writing -= this.pending;
+function onWriteComplete(socket: LeanSocket, req: WriteRequest, status: number): void {
+  socket._writing -= req.pending;
   socket._writes--;
-  this.data = null;
-  const cb = this.callback;
+  req.data = null;
+  const cb = req.callback;
   if (status < 0) {
     const err = errnoError(status, 'write');
     if (cb !== undefined) cb(err);
@@ -447,10 +466,6 @@ function onWriteComplete(this: WriteRequest, status: number): void {
     socket.emit('drain');
   }
   if ((socket._flags & ENDING) !== 0) socket.shutdown();
-}
-
-function onShutdownComplete(this: ShutdownRequest, _status: number): void {
-  finish(this.handle[kOwner] as LeanSocket);
 }
 
 function finish(socket: LeanSocket): void {

@@ -67,6 +67,16 @@ export interface LibuvStream {
    * (null when none, or while in use).
    */
   spareWrite: WriteRequest | null;
+  /** What this server's handles call back (see handleCallbacks in lean-socket.ts). */
+  callbacks: HandleCallbacks;
+}
+
+/** The functions a server's handles and write/shutdown requests call, and where they find their socket. */
+export interface HandleCallbacks {
+  owner: symbol;
+  onRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): void;
+  onWriteComplete(this: WriteRequest, status: number): void;
+  onShutdownComplete(this: ShutdownRequest): void;
 }
 
 type Binding = (name: string) => Record<string, unknown>;
@@ -76,7 +86,7 @@ type Binding = (name: string) => Record<string, unknown>;
  * throws, an export is missing or of another type, or the process runs with pending deprecations
  * reported (`--pending-deprecation`), where touching `process.binding` would print a warning.
  */
-export function loadLibuvStream(): LibuvStream | null {
+export function loadLibuvStream(callbacks: HandleCallbacks): LibuvStream | null {
   const binding = (process as unknown as { binding?: Binding }).binding;
   if (typeof binding !== 'function') return null;
   if (
@@ -115,10 +125,19 @@ export function loadLibuvStream(): LibuvStream | null {
       UV_EOF: uv.UV_EOF,
       UV_ENOTCONN: uv.UV_ENOTCONN,
       spareWrite: null,
+      callbacks,
     };
   } catch {
     return null;
   }
+}
+
+/**
+ * The symbol under which Node's net.Socket hangs itself on its handle (`owner_symbol`: Node creates
+ * every TCP and pipe handle with that slot, so a listening one shows it), or undefined.
+ */
+export function ownerSymbolOf(handle: object): symbol | undefined {
+  return Object.getOwnPropertySymbols(handle).find((s) => s.description === 'owner_symbol');
 }
 
 /** Whether a value has the methods of a libuv TCP handle that LeanSocket calls. */
