@@ -6,7 +6,7 @@ import { InflateChannel, type InflateChannelSink } from '../deflate/inflate-chan
 import type { Negotiated } from '../handshake/negotiated.js';
 import { CompactEventEmitter } from '../transport/listener-table.js';
 import { readInto, type Transport, type TransportReader } from '../transport/transport.js';
-import { defineFlagProperties } from './flag-properties.js';
+import { defineFlagProperties, defineIntegerFlagProperties } from './flag-properties.js';
 import type { FlushBatch } from './flush-batch.js';
 import type { Heartbeat, HeartbeatMember } from './heartbeat.js';
 import {
@@ -33,6 +33,12 @@ const ERROR_EMITTED = 64;
 const HB_SEEN = 128;
 const SENT_CLOSE = 256;
 const RECEIVED_CLOSE = 512;
+// Integer fields in _flags (see defineIntegerFlagProperties below the class): [shift, width].
+const READY_STATE: readonly [number, number] = [10, 2];
+/** The index of the binaryType in BINARY_TYPES. */
+const BINARY_TYPE: readonly [number, number] = [12, 2];
+/** Close codes are below 5000 (RFC 6455 §7.4: 1000-4999, and 1005/1006, which are never sent). */
+const CLOSE_CODE: readonly [number, number] = [14, 13];
 
 /**
  * The state of one connection and the wiring of its I/O: the transport read into the Protocol, the
@@ -40,19 +46,22 @@ const RECEIVED_CLOSE = 512;
  * events, how it ends) and WebSocket (ws's API) are built on it.
  */
 export abstract class ConnectionState extends CompactEventEmitter implements HeartbeatMember {
-  /** @internal */ _readyState: ReadyState = ReadyState.CONNECTING;
+  /** @internal CONNECTING (0) until open() (bits of _flags). */
+  declare _readyState: ReadyState;
   /** The transport (ws's `_socket`): a net.Socket, tls.TLSSocket or LeanSocket; null before open. */
   _socket: Transport | null = null;
   /** @internal */ _protocol: Protocol | null = null;
   /** @internal */ _options: ConnectionOptions;
-  /** @internal */ _binaryType: BinaryType = 'nodebuffer';
+  /** @internal 'nodebuffer' (index 0) until changed (bits of _flags). */
+  declare _binaryTypeIndex: number;
   /** @internal */ _subprotocol = '';
   /** @internal */ _extensions = '';
-  /** @internal */ _closeCode = 1006;
+  /** @internal 1006 until a close code is known (bits of _flags). */
+  declare _closeCode: number;
   /** @internal */ _closeReason: Buffer = EMPTY_BUFFER;
   /** @internal */ _closeTimer: NodeJS.Timeout | null = null;
-  /** @internal The boolean states, one bit each (accessors defined below the class). */
-  _flags = HB_SEEN;
+  /** @internal The boolean states, one bit each, and the small integers (accessors below the class). */
+  _flags = HB_SEEN | (1006 << CLOSE_CODE[0]);
   /** @internal Created with the first output: a silent connection holds none. */
   _outbox: Outbox | null = null;
   /** @internal permessage-deflate's way in, when negotiated. */
@@ -250,6 +259,12 @@ export abstract class ConnectionState extends CompactEventEmitter implements Hea
 export const HOLD_PAUSED = PAUSED;
 export const HOLD_INFLATING = INFLATING;
 export const HOLD_OUTPUT_FULL = OUTPUT_FULL;
+
+defineIntegerFlagProperties(ConnectionState.prototype, {
+  _readyState: READY_STATE,
+  _binaryTypeIndex: BINARY_TYPE,
+  _closeCode: CLOSE_CODE,
+});
 
 defineFlagProperties(ConnectionState.prototype, {
   _isServer: IS_SERVER,

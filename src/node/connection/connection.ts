@@ -6,7 +6,7 @@ import type { InflateChannelSink } from '../deflate/inflate-channel.js';
 import { ConnectionState, HOLD_INFLATING, HOLD_OUTPUT_FULL } from './connection-state.js';
 import { DEFAULT_CLOSE_TIMEOUT } from './options.js';
 import type { OutboxOwner } from './outbox.js';
-import { toBinaryType } from './send-data.js';
+import { BINARY_TYPES, toBinaryType } from './send-data.js';
 
 /**
  * One WebSocket connection after its opening handshake, client or server side: the transport read
@@ -21,7 +21,11 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
   onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {
     const inflate = this._inflate;
     if (inflate === null) {
-      this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+      this.emit(
+        'message',
+        isBinary ? toBinaryType(data, BINARY_TYPES[this._binaryTypeIndex]!) : data,
+        isBinary,
+      );
       return;
     }
     inflate.receive(data, isBinary, compressed);
@@ -34,7 +38,11 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
   /** @internal */
   deliverMessage(data: Buffer, isBinary: boolean): void {
     if (this._readyState === ReadyState.CLOSED) return;
-    this.emit('message', isBinary ? toBinaryType(data, this._binaryType) : data, isBinary);
+    this.emit(
+      'message',
+      isBinary ? toBinaryType(data, BINARY_TYPES[this._binaryTypeIndex]!) : data,
+      isBinary,
+    );
   }
 
   /** @internal Inflating failed: fail the connection (1009 for a bomb, 1007 for corrupt data). */

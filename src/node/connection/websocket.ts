@@ -96,12 +96,12 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
   }
 
   get binaryType(): BinaryType {
-    return this._binaryType;
+    return BINARY_TYPES[this._binaryTypeIndex]!;
   }
 
   set binaryType(type: BinaryType) {
-    if (!BINARY_TYPES.includes(type)) return;
-    this._binaryType = type;
+    const index = BINARY_TYPES.indexOf(type);
+    if (index !== -1) this._binaryTypeIndex = index;
   }
 
   /** Bytes queued to be sent and not yet handed to the operating system. */
