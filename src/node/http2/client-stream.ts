@@ -4,6 +4,8 @@ import {
   connect as connectHttp2,
   type IncomingHttpHeaders,
 } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
 import { argumentError, createError } from '../../protocol/errors.js';
 import {
@@ -17,6 +19,8 @@ import { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
 import type { HandshakeClient } from '../handshake/client-handshake.js';
 import { negotiated } from '../handshake/negotiated.js';
+import { type ProxyOption, proxyFor } from '../handshake/proxy-route.js';
+import { abortedError, ProxyTunnel } from '../handshake/proxy-tunnel.js';
 
 /** The client options of WebSockets over HTTP/2 (RFC 8441); see docs/http2.md. */
 export interface Http2ClientOptions {
@@ -41,6 +45,12 @@ export interface Http2HandshakeOptions extends Http2ClientOptions {
   handshakeTimeout?: number;
   inflateBudget?: number;
   auth?: string;
+  /** Aborts the handshake: the stream, and the session when it is this handshake's own. */
+  signal?: AbortSignal;
+  /** With `http2: true`, the session is opened through this proxy's CONNECT tunnel. */
+  proxy?: ProxyOption;
+  proxyAuth?: string;
+  proxyTls?: TlsConnectionOptions;
 }
 
 const TLS_OPTIONS = [
@@ -55,10 +65,10 @@ const TLS_OPTIONS = [
   'ciphers',
   'minVersion',
   'maxVersion',
-  'localAddress',
-  'family',
-  'lookup',
 ] as const;
+
+/** Options of the TCP connection, for a session connected directly (a tunnel has its own). */
+const TCP_OPTIONS = ['localAddress', 'family', 'lookup'] as const;
 
 /**
  * A client's opening handshake over HTTP/2 (RFC 8441 §5): waits for the server's SETTINGS to allow
@@ -76,6 +86,8 @@ export class Http2ClientHandshake {
   private ownSession = false;
   private stream: ClientHttp2Stream | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The CONNECT tunnel being opened through a proxy (option proxy), before the session has a socket. */
+  private tunnel: ProxyTunnel | null = null;
   private done = false;
 
   constructor(
@@ -97,10 +109,10 @@ export class Http2ClientHandshake {
     if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
       throw argumentError(`Option http2 must be true or false; got ${String(options.http2)}`);
     }
-    const given = options.http2Session as { request?: unknown } | undefined;
+    const shape = options.http2Session as { request?: unknown } | undefined;
     if (
-      given !== undefined &&
-      (typeof given !== 'object' || given === null || typeof given.request !== 'function')
+      shape !== undefined &&
+      (typeof shape !== 'object' || shape === null || typeof shape.request !== 'function')
     ) {
       throw argumentError('Option http2Session must be a ClientHttp2Session (from http2.connect)');
     }
@@ -108,31 +120,96 @@ export class Http2ClientHandshake {
       throw createError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: http2 needs ws:// or wss://`);
     }
     const secure = url.protocol === 'wss:';
-    let session = options.http2Session ?? null;
-    if (session === null) {
-      const tls: Record<string, unknown> = {};
-      for (const name of TLS_OPTIONS) {
-        const value = (options as Record<string, unknown>)[name];
-        if (value !== undefined) tls[name] = value;
+    const given = options.http2Session ?? null;
+    if (given !== null) {
+      if (options.proxy !== undefined && options.proxy !== false) {
+        // The caller's session is already connected: there is no connection left to tunnel.
+        throw argumentError(
+          'Option proxy does not apply with http2Session (a session you opened is already connected): ' +
+            "open that session through the proxy yourself (http2.connect's createConnection), " +
+            'or use http2: true with proxy and wskit opens the session through the tunnel',
+        );
       }
-      session = connectHttp2(`${secure ? 'https' : 'http'}://${url.host}`, tls);
-      this.ownSession = true;
-    } else if (session.destroyed || session.closed) {
-      throw createError('WS_ERR_INVALID_STATE', 'Option http2Session: the session is closed');
+      if (given.destroyed || given.closed) {
+        throw createError('WS_ERR_INVALID_STATE', 'Option http2Session: the session is closed');
+      }
     }
-    this.session = session;
-    session.on('error', this.onSessionError);
-    session.on('close', this.onSessionClose);
+    // Read before anything connects: a bad proxy URL throws here, as over HTTP/1.1.
+    const proxy = given === null ? proxyFor(options.proxy, url) : null;
     if (options.handshakeTimeout !== undefined) {
       this.timer = setTimeout(() => {
+        const where = this.tunnel === null ? '' : ` (the proxy ${this.tunnel.proxyHost} opened no tunnel)`;
         this.fail(
           createError(
             'WS_ERR_HANDSHAKE_TIMEOUT',
-            `Opening handshake has timed out after ${options.handshakeTimeout} ms`,
+            `Opening handshake has timed out after ${options.handshakeTimeout} ms${where}`,
           ),
         );
       }, options.handshakeTimeout);
     }
+    const signal = options.signal;
+    if (signal !== undefined) {
+      // Already aborted: fail before connecting anything ('error' and 'close' come on a later tick).
+      if (signal.aborted) {
+        this.fail(abortedError(signal));
+        return;
+      }
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (given !== null) {
+      this.open(given, secure);
+      return;
+    }
+    const tls: Record<string, unknown> = {};
+    for (const name of TLS_OPTIONS) {
+      const value = (options as Record<string, unknown>)[name];
+      if (value !== undefined) tls[name] = value;
+    }
+    const authority = `${secure ? 'https' : 'http'}://${url.host}`;
+    this.ownSession = true;
+    if (proxy === null) {
+      for (const name of TCP_OPTIONS) {
+        const value = (options as Record<string, unknown>)[name];
+        if (value !== undefined) tls[name] = value;
+      }
+      this.open(connectHttp2(authority, tls), secure);
+      return;
+    }
+    // Through the proxy: the CONNECT tunnel first, then the session over it (TLS with ALPN h2 for wss://).
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.tunnel = new ProxyTunnel(
+      {
+        proxy,
+        auth: options.proxyAuth,
+        host,
+        port: Number(url.port || (secure ? 443 : 80)),
+        tls: secure ? { ...tls, ALPNProtocols: ['h2'] } : null,
+        proxyTls: options.proxyTls,
+        // The handshake's deadline (above) covers the tunnel too; so does the signal (onAbort).
+        timeout: undefined,
+        signal: undefined,
+      },
+      (err, socket) => {
+        this.tunnel = null;
+        if (this.done) {
+          socket?.destroy();
+          return;
+        }
+        if (err !== null || socket === undefined) {
+          this.fail(err ?? new Error('The proxy tunnel gave no socket'));
+          return;
+        }
+        this.open(connectHttp2(authority, { ...tls, createConnection: () => socket as Duplex }), secure);
+      },
+    );
+  }
+
+  /** Waits on `session` for the server's SETTINGS, then sends the extended CONNECT. */
+  private open(session: ClientHttp2Session, secure: boolean): void {
+    const { url } = this;
+    this.session = session;
+    session.on('error', this.onSessionError);
+    session.on('close', this.onSessionClose);
     this.whenSettled(session, (enabled) => {
       if (this.done) return;
       if (!enabled) {
@@ -249,6 +326,8 @@ export class Http2ClientHandshake {
   abort(): void {
     if (this.done) return;
     this.finish();
+    this.tunnel?.destroy();
+    this.tunnel = null;
     this.stream?.destroy();
     if (this.ownSession) this.session?.destroy();
   }
@@ -257,6 +336,7 @@ export class Http2ClientHandshake {
     this.done = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
     this.session?.removeListener('error', this.onSessionError);
     this.session?.removeListener('close', this.onSessionClose);
     if (this.ownSession) this.session?.on('error', ignore);
@@ -267,6 +347,8 @@ export class Http2ClientHandshake {
     this.abort();
     this.client.handshakeFailed(error);
   }
+
+  private readonly onAbort = () => this.fail(abortedError(this.options.signal));
 
   private readonly onSessionError = (err: Error) => {
     const code = (err as { code?: string }).code;
