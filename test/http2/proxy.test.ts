@@ -2,6 +2,7 @@
 // session over it (h2c for ws://, TLS with ALPN h2 for wss://); 'env' as over HTTP/1.1 (NO_PROXY
 // included). With `http2Session` (a session the caller connected) a proxy is refused at once.
 import assert from 'node:assert/strict';
+import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { WebSocket, type WebSocketError, WebSocketServer } from '../../src/index.js';
@@ -123,6 +124,24 @@ describe('new WebSocket(url, { http2: true, proxy })', () => {
     assert.equal(p.requests.length, 2);
   });
 
+  it('wss:// through the proxy to a server without HTTP/2 fails with WS_ERR_HTTP2_UNSUPPORTED, as directly', async () => {
+    const { cert, key } = certificate();
+    const server = createHttpsServer({ cert, key, ALPNProtocols: ['http/1.1'] });
+    server.listen(0, '127.0.0.1');
+    await next(server, 'listening');
+    defer(() => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    const p = await proxy();
+    const { error, code } = await failure(
+      new WebSocket(urlOf(server, 'wss'), { http2: true, proxy: p.url, ca: cert }),
+    );
+    assert.equal(error.code, 'WS_ERR_HTTP2_UNSUPPORTED', error.message);
+    assert.equal(code, 1006);
+    assert.deepEqual(p.requests, [`127.0.0.1:${portOf(server)}`]);
+  });
+
   it("a proxy's refusal fails the handshake with WS_ERR_PROXY_REJECTED, as over HTTP/1.1", async () => {
     const wss = await h2Server(false);
     const p = await proxy({ auth: 'me:pw' });
@@ -158,6 +177,7 @@ describe('new WebSocket(url, { http2: true, proxy })', () => {
       new WebSocket(urlOf(wss, 'ws'), { http2: true, proxy: p.url, handshakeTimeout: 200 }),
     );
     assert.equal(slow.error.code, 'WS_ERR_HANDSHAKE_TIMEOUT');
+    assert.match(slow.error.message, /the proxy 127\.0\.0\.1:\d+ opened no tunnel/);
     const controller = new AbortController();
     const asked = p.nextRequest();
     const ws = new WebSocket(urlOf(wss, 'ws'), { http2: true, proxy: p.url, signal: controller.signal });

@@ -1,11 +1,4 @@
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  connect as connectHttp2,
-  type IncomingHttpHeaders,
-} from 'node:http2';
-import type { Duplex } from 'node:stream';
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
 import { argumentError, createError } from '../../protocol/errors.js';
 import {
@@ -20,7 +13,8 @@ import type { ResolvedDeflate } from '../deflate/options.js';
 import type { HandshakeClient } from '../handshake/client-handshake.js';
 import { negotiated } from '../handshake/negotiated.js';
 import { type ProxyOption, proxyFor } from '../handshake/proxy-route.js';
-import { abortedError, ProxyTunnel } from '../handshake/proxy-tunnel.js';
+import { abortedError, type ProxyTunnel } from '../handshake/proxy-tunnel.js';
+import { connectSession, type Http2SessionOptions } from './client-session.js';
 
 /** The client options of WebSockets over HTTP/2 (RFC 8441); see docs/http2.md. */
 export interface Http2ClientOptions {
@@ -39,7 +33,7 @@ export interface Http2ClientOptions {
 }
 
 /** The options of a client handshake this file reads (a part of ClientOptions). */
-export interface Http2HandshakeOptions extends Http2ClientOptions {
+export interface Http2HandshakeOptions extends Http2ClientOptions, Http2SessionOptions {
   headers?: Record<string, string>;
   origin?: string;
   handshakeTimeout?: number;
@@ -49,32 +43,14 @@ export interface Http2HandshakeOptions extends Http2ClientOptions {
   signal?: AbortSignal;
   /** With `http2: true`, the session is opened through this proxy's CONNECT tunnel. */
   proxy?: ProxyOption;
-  proxyAuth?: string;
-  proxyTls?: TlsConnectionOptions;
 }
-
-const TLS_OPTIONS = [
-  'ca',
-  'cert',
-  'key',
-  'pfx',
-  'passphrase',
-  'rejectUnauthorized',
-  'servername',
-  'checkServerIdentity',
-  'ciphers',
-  'minVersion',
-  'maxVersion',
-] as const;
-
-/** Options of the TCP connection, for a session connected directly (a tunnel has its own). */
-const TCP_OPTIONS = ['localAddress', 'family', 'lookup'] as const;
 
 /**
  * A client's opening handshake over HTTP/2 (RFC 8441 §5): waits for the server's SETTINGS to allow
  * extended CONNECT, sends `CONNECT :protocol websocket`, checks the 2xx answer, and hands the stream
  * to the WebSocket, which then reads and writes it as a socket. Owns the session it opened (closed
- * when the stream is); a session given by the caller is left open.
+ * when the stream is; through a proxy's CONNECT tunnel when `proxy` applies, see client-session.ts);
+ * a session given by the caller is left open.
  */
 export class Http2ClientHandshake {
   private readonly client: HandshakeClient;
@@ -102,6 +78,11 @@ export class Http2ClientHandshake {
     this.protocols = protocols;
     this.options = options;
     this.deflate = deflate;
+  }
+
+  /** The proxy's host while its CONNECT tunnel is being opened (for the deadline's message). */
+  get tunnelProxyHost(): string | undefined {
+    return this.tunnel?.proxyHost;
   }
 
   start(): void {
@@ -136,7 +117,8 @@ export class Http2ClientHandshake {
     }
     // Read before anything connects: a bad proxy URL throws here, as over HTTP/1.1.
     const proxy = given === null ? proxyFor(options.proxy, url) : null;
-    if (options.handshakeTimeout !== undefined) {
+    // 0 is no deadline, as over HTTP/1.1.
+    if (options.handshakeTimeout !== undefined && options.handshakeTimeout > 0) {
       this.timer = setTimeout(() => {
         const where = this.tunnel === null ? '' : ` (the proxy ${this.tunnel.proxyHost} opened no tunnel)`;
         this.fail(
@@ -160,48 +142,13 @@ export class Http2ClientHandshake {
       this.open(given, secure);
       return;
     }
-    const tls: Record<string, unknown> = {};
-    for (const name of TLS_OPTIONS) {
-      const value = (options as Record<string, unknown>)[name];
-      if (value !== undefined) tls[name] = value;
-    }
-    const authority = `${secure ? 'https' : 'http'}://${url.host}`;
     this.ownSession = true;
-    if (proxy === null) {
-      for (const name of TCP_OPTIONS) {
-        const value = (options as Record<string, unknown>)[name];
-        if (value !== undefined) tls[name] = value;
-      }
-      this.open(connectHttp2(authority, tls), secure);
-      return;
-    }
-    // Through the proxy: the CONNECT tunnel first, then the session over it (TLS with ALPN h2 for wss://).
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    this.tunnel = new ProxyTunnel(
-      {
-        proxy,
-        auth: options.proxyAuth,
-        host,
-        port: Number(url.port || (secure ? 443 : 80)),
-        tls: secure ? { ...tls, ALPNProtocols: ['h2'] } : null,
-        proxyTls: options.proxyTls,
-        // The handshake's deadline (above) covers the tunnel too; so does the signal (onAbort).
-        timeout: undefined,
-        signal: undefined,
-      },
-      (err, socket) => {
-        this.tunnel = null;
-        if (this.done) {
-          socket?.destroy();
-          return;
-        }
-        if (err !== null || socket === undefined) {
-          this.fail(err ?? new Error('The proxy tunnel gave no socket'));
-          return;
-        }
-        this.open(connectHttp2(authority, { ...tls, createConnection: () => socket as Duplex }), secure);
-      },
-    );
+    // Directly (`done` called at once), or through the proxy's tunnel (`done` called later).
+    this.tunnel = connectSession(url, options, proxy, (err, session) => {
+      this.tunnel = null;
+      if (err !== null) this.fail(err);
+      else this.open(session!, secure);
+    });
   }
 
   /** Waits on `session` for the server's SETTINGS, then sends the extended CONNECT. */
