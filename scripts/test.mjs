@@ -28,6 +28,8 @@ const MATRIX_PARTS = [
   'test/legacy',
   'test/http2/server.test.ts',
   'test/http2/client.test.ts',
+  'test/http2/proxy.test.ts',
+  'test/http2/signal.test.ts',
   'test/http2/port.test.ts',
   'test/http2/conformance.test.ts',
   'test/http2/deflate-conformance.test.ts',

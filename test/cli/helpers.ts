@@ -32,9 +32,16 @@ export class CliProcess {
   private readonly waiters: Record<StreamName, Waiter[]> = { stdout: [], stderr: [] };
   private readonly exited: Promise<Exit>;
 
-  /** `nodeArgs` go to node before the script (e.g. `--import` of a test fixture). */
-  constructor(args: readonly string[], nodeArgs: readonly string[] = []) {
-    this.child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: 'pipe' });
+  /**
+   * `nodeArgs` go to node before the script (e.g. `--import` of a test fixture); `env` replaces the
+   * child's environment (default: this process's).
+   */
+  constructor(
+    args: readonly string[],
+    nodeArgs: readonly string[] = [],
+    options: { env?: NodeJS.ProcessEnv } = {},
+  ) {
+    this.child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: 'pipe', env: options.env });
     running.add(this);
     const closed: Promise<void>[] = [];
     for (const name of ['stdout', 'stderr'] as const) {

@@ -119,6 +119,14 @@ describe('new WebSocket(url, { http2 })', () => {
     assert.equal((await recordClose(ws)).code, 1006);
   });
 
+  it('handshakeTimeout: 0 is no deadline, as over HTTP/1.1', async () => {
+    const { server } = await rawH2((stream) => stream.respond({ ':status': 200 }));
+    const ws = new WebSocket(urlOf(server, 'ws'), { http2: true, handshakeTimeout: 0 });
+    ws.on('error', () => {});
+    await next(ws, 'open');
+    ws.terminate();
+  });
+
   it('sends the extended CONNECT of RFC 8441: path, authority, version 13, offers, no key', async () => {
     const seen: Record<string, unknown>[] = [];
     const { server } = await rawH2();

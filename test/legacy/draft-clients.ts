@@ -4,6 +4,7 @@
 // version 8, the framing RFC 6455 kept).
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { EVENT_TIMEOUT, next, within } from '../node/helpers.js';
 
 /** Collects what a socket receives; waits (with a deadline) for what the test expects. */
@@ -75,6 +76,17 @@ export async function rawConnection(port: number): Promise<{ socket: Socket; rea
   return { socket, reader };
 }
 
+/** A TLS connection to 127.0.0.1:`port`, the server's certificate checked against `ca`. */
+export async function rawTlsConnection(
+  port: number,
+  ca: Buffer,
+): Promise<{ socket: Socket; reader: ByteReader }> {
+  const socket = tlsConnect({ port, host: '127.0.0.1', ca });
+  const reader = new ByteReader(socket);
+  await next(socket, 'secureConnect');
+  return { socket, reader };
+}
+
 // ---- hixie-76 ----
 
 /** A Sec-WebSocket-Key value as a draft-76 client makes one (§4.1 steps 16-22), and its number. */
@@ -108,6 +120,8 @@ export interface Hixie76Request {
   protocol?: string;
   /** Send the 8 bytes in a packet of their own, once this resolves (the server has the head). */
   key3After?: Promise<unknown>;
+  /** Connect over TLS (wss://), trusting this certificate. */
+  tlsCa?: Buffer;
 }
 
 /** The request head and the 8 bytes, with the answer they call for. */
@@ -133,7 +147,8 @@ export async function hixie76Connect(
   port: number,
   options: Hixie76Request = {},
 ): Promise<{ socket: Socket; reader: ByteReader; head: string; answer: Buffer; expected: Buffer }> {
-  const { socket, reader } = await rawConnection(port);
+  const { socket, reader } =
+    options.tlsCa === undefined ? await rawConnection(port) : await rawTlsConnection(port, options.tlsCa);
   const request = hixie76Request(options);
   if (options.key3After !== undefined) {
     socket.write(request.head);

@@ -3,15 +3,18 @@
 // handshakes, the limits, what the API refuses, and the refusal when the option is off.
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { isHixie76, type WebSocket, WebSocketServer } from '../../src/index.js';
+import { selfSignedCertificate } from '../node/certificate.js';
 import {
   closeHttp,
   connected,
   defer,
   httpServer,
   next,
+  portOf,
   recordClose,
   runCleanups,
   serve,
@@ -53,6 +56,39 @@ describe('hixie-76 (legacy.hixie76)', () => {
     assert.equal(req.headers.origin, 'http://example.com');
     assert.equal(ws.protocol, '');
     assert.equal(ws.extensions, '');
+  });
+
+  it('over TLS: Sec-WebSocket-Location is wss:// (port with tls, and an https.Server), text echoed', async () => {
+    const { cert, key } = selfSignedCertificate();
+    const own = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      tls: { cert, key },
+      legacy: { hixie76: true },
+    });
+    await next(own, 'listening');
+    defer(() => new Promise((r) => own.close(r)));
+    echo(own);
+    const https = createHttpsServer({ cert, key });
+    https.listen(0, '127.0.0.1');
+    await next(https, 'listening');
+    const attached = new WebSocketServer({ server: https, legacy: { hixie76: true } });
+    echo(attached);
+    defer(async () => {
+      await new Promise((r) => attached.close(r));
+      https.closeAllConnections();
+      await new Promise((r) => https.close(r));
+    });
+    for (const port of [portOf(own), portOf(https)]) {
+      const c = await hixie76Connect(port, { path: '/secure?x=1', host: `127.0.0.1:${port}`, tlsCa: cert });
+      defer(() => c.socket.destroy());
+      assert.equal(c.head.split('\r\n')[0], 'HTTP/1.1 101 WebSocket Protocol Handshake');
+      assert.equal(headerOf(c.head, 'Sec-WebSocket-Location'), `wss://127.0.0.1:${port}/secure?x=1`);
+      assert.equal(headerOf(c.head, 'Sec-WebSocket-Origin'), 'http://example.com');
+      assert.deepEqual(c.answer, c.expected);
+      c.socket.write(hixie76Text('über TLS'));
+      assert.equal(await hixie76Read(c.reader), 'über TLS');
+    }
   });
 
   it('echoes text both ways, frames in one packet or split, UTF-8 intact', async () => {

@@ -1,6 +1,7 @@
 // Sec-WebSocket-Version 7 and 8 (draft-ietf-hybi-thewebsocketprotocol-07/08) with legacy.hybi08,
 // driven by a client written from the draft over raw sockets; and refused (400) without the option.
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
 import type { WebSocket } from '../../src/index.js';
 import { client, next, runCleanups, serve } from '../node/helpers.js';
@@ -71,9 +72,22 @@ describe('hybi-07/08 (legacy.hybi08)', () => {
     });
   }
 
-  it('a wskit client with protocolVersion 8 connects to a server with the option', async () => {
+  it('a wskit client with protocolVersion 8 connects, sending its origin as Sec-WebSocket-Origin (not Origin)', async () => {
     const s = await serve({ legacy: { hybi08: true } });
-    const ws = client(s.url, { protocolVersion: 8 });
-    await next(ws, 'open');
+    const arrived = next<[WebSocket, IncomingMessage]>(s.wss, 'connection');
+    const ws = client(s.url, { protocolVersion: 8, origin: 'http://old.example' });
+    const [[, req]] = await Promise.all([arrived, next(ws, 'open')]);
+    // draft-ietf-hybi-thewebsocketprotocol-08 §4.1: the origin goes in Sec-WebSocket-Origin; Origin
+    // came with version 13 (RFC 6455 §4.1).
+    assert.equal(req.headers['sec-websocket-version'], '8');
+    assert.equal(req.headers['sec-websocket-origin'], 'http://old.example');
+    assert.equal(req.headers.origin, undefined);
+    // And version 13 the other way round.
+    const current = next<[WebSocket, IncomingMessage]>(s.wss, 'connection');
+    const ws13 = client(s.url, { origin: 'http://new.example' });
+    const [[, req13]] = await Promise.all([current, next(ws13, 'open')]);
+    assert.equal(req13.headers['sec-websocket-version'], '13');
+    assert.equal(req13.headers.origin, 'http://new.example');
+    assert.equal(req13.headers['sec-websocket-origin'], undefined);
   });
 });

@@ -74,15 +74,17 @@ export interface ClientOptions
   /** Resolves the host name (as in http.request; default dns.lookup). */
   lookup?: LookupFunction;
   /**
-   * Aborts the opening handshake (proxy step included): 'error' (WS_ERR_HANDSHAKE_ABORTED), then
-   * 'close' with 1006. Ignored once the connection is open: use close() then.
+   * Aborts the opening handshake (proxy step included, and over HTTP/2): 'error'
+   * (WS_ERR_HANDSHAKE_ABORTED), then 'close' with 1006. Ignored once the connection is open: use
+   * close() then.
    */
   signal?: AbortSignal;
   /**
    * An HTTP(S) proxy to tunnel through with CONNECT: its URL (userinfo = Proxy-Authorization
    * Basic credentials), 'env' for the one named by https_proxy / http_proxy unless no_proxy exempts
-   * the host (loopback hosts never go through it), or false. Default: no proxy, as in ws. See
-   * docs/client-networking.md.
+   * the host (loopback hosts never go through it), or false. Default: no proxy, as in ws. With
+   * `http2: true` the HTTP/2 session goes through it; with `http2Session` it is refused
+   * (WS_ERR_INVALID_ARGUMENT). See docs/client-networking.md.
    */
   proxy?: ProxyOption;
   /** 'user:password' for the proxy when its URL has no userinfo. */
@@ -170,7 +172,8 @@ export class ClientHandshake {
     if (ms !== undefined && ms > 0) {
       // A deadline, not an idle timeout: a server that trickles its answer cannot extend it.
       this.deadline = setTimeout(() => {
-        const where = this.tunnel === null ? '' : ` (the proxy ${this.tunnel.proxyHost} opened no tunnel)`;
+        const proxyHost = this.tunnel?.proxyHost ?? this.http2?.tunnelProxyHost;
+        const where = proxyHost === undefined ? '' : ` (the proxy ${proxyHost} opened no tunnel)`;
         this.fail(
           createError('WS_ERR_HANDSHAKE_TIMEOUT', `Opening handshake has timed out after ${ms} ms${where}`),
         );

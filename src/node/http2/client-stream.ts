@@ -1,9 +1,4 @@
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  connect as connectHttp2,
-  type IncomingHttpHeaders,
-} from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
 import { argumentError, createError } from '../../protocol/errors.js';
 import {
@@ -17,6 +12,9 @@ import { Limiter } from '../deflate/limiter.js';
 import type { ResolvedDeflate } from '../deflate/options.js';
 import type { HandshakeClient } from '../handshake/client-handshake.js';
 import { negotiated } from '../handshake/negotiated.js';
+import { type ProxyOption, proxyFor } from '../handshake/proxy-route.js';
+import { abortedError, type ProxyTunnel } from '../handshake/proxy-tunnel.js';
+import { connectSession, type Http2SessionOptions } from './client-session.js';
 
 /** The client options of WebSockets over HTTP/2 (RFC 8441); see docs/http2.md. */
 export interface Http2ClientOptions {
@@ -35,36 +33,24 @@ export interface Http2ClientOptions {
 }
 
 /** The options of a client handshake this file reads (a part of ClientOptions). */
-export interface Http2HandshakeOptions extends Http2ClientOptions {
+export interface Http2HandshakeOptions extends Http2ClientOptions, Http2SessionOptions {
   headers?: Record<string, string>;
   origin?: string;
   handshakeTimeout?: number;
   inflateBudget?: number;
   auth?: string;
+  /** Aborts the handshake: the stream, and the session when it is this handshake's own. */
+  signal?: AbortSignal;
+  /** With `http2: true`, the session is opened through this proxy's CONNECT tunnel. */
+  proxy?: ProxyOption;
 }
-
-const TLS_OPTIONS = [
-  'ca',
-  'cert',
-  'key',
-  'pfx',
-  'passphrase',
-  'rejectUnauthorized',
-  'servername',
-  'checkServerIdentity',
-  'ciphers',
-  'minVersion',
-  'maxVersion',
-  'localAddress',
-  'family',
-  'lookup',
-] as const;
 
 /**
  * A client's opening handshake over HTTP/2 (RFC 8441 §5): waits for the server's SETTINGS to allow
  * extended CONNECT, sends `CONNECT :protocol websocket`, checks the 2xx answer, and hands the stream
  * to the WebSocket, which then reads and writes it as a socket. Owns the session it opened (closed
- * when the stream is); a session given by the caller is left open.
+ * when the stream is; through a proxy's CONNECT tunnel when `proxy` applies, see client-session.ts);
+ * a session given by the caller is left open.
  */
 export class Http2ClientHandshake {
   private readonly client: HandshakeClient;
@@ -76,6 +62,8 @@ export class Http2ClientHandshake {
   private ownSession = false;
   private stream: ClientHttp2Stream | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The CONNECT tunnel being opened through a proxy (option proxy), before the session has a socket. */
+  private tunnel: ProxyTunnel | null = null;
   private done = false;
 
   constructor(
@@ -92,15 +80,20 @@ export class Http2ClientHandshake {
     this.deflate = deflate;
   }
 
+  /** The proxy's host while its CONNECT tunnel is being opened (for the deadline's message). */
+  get tunnelProxyHost(): string | undefined {
+    return this.tunnel?.proxyHost;
+  }
+
   start(): void {
     const { url, options } = this;
     if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
       throw argumentError(`Option http2 must be true or false; got ${String(options.http2)}`);
     }
-    const given = options.http2Session as { request?: unknown } | undefined;
+    const shape = options.http2Session as { request?: unknown } | undefined;
     if (
-      given !== undefined &&
-      (typeof given !== 'object' || given === null || typeof given.request !== 'function')
+      shape !== undefined &&
+      (typeof shape !== 'object' || shape === null || typeof shape.request !== 'function')
     ) {
       throw argumentError('Option http2Session must be a ClientHttp2Session (from http2.connect)');
     }
@@ -108,31 +101,62 @@ export class Http2ClientHandshake {
       throw createError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: http2 needs ws:// or wss://`);
     }
     const secure = url.protocol === 'wss:';
-    let session = options.http2Session ?? null;
-    if (session === null) {
-      const tls: Record<string, unknown> = {};
-      for (const name of TLS_OPTIONS) {
-        const value = (options as Record<string, unknown>)[name];
-        if (value !== undefined) tls[name] = value;
+    const given = options.http2Session ?? null;
+    if (given !== null) {
+      if (options.proxy !== undefined && options.proxy !== false) {
+        // The caller's session is already connected: there is no connection left to tunnel.
+        throw argumentError(
+          'Option proxy does not apply with http2Session (a session you opened is already connected): ' +
+            "open that session through the proxy yourself (http2.connect's createConnection), " +
+            'or use http2: true with proxy and wskit opens the session through the tunnel',
+        );
       }
-      session = connectHttp2(`${secure ? 'https' : 'http'}://${url.host}`, tls);
-      this.ownSession = true;
-    } else if (session.destroyed || session.closed) {
-      throw createError('WS_ERR_INVALID_STATE', 'Option http2Session: the session is closed');
+      if (given.destroyed || given.closed) {
+        throw createError('WS_ERR_INVALID_STATE', 'Option http2Session: the session is closed');
+      }
     }
-    this.session = session;
-    session.on('error', this.onSessionError);
-    session.on('close', this.onSessionClose);
-    if (options.handshakeTimeout !== undefined) {
+    // Read before anything connects: a bad proxy URL throws here, as over HTTP/1.1.
+    const proxy = given === null ? proxyFor(options.proxy, url) : null;
+    // 0 is no deadline, as over HTTP/1.1.
+    if (options.handshakeTimeout !== undefined && options.handshakeTimeout > 0) {
       this.timer = setTimeout(() => {
+        const where = this.tunnel === null ? '' : ` (the proxy ${this.tunnel.proxyHost} opened no tunnel)`;
         this.fail(
           createError(
             'WS_ERR_HANDSHAKE_TIMEOUT',
-            `Opening handshake has timed out after ${options.handshakeTimeout} ms`,
+            `Opening handshake has timed out after ${options.handshakeTimeout} ms${where}`,
           ),
         );
       }, options.handshakeTimeout);
     }
+    const signal = options.signal;
+    if (signal !== undefined) {
+      // Already aborted: fail before connecting anything ('error' and 'close' come on a later tick).
+      if (signal.aborted) {
+        this.fail(abortedError(signal));
+        return;
+      }
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (given !== null) {
+      this.open(given, secure);
+      return;
+    }
+    this.ownSession = true;
+    // Directly (`done` called at once), or through the proxy's tunnel (`done` called later).
+    this.tunnel = connectSession(url, options, proxy, (err, session) => {
+      this.tunnel = null;
+      if (err !== null) this.fail(err);
+      else this.open(session!, secure);
+    });
+  }
+
+  /** Waits on `session` for the server's SETTINGS, then sends the extended CONNECT. */
+  private open(session: ClientHttp2Session, secure: boolean): void {
+    const { url } = this;
+    this.session = session;
+    session.on('error', this.onSessionError);
+    session.on('close', this.onSessionClose);
     this.whenSettled(session, (enabled) => {
       if (this.done) return;
       if (!enabled) {
@@ -249,6 +273,8 @@ export class Http2ClientHandshake {
   abort(): void {
     if (this.done) return;
     this.finish();
+    this.tunnel?.destroy();
+    this.tunnel = null;
     this.stream?.destroy();
     if (this.ownSession) this.session?.destroy();
   }
@@ -257,6 +283,7 @@ export class Http2ClientHandshake {
     this.done = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
     this.session?.removeListener('error', this.onSessionError);
     this.session?.removeListener('close', this.onSessionClose);
     if (this.ownSession) this.session?.on('error', ignore);
@@ -267,6 +294,8 @@ export class Http2ClientHandshake {
     this.abort();
     this.client.handshakeFailed(error);
   }
+
+  private readonly onAbort = () => this.fail(abortedError(this.options.signal));
 
   private readonly onSessionError = (err: Error) => {
     const code = (err as { code?: string }).code;
