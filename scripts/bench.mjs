@@ -14,6 +14,7 @@
 //   --warmup S         seconds of load before measuring (default 1)                      (BENCH_WARMUP)
 //   --only ROWS        comma-separated row ids (see --list)                              (BENCH_ONLY)
 //   --servers LIST     comma-separated: wskit,ws-nobu,ws,uws                             (BENCH_SERVERS)
+//   --idle-reps N      repetitions of the idle100k row (default 1: it takes ~2 min)      (BENCH_IDLE_REPS)
 //   --docs / --no-docs write docs/benchmarks.{md,svg} or not (default: yes, unless --only/--servers)
 //   --list             print the rows and servers and exit
 // CPU pinning: BENCH_SERVER_CPU (default 0) and BENCH_LOADGEN_CPU (default 1).
@@ -80,7 +81,7 @@ const IDLE = {
   mode: 'idle',
   conns: 100_000,
   quickConns: 20_000,
-  maxReps: 1,
+  maxReps: 1, // --idle-reps
   metrics: [
     ['rss_per_conn', 'server RSS bytes/conn', false],
     ['heap_per_conn', 'JS heap bytes/conn', false],
@@ -158,6 +159,7 @@ function parseOptions(argv) {
     warmup: env.BENCH_WARMUP ? Number(env.BENCH_WARMUP) : undefined,
     only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',') : null,
     servers: env.BENCH_SERVERS ? env.BENCH_SERVERS.split(',') : null,
+    idleReps: env.BENCH_IDLE_REPS ? Number(env.BENCH_IDLE_REPS) : 1,
     docs: undefined,
     list: false,
   };
@@ -173,6 +175,7 @@ function parseOptions(argv) {
     else if (a === '--warmup') o.warmup = Number(value());
     else if (a === '--only') o.only = value().split(',');
     else if (a === '--servers') o.servers = value().split(',');
+    else if (a === '--idle-reps') o.idleReps = Number(value());
     else if (a === '--docs') o.docs = true;
     else if (a === '--no-docs') o.docs = false;
     else if (a === '--list') o.list = true;
@@ -187,10 +190,12 @@ function parseOptions(argv) {
     ['--reps', o.reps, 1],
     ['--duration', o.duration, 0.2],
     ['--warmup', o.warmup, 0],
+    ['--idle-reps', o.idleReps, 1],
   ]) {
     if (!Number.isFinite(v) || v < min) usage(`${name} must be a number >= ${min}`);
   }
   if (o.quick) IDLE.title = `${IDLE.quickConns.toLocaleString('en-US')} idle connections`;
+  IDLE.maxReps = o.idleReps;
   const rowIds = ROWS.map((r) => r.id);
   const serverIds = SERVERS.map((s) => s.id);
   for (const id of o.only ?? [])
@@ -487,8 +492,8 @@ function openFileLimit() {
  * RLIMIT_NOFILE sockets: the limit is raised for the children as far as a shell's `ulimit -n` can
  * (past the hard limit only with CAP_SYS_RESOURCE, up to fs.nr_open); when it still cannot hold N,
  * the row runs K identical server processes, each with its own port and its own load generator,
- * and adds up their memory. Source addresses: 127.0.0.2 onwards, enough that none carries more
- * than 70% of the ephemeral port range towards one server port.
+ * and adds up their memory. Source addresses: 127.0.0.2 onwards, each connection bound to one of
+ * them round-robin (loadgen --sources).
  */
 function idlePlan(conns) {
   let want = conns + 1024;
@@ -513,8 +518,10 @@ function idlePlan(conns) {
     const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
     ports = Number(hi) - Number(lo) + 1;
   } catch {}
-  const perPort = Math.ceil(conns / processes);
-  const nSources = Math.min(250, Math.max(1, Math.ceil(perPort / (ports * 0.7))));
+  // At most 20% of the ephemeral ports of a source address in use: the kernel's search for a free
+  // port at connect() slows down a lot as a source address fills up (one address for 19,000
+  // connections: 2,500 handshakes/s, all of it the load generator's system time; six: 11,000).
+  const nSources = Math.min(250, Math.max(1, Math.ceil(conns / (ports * 0.2))));
   const sources = Array.from({ length: nSources }, (_, i) => `127.0.0.${2 + i}`);
   const shares = Array.from(
     { length: processes },
@@ -907,6 +914,33 @@ function chart(rows, servers, cells, info) {
 
 // ------------------------------------------------------------------ docs
 
+/** The generated description of the idle-connections row as it ran (see measureIdle). */
+function idleText(rows, info, opts) {
+  if (!rows.includes(IDLE) || !info.idle) return [];
+  const p = info.idle;
+  const split =
+    p.processes > 1
+      ? `RLIMIT_NOFILE is ${p.limit} here${p.raised ? ' (raised for the children)' : ' and cannot be raised'}, so one process cannot hold them all: each column is **${p.processes} identical server processes** of ${p.shares[0].toLocaleString('en-US')} connections, all on CPU ${info.serverCpu}, each with its own port and load generator, and their memory is added up`
+      : `one server process (RLIMIT_NOFILE ${p.limit}${p.raised ? ', raised for the children' : ''})`;
+  return [
+    `- **${IDLE.title}** (\`${IDLE.id}\`, ${IDLE.maxReps === 1 ? 'measured in the first repetition only' : `measured in the first ${IDLE.maxReps} repetitions`}): ${p.conns.toLocaleString('en-US')} connections opened at once (at most 256 handshaking), bound round-robin to the source addresses ${p.sources[0]} to ${p.sources.at(-1)}; ${split}. Each server is fresh, warmed up with 500 connections opened and closed, then sampled 3 times (each sample after two full GCs; node's default flags, \`gc\` reached at run time) before connecting and again after the connections have been idle for ${opts.hold} s; per connection = (median after − median before) ÷ ${p.conns.toLocaleString('en-US')}. The run fails if fewer than all of them are open, as counted by the load generators and by the servers. Handshakes/s: all connections ÷ the time until the last load generator had all of its connections open.`,
+  ];
+}
+
+/** The generated description of the fixed-rate rows: their offered rates in this run. */
+function rateText(rows) {
+  const lines = [];
+  for (const row of rows.filter((r) => r.rateFrom)) {
+    const c = row.calibration;
+    lines.push(
+      c
+        ? `- **\`${row.id}\`** offered ${fmt(c.rate)} ${row.rateUnit} to every server: half of ws + bufferutil's ${fmt(c[row.rateKey])} in a calibration run of \`${c.row}\` at the start of this run. Open loop: each message is due at a fixed time (echo: round-robin over the connections; broadcast: sent by connection 0 and delivered to all), latency counts from that due time to the echo or delivery (no coordinated omission), and "achieved" is what completed per second in the window (a server that falls behind shows less, or a backlog's worth more).`
+        : `- **\`${row.id}\`**: no offered rate (${row.rateError}).`,
+    );
+  }
+  return lines;
+}
+
 function generated(rows, servers, cells, info, opts, runs, started) {
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   const failed = runs.filter((r) => r.error);
@@ -927,6 +961,8 @@ function generated(rows, servers, cells, info, opts, runs, started) {
     `- **Machine:** ${info.cpu}, ${info.cores} cores, ${info.memory}, ${info.kernel}. Server pinned to CPU ${info.serverCpu}, load generator to CPU ${info.loadgenCpu}${info.hasTaskset ? '' : ' (**taskset missing: nothing was pinned**)'}.`,
     `- **Versions:** node ${info.node}, wskit ${info.wskit}, ws ${info.ws}, bufferutil ${info.bufferutil}, uWebSockets.js \`${UWS}@${info.uws}\`; load generator ${info.loadgenDeflate ? 'with' : '**without**'} permessage-deflate.`,
     `- **Settings:** ${opts.reps} repetition(s); ${opts.warmup} s warmup + ${opts.duration} s measured per run; connect holds ${opts.hold} s.${opts.quick ? ' **--quick: a smoke test, not a measurement.**' : ''}`,
+    ...idleText(rows, info, opts),
+    ...rateText(rows),
     ...(unavailable.length ? unavailable : []),
     '',
     'Servers as they reported themselves:',
