@@ -118,13 +118,30 @@ describe('bench/loadgen: --rate, --sources, --hold-stdin', { skip: !built.ok && 
   });
 
   it('builds warnings-clean', () => {
-    assert.equal((built as { error?: unknown }).error, undefined, String((built as { error?: unknown }).error));
+    assert.equal(
+      (built as { error?: unknown }).error,
+      undefined,
+      String((built as { error?: unknown }).error),
+    );
   });
 
   for (const timerfd of [false, true]) {
     it(`echo --rate sends on the schedule, not in a closed loop${timerfd ? ' (timerfd fallback)' : ''}`, async () => {
       const run = await loadgen(
-        ['echo', `${server.url}/`, '--conns', '4', '--size', '32', '--rate', '400', '--duration', '1', '--warmup', '0.2'],
+        [
+          'echo',
+          `${server.url}/`,
+          '--conns',
+          '4',
+          '--size',
+          '32',
+          '--rate',
+          '400',
+          '--duration',
+          '1',
+          '--warmup',
+          '0.2',
+        ],
         { env: timerfd ? { LOADGEN_TIMERFD: '1' } : {} },
       );
       assert.equal(run.code, 0, run.stdout + run.stderr);
