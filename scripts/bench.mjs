@@ -14,7 +14,7 @@
 //   --warmup S         seconds of load before measuring (default 1)                      (BENCH_WARMUP)
 //   --only ROWS        comma-separated row ids (see --list)                              (BENCH_ONLY)
 //   --servers LIST     comma-separated: wskit,ws-nobu,ws,uws                             (BENCH_SERVERS)
-//   --idle-reps N      repetitions of the idle100k row (default 1: it takes ~2 min)      (BENCH_IDLE_REPS)
+//   --idle-reps N      repetitions of the idle100k row (default 1: it takes 2-2.5 min)   (BENCH_IDLE_REPS)
 //   --docs / --no-docs write docs/benchmarks.{md,svg} or not (default: yes, unless --only/--servers)
 //   --list             print the rows and servers and exit
 // CPU pinning: BENCH_SERVER_CPU (default 0) and BENCH_LOADGEN_CPU (default 1).
@@ -606,6 +606,7 @@ async function sampleStats(started, samples) {
  */
 async function measureIdle(row, server, rep, opts, info, base) {
   const plan = info.idle;
+  const tStart = performance.now();
   const log = [];
   const started = [];
   const loadgens = [];
@@ -693,8 +694,10 @@ async function measureIdle(row, server, rep, opts, info, base) {
   await sleep(opts.hold * 1000);
   const after = await sampleStats(started, 3);
   // close
+  const tClose = performance.now();
   for (const l of loadgens) l.child.stdin.end();
   const ends = await Promise.all(loadgens.map((l) => l.done));
+  const closeS = (performance.now() - tClose) / 1000;
   await Promise.all(started.map((s) => stopServer(s.child)));
   const text = ends.map((r) => `$ ${r.command}\n${r.stdout}${r.stderr}`).join('\n');
   write(`before ${JSON.stringify(before)}\nafter ${JSON.stringify(after)}\n${text}`);
@@ -717,7 +720,9 @@ async function measureIdle(row, server, rep, opts, info, base) {
     heap_total_per_conn: (after.heapTotal - before.heapTotal) / n,
     external_per_conn: (after.external - before.external) / n,
     hs_per_s: n / connectS,
-    connect_s: connectS,
+    connect_s: Number(connectS.toFixed(2)),
+    close_s: Number(closeS.toFixed(2)),
+    total_s: Number(((performance.now() - tStart) / 1000).toFixed(2)),
     before,
     after,
     server_cpu: Number(cpuServer.procs.toFixed(1)),
