@@ -5,6 +5,8 @@
  *
  * Modes: echo (round trips), stream (echo with 16 MiB messages), connect (handshakes/s, then idle
  * connections and the server's memory), broadcast (one sender, every connection receives).
+ * echo and broadcast are closed-loop (K messages in flight) unless --rate R makes them open-loop
+ * (messages due on a fixed schedule, latency counted from the due time).
  *
  * It is a strict RFC 6455 client: the handshake's Sec-WebSocket-Accept is checked with the SHA-1
  * below, every frame it sends is masked with a key from getrandom(), every server frame is parsed
