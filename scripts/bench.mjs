@@ -14,9 +14,15 @@
 //   --warmup S         seconds of load before measuring (default 1)                      (BENCH_WARMUP)
 //   --only ROWS        comma-separated row ids (see --list)                              (BENCH_ONLY)
 //   --servers LIST     comma-separated: wskit,ws-nobu,ws,uws                             (BENCH_SERVERS)
+//   --idle-reps N      repetitions of the idle100k row (default 1: it takes 2-2.5 min)   (BENCH_IDLE_REPS)
 //   --docs / --no-docs write docs/benchmarks.{md,svg} or not (default: yes, unless --only/--servers)
 //   --list             print the rows and servers and exit
 // CPU pinning: BENCH_SERVER_CPU (default 0) and BENCH_LOADGEN_CPU (default 1).
+//
+// Two kinds of rows are not one loadgen run against one server: idle100k (N idle connections over
+// several source addresses, the servers' memory read from their STATS lines; see measureIdle) and
+// the fixed-rate rows lat-echo and lat-bcast, whose offered rate is half of what ws + bufferutil
+// reached in the corresponding closed-loop row in a calibration pass at the start (see calibrate).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -67,6 +73,21 @@ const PLAIN_ECHO = [
   echo('c100-1k', 'echo, 100 conns × 1 KiB', 100, '1K', 1, [RATE, MBS, P99]),
   echo('c10-64k', 'echo, 10 conns × 64 KiB', 10, '64K', 1, [MBS, P99]),
 ];
+/** The idle-connections row: connections held idle (--quick: fewer), measured once per server by
+ * default (see measureIdle); each bench server prints its memory on SIGUSR2. */
+const IDLE = {
+  id: 'idle100k',
+  title: '100,000 idle connections',
+  mode: 'idle',
+  conns: 100_000,
+  quickConns: 20_000,
+  maxReps: 1, // --idle-reps
+  metrics: [
+    ['rss_per_conn', 'server RSS bytes/conn', false],
+    ['heap_per_conn', 'JS heap bytes/conn', false],
+    ['hs_per_s', 'handshakes/s', true],
+  ],
+};
 const ROWS = [
   ...PLAIN_ECHO,
   {
@@ -86,6 +107,7 @@ const ROWS = [
       ['bytes_per_conn', 'server RSS bytes/conn', false],
     ],
   },
+  IDLE,
   {
     id: 'bcast',
     title: 'broadcast 32 B to 1,000 (8 in flight)',
@@ -93,6 +115,29 @@ const ROWS = [
     path: '/broadcast',
     args: ['--conns', 1000, '--size', 32, '--inflight', 8],
     metrics: [['msgs_per_s', 'deliveries/s', true], P99],
+  },
+  // Open loop at a fixed offered rate (loadgen --rate): half of ws + bufferutil's rate in the
+  // closed-loop row `rateFrom` (its RESULT key `rateKey`), measured in a calibration pass first.
+  {
+    id: 'lat-echo',
+    title: 'echo at a fixed rate, 100 conns × 32 B',
+    mode: 'echo',
+    args: ['--conns', 100, '--size', 32],
+    rateFrom: 'c100',
+    rateKey: 'msgs_per_s',
+    rateUnit: 'msg/s',
+    metrics: [P50, P99, ['msgs_per_s', 'achieved msg/s', true]],
+  },
+  {
+    id: 'lat-bcast',
+    title: 'broadcast 32 B to 1,000 at a fixed rate',
+    mode: 'broadcast',
+    path: '/broadcast',
+    args: ['--conns', 1000, '--size', 32],
+    rateFrom: 'bcast',
+    rateKey: 'broadcasts_per_s',
+    rateUnit: 'broadcasts/s',
+    metrics: [P50, P99, ['msgs_per_s', 'achieved deliveries/s', true]],
   },
   ...PLAIN_ECHO.map((row) => ({
     ...row,
@@ -114,6 +159,7 @@ function parseOptions(argv) {
     warmup: env.BENCH_WARMUP ? Number(env.BENCH_WARMUP) : undefined,
     only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',') : null,
     servers: env.BENCH_SERVERS ? env.BENCH_SERVERS.split(',') : null,
+    idleReps: env.BENCH_IDLE_REPS ? Number(env.BENCH_IDLE_REPS) : 1,
     docs: undefined,
     list: false,
   };
@@ -129,6 +175,7 @@ function parseOptions(argv) {
     else if (a === '--warmup') o.warmup = Number(value());
     else if (a === '--only') o.only = value().split(',');
     else if (a === '--servers') o.servers = value().split(',');
+    else if (a === '--idle-reps') o.idleReps = Number(value());
     else if (a === '--docs') o.docs = true;
     else if (a === '--no-docs') o.docs = false;
     else if (a === '--list') o.list = true;
@@ -143,9 +190,12 @@ function parseOptions(argv) {
     ['--reps', o.reps, 1],
     ['--duration', o.duration, 0.2],
     ['--warmup', o.warmup, 0],
+    ['--idle-reps', o.idleReps, 1],
   ]) {
     if (!Number.isFinite(v) || v < min) usage(`${name} must be a number >= ${min}`);
   }
+  if (o.quick) IDLE.title = `${IDLE.quickConns.toLocaleString('en-US')} idle connections`;
+  IDLE.maxReps = o.idleReps;
   const rowIds = ROWS.map((r) => r.id);
   const serverIds = SERVERS.map((s) => s.id);
   for (const id of o.only ?? [])
@@ -277,15 +327,39 @@ function pinned(cpu, argv, info) {
   return info.hasTaskset ? ['taskset', ['-c', String(cpu), ...argv]] : [argv[0], argv.slice(1)];
 }
 
-/** Starts a server; resolves { child, line } once it printed "listening", or { error }. */
-function startServer(server, deflate, port, info, log) {
+/** [cmd, args] with RLIMIT_NOFILE set to `limit` first (a POSIX shell's ulimit), when given. */
+function withFdLimit([cmd, args], limit) {
+  return limit ? ['sh', ['-c', `ulimit -n ${limit} && exec "$@"`, 'sh', cmd, ...args]] : [cmd, args];
+}
+
+/**
+ * Starts a server; resolves { child, line, stats } once it printed "listening", or { error }.
+ * stats() sends it SIGUSR2 and resolves with the STATS line it prints (bench/servers/common.mjs).
+ */
+function startServer(server, deflate, port, info, log, fdLimit) {
   const env = { ...process.env, ...server.env };
   if (!server.env.WS_NO_BUFFER_UTIL) delete env.WS_NO_BUFFER_UTIL;
   const argv = [process.execPath, path.join(BENCH, 'servers', server.script), String(port)];
   if (deflate) argv.push('--deflate');
-  const [cmd, args] = pinned(info.serverCpu, argv, info);
+  const [cmd, args] = withFdLimit(pinned(info.serverCpu, argv, info), fdLimit);
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let partial = '';
+  const waiting = [];
+  child.stdout.on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop();
+    for (const l of lines) if (l.startsWith('STATS ')) waiting.shift()?.(JSON.parse(l.slice(6)));
+  });
+  const stats = () =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no STATS line within 20 s')), 20_000);
+      waiting.push((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      child.kill('SIGUSR2');
+    });
   return new Promise((resolve) => {
     const done = (value) => {
       clearTimeout(timer);
@@ -299,7 +373,7 @@ function startServer(server, deflate, port, info, log) {
       output += chunk;
       log.push(String(chunk));
       const line = output.split('\n').find((l) => l.includes(' listening'));
-      if (line) done({ child, line: line.trim() });
+      if (line) done({ child, line: line.trim(), stats });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', (chunk) => {
@@ -322,6 +396,7 @@ async function stopServer(child) {
 function runLoadgen(row, port, pid, opts, info) {
   const url = `ws://127.0.0.1:${port}${row.path ?? '/'}`;
   const args = [row.mode, url, ...row.args.map(String), '--pid', String(pid)];
+  if (row.rate) args.push('--rate', String(row.rate));
   if (row.mode === 'connect') args.push('--hold', String(opts.hold));
   else args.push('--duration', String(opts.duration), '--warmup', String(opts.warmup));
   const [cmd, cmdArgs] = pinned(info.loadgenCpu, [LOADGEN, ...args], info);
@@ -363,6 +438,8 @@ async function measure(row, server, rep, opts, info, state) {
   const base = { row: row.id, server: server.id, rep };
   if (row.deflate && !info.loadgenDeflate) return { ...base, na: 'loadgen has no deflate' };
   if (row.deflate && state.noDeflate.has(server.id)) return { ...base, na: 'does not negotiate deflate' };
+  if (row.rateFrom && !row.rate) return { ...base, error: `no offered rate: ${row.rateError}` };
+  if (row.mode === 'idle') return measureIdle(row, server, rep, opts, info, base);
   let started;
   let port;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -397,6 +474,287 @@ async function measure(row, server, rep, opts, info, state) {
     return { ...base, error: `loadgen exit ${run.code}: ${why}`, result, serverLine: line };
   }
   return { ...base, result, serverLine: line };
+}
+
+// ------------------------------------------------------------------ the idle-connections row
+
+/** The RLIMIT_NOFILE soft limit this process has (node raises it to the hard limit at startup). */
+function openFileLimit() {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const soft = line?.split(/\s+/)[3];
+  return soft === undefined || soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
+}
+
+/**
+ * How the idle row spreads N connections. One server process (and load generator) can hold about
+ * RLIMIT_NOFILE sockets: the limit is raised for the children as far as a shell's `ulimit -n` can
+ * (past the hard limit only with CAP_SYS_RESOURCE, up to fs.nr_open); when it still cannot hold N,
+ * the row runs K identical server processes, each with its own port and its own load generator,
+ * and adds up their memory. Source addresses: 127.0.0.2 onwards, each connection bound to one of
+ * them round-robin (loadgen --sources).
+ */
+function idlePlan(conns) {
+  let want = conns + 1024;
+  try {
+    want = Math.min(want, Number(readFileSync('/proc/sys/fs/nr_open', 'utf8')));
+  } catch {}
+  const current = openFileLimit();
+  let limit = current;
+  let raised = 0;
+  if (current < want) {
+    const r = spawnSync('sh', ['-c', `ulimit -n ${want} 2>/dev/null; ulimit -n`], { encoding: 'utf8' });
+    const got = Number(r.stdout.trim());
+    if (got > current) {
+      limit = got;
+      raised = got;
+    }
+  }
+  const perProcess = Math.max(1000, Math.min(conns, limit - 256));
+  const processes = Math.ceil(conns / perProcess);
+  let ports = 28_232;
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    ports = Number(hi) - Number(lo) + 1;
+  } catch {}
+  // At most 20% of the ephemeral ports of a source address in use: the kernel's search for a free
+  // port at connect() slows down a lot as a source address fills up (one address for 19,000
+  // connections: 2,500 handshakes/s, all of it the load generator's system time; six: 11,000).
+  const nSources = Math.min(250, Math.max(1, Math.ceil(conns / (ports * 0.2))));
+  const sources = Array.from({ length: nSources }, (_, i) => `127.0.0.${2 + i}`);
+  const shares = Array.from(
+    { length: processes },
+    (_, i) => Math.floor(conns / processes) + (i < conns % processes ? 1 : 0),
+  );
+  return { conns, limit, raised, processes, shares, sources, ports };
+}
+
+let clkTck = 0;
+/** utime + stime of a process, in clock ticks (0 once it is gone). */
+function procTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+/** Busy ticks of the whole machine (user nice system irq softirq), from /proc/stat. */
+function machineTicks() {
+  const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return v[0] + v[1] + v[2] + v[5] + v[6];
+}
+function cpuSnap(pids) {
+  if (!clkTck) clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  return { t: performance.now(), machine: machineTicks(), procs: pids.map(procTicks) };
+}
+/** % of one core between two snapshots: the summed processes, and everything else. */
+function cpuPct(a, b) {
+  const s = (b.t - a.t) / 1000;
+  const pct = (ticks) => (s > 0 ? (ticks / clkTck / s) * 100 : 0);
+  const procs = pct(b.procs.reduce((x, y, i) => x + y - (a.procs[i] ?? 0), 0));
+  return { procs, machine: pct(b.machine - a.machine) };
+}
+
+/** A load generator with its output collected line by line; `done` resolves when it exits. */
+function startLoadgen(args, info, fdLimit, onLine) {
+  const [cmd, cmdArgs] = withFdLimit(pinned(info.loadgenCpu, [LOADGEN, ...args], info), fdLimit);
+  const child = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  child.stdout.on('data', (c) => {
+    stdout += c;
+    const lines = (partial + c).split('\n');
+    partial = lines.pop();
+    for (const l of lines) onLine?.(l);
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  child.stdin.on('error', () => {});
+  const done = new Promise((resolve) => {
+    child.on('exit', (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, command: `loadgen ${args.join(' ')}` }),
+    );
+  });
+  return { child, done };
+}
+
+const sum = (xs, key) => xs.reduce((a, x) => a + x[key], 0);
+
+/** The servers' summed STATS, `samples` times in a row: the median of each field. */
+async function sampleStats(started, samples) {
+  const taken = [];
+  for (let i = 0; i < samples; i++) {
+    const each = await Promise.all(started.map((s) => s.stats()));
+    taken.push(Object.fromEntries(Object.keys(each[0]).map((k) => [k, sum(each, k)])));
+  }
+  return Object.fromEntries(Object.keys(taken[0]).map((k) => [k, median(taken.map((t) => t[k]))]));
+}
+
+/**
+ * The idle-connections row, for one server: start K fresh server processes (see idlePlan), warm
+ * each up with 500 connections opened and closed, take the baseline (median of 3 STATS samples,
+ * each after two forced GCs), open N connections from K load generators at once (at most 256
+ * handshaking in all; each connection bound to one of the source addresses, round-robin), wait
+ * until every load generator reports them all open, hold them idle for the hold time, sample
+ * again, then close them all with closing handshakes. Per connection = (after - before) / N.
+ * Fewer than N open on either side (load generators' count, servers' count) fails the run.
+ */
+async function measureIdle(row, server, rep, opts, info, base) {
+  const plan = info.idle;
+  const tStart = performance.now();
+  const log = [];
+  const started = [];
+  const loadgens = [];
+  const write = (extra) => {
+    mkdirSync(path.join(OUT, 'logs'), { recursive: true });
+    writeFileSync(
+      path.join(OUT, 'logs', `${row.id}.${server.id}.r${rep}.log`),
+      `${JSON.stringify(plan)}\n${extra}\n--- server output ---\n${log.join('')}`,
+    );
+  };
+  const fail = async (why, extra = '') => {
+    for (const lg of loadgens) lg.child.kill('SIGKILL');
+    await Promise.all(started.map((s) => stopServer(s.child)));
+    write(extra);
+    return { ...base, error: why };
+  };
+  if (plan.limit < plan.shares[0] + 64)
+    return fail(`RLIMIT_NOFILE is ${plan.limit}: cannot hold ${plan.shares[0]} connections per process`);
+  // servers
+  const results = await Promise.all(
+    plan.shares.map(async () => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const port = takePort();
+        const r = await startServer(server, false, port, info, log, plan.raised);
+        if (!r.error || !/EADDRINUSE/.test(r.error)) return { ...r, port };
+      }
+      return { error: 'EADDRINUSE three times' };
+    }),
+  );
+  for (const r of results) if (!r.error) started.push(r);
+  const bad = results.find((r) => r.error);
+  if (bad) return fail(`server: ${bad.error}`);
+  const url = (s) => `ws://127.0.0.1:${s.port}/`;
+  // warm-up: the handshake path compiled and lazily made state made, before the baseline
+  const warm = await Promise.all(
+    started.map((s) => startLoadgen(['connect', url(s), '--conns', '500', '--hold', '0'], info).done),
+  );
+  const warmBad = warm.find((w) => w.code !== 0);
+  if (warmBad) return fail(`warm-up loadgen exit ${warmBad.code}: ${warmBad.stderr.trim()}`, warmBad.stdout);
+  await sleep(300);
+  const before = await sampleStats(started, 3);
+  if (before.open !== 0) return fail(`${before.open} connections still open after the warm-up`);
+  // connect
+  const perGen = Math.max(1, Math.ceil(256 / plan.processes));
+  const opened = [];
+  let allOpen;
+  const allOpened = new Promise((resolve) => {
+    allOpen = resolve;
+  });
+  const t0 = performance.now();
+  const cpuA = cpuSnap(started.map((s) => s.child.pid));
+  started.forEach((s, i) => {
+    const args = ['connect', url(s), '--conns', String(plan.shares[i]), '--concurrency', String(perGen)];
+    args.push(
+      '--sources',
+      plan.sources.join(','),
+      '--hold-stdin',
+      '--timeout',
+      '30',
+      '--close-timeout',
+      '60',
+    );
+    const lg = startLoadgen(args, info, plan.raised, (line) => {
+      const m = /^OPEN open=(\d+) failed=(\d+)/.exec(line);
+      if (!m) return;
+      opened[i] = { open: Number(m[1]), failed: Number(m[2]), t: performance.now() };
+      if (opened.filter(Boolean).length === started.length) allOpen();
+    });
+    lg.done.then(() => {
+      if (!opened[i]) allOpen(); // exited before connecting: do not wait for it
+    });
+    loadgens.push(lg);
+  });
+  await allOpened;
+  const cpuB = cpuSnap([...started.map((s) => s.child.pid), ...loadgens.map((l) => l.child.pid)]);
+  const open = plan.shares.reduce((a, _, i) => a + (opened[i]?.open ?? 0), 0);
+  if (open < plan.conns) {
+    for (const l of loadgens) l.child.stdin.end();
+    const failed = plan.shares.reduce((a, _, i) => a + (opened[i]?.failed ?? 0), 0);
+    const ends = await Promise.all(loadgens.map((l) => l.done));
+    const why = ends.map((r) => r.stderr.trim().split('\n')[0]).find(Boolean) ?? '';
+    const text = ends.map((r) => `$ ${r.command}\n${r.stdout}${r.stderr}`).join('\n');
+    return fail(`only ${open} of ${plan.conns} connections opened (${failed} failed) ${why}`, text);
+  }
+  await sleep(opts.hold * 1000);
+  const after = await sampleStats(started, 3);
+  // close
+  const tClose = performance.now();
+  for (const l of loadgens) l.child.stdin.end();
+  const ends = await Promise.all(loadgens.map((l) => l.done));
+  const closeS = (performance.now() - tClose) / 1000;
+  await Promise.all(started.map((s) => stopServer(s.child)));
+  const text = ends.map((r) => `$ ${r.command}\n${r.stdout}${r.stderr}`).join('\n');
+  write(`before ${JSON.stringify(before)}\nafter ${JSON.stringify(after)}\n${text}`);
+  if (after.open !== plan.conns)
+    return { ...base, error: `the servers count ${after.open} open connections, not ${plan.conns}` };
+  const endBad = ends.find((r) => r.code !== 0);
+  if (endBad) {
+    const why = endBad.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${endBad.code}`;
+    return { ...base, error: `loadgen exit ${endBad.code} after the hold: ${why}` };
+  }
+  const n = plan.conns;
+  const connectS = (Math.max(...opened.map((o) => o.t)) - t0) / 1000;
+  const cpuServer = cpuPct(cpuA, { ...cpuB, procs: cpuB.procs.slice(0, started.length) });
+  const cpuAll = cpuPct({ ...cpuA, procs: [...cpuA.procs, ...loadgens.map(() => 0)] }, cpuB);
+  const result = {
+    conns: n,
+    processes: plan.processes,
+    rss_per_conn: (after.rss - before.rss) / n,
+    heap_per_conn: (after.heapUsed - before.heapUsed) / n,
+    heap_total_per_conn: (after.heapTotal - before.heapTotal) / n,
+    external_per_conn: (after.external - before.external) / n,
+    hs_per_s: n / connectS,
+    connect_s: Number(connectS.toFixed(2)),
+    close_s: Number(closeS.toFixed(2)),
+    total_s: Number(((performance.now() - tStart) / 1000).toFixed(2)),
+    before,
+    after,
+    server_cpu: Number(cpuServer.procs.toFixed(1)),
+    loadgen_cpu: Number((cpuAll.procs - cpuServer.procs).toFixed(1)),
+    other_cpu: Number(Math.max(0, cpuAll.machine - cpuAll.procs).toFixed(1)),
+  };
+  return { ...base, result, serverLine: started[0].line };
+}
+
+// ------------------------------------------------------------------ the fixed-rate rows
+
+/**
+ * The offered rate of a fixed-rate row: half of ws + bufferutil's rate in the closed-loop row it
+ * names, run once now with the same duration (a calibration pass; its log is *.rcal.log). Sets
+ * row.rate (and the title), or row.rateError.
+ */
+async function calibrate(row, opts, info, state) {
+  const source = ROWS.find((r) => r.id === row.rateFrom);
+  const ref = SERVERS.find((s) => s.id === REF);
+  const run = await measure(source, ref, 'cal', opts, info, state);
+  const value = run.result?.[row.rateKey];
+  if (run.error || run.na || !(value > 0)) {
+    row.rateError = `calibration (${source.id} on ${ref.label}) ${run.error ?? run.na ?? 'gave no rate'}`;
+    console.log(`[cal] ${row.id.padEnd(10)} FAILED: ${row.rateError}`);
+    return;
+  }
+  row.rate = Math.max(1, Math.round(value / 2));
+  row.calibration = { row: source.id, [row.rateKey]: value, rate: row.rate };
+  row.title = `${row.title}: ${fmt(row.rate)} ${row.rateUnit} offered (½ of ws + bufferutil's ${source.id})`;
+  console.log(
+    `[cal] ${row.id.padEnd(10)} ${source.id} on ${ref.id}: ${fmt(value)} ${row.rateUnit} → offered rate ${fmt(row.rate)} ${row.rateUnit}`,
+  );
 }
 
 // ------------------------------------------------------------------ summary
@@ -561,6 +919,33 @@ function chart(rows, servers, cells, info) {
 
 // ------------------------------------------------------------------ docs
 
+/** The generated description of the idle-connections row as it ran (see measureIdle). */
+function idleText(rows, info, opts) {
+  if (!rows.includes(IDLE) || !info.idle) return [];
+  const p = info.idle;
+  const split =
+    p.processes > 1
+      ? `RLIMIT_NOFILE is ${p.limit.toLocaleString('en-US')} here${p.raised ? ' (raised for the children)' : ' and cannot be raised'}, so one process cannot hold them all: each column is **${p.processes} identical server processes** of ${p.shares[0].toLocaleString('en-US')} connections, all on CPU ${info.serverCpu}, each with its own port and load generator, and their memory is added up`
+      : `one server process (RLIMIT_NOFILE ${p.limit}${p.raised ? ', raised for the children' : ''})`;
+  return [
+    `- **${IDLE.title}** (\`${IDLE.id}\`, ${IDLE.maxReps === 1 ? 'measured in the first repetition only' : `measured in the first ${IDLE.maxReps} repetitions`}): ${p.conns.toLocaleString('en-US')} connections opened at once (at most 256 handshaking), bound round-robin to the source addresses ${p.sources[0]} to ${p.sources.at(-1)}; ${split}. Each server is fresh, warmed up with 500 connections opened and closed, then sampled 3 times (each sample after two full GCs; node's default flags, \`gc\` reached at run time) before connecting and again after the connections have been idle for ${opts.hold} s; per connection = (median after − median before) ÷ ${p.conns.toLocaleString('en-US')}. The run fails if fewer than all of them are open, as counted by the load generators and by the servers. Handshakes/s: all connections ÷ the time until the last load generator had all of its connections open; the CPU line covers that connect phase.`,
+  ];
+}
+
+/** The generated description of the fixed-rate rows: their offered rates in this run. */
+function rateText(rows) {
+  const lines = [];
+  for (const row of rows.filter((r) => r.rateFrom)) {
+    const c = row.calibration;
+    lines.push(
+      c
+        ? `- **\`${row.id}\`** offered ${fmt(c.rate)} ${row.rateUnit} to every server: half of ws + bufferutil's ${fmt(c[row.rateKey])} in a calibration run of \`${c.row}\` at the start of this run. Open loop: each message is due at a fixed time (echo: round-robin over the connections; broadcast: sent by connection 0 and delivered to all), latency counts from that due time to the echo or delivery (no coordinated omission), and "achieved" is what completed per second in the window (a server that falls behind shows less, or a backlog's worth more).`
+        : `- **\`${row.id}\`**: no offered rate (${row.rateError}).`,
+    );
+  }
+  return lines;
+}
+
 function generated(rows, servers, cells, info, opts, runs, started) {
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   const failed = runs.filter((r) => r.error);
@@ -581,6 +966,8 @@ function generated(rows, servers, cells, info, opts, runs, started) {
     `- **Machine:** ${info.cpu}, ${info.cores} cores, ${info.memory}, ${info.kernel}. Server pinned to CPU ${info.serverCpu}, load generator to CPU ${info.loadgenCpu}${info.hasTaskset ? '' : ' (**taskset missing: nothing was pinned**)'}.`,
     `- **Versions:** node ${info.node}, wskit ${info.wskit}, ws ${info.ws}, bufferutil ${info.bufferutil}, uWebSockets.js \`${UWS}@${info.uws}\`; load generator ${info.loadgenDeflate ? 'with' : '**without**'} permessage-deflate.`,
     `- **Settings:** ${opts.reps} repetition(s); ${opts.warmup} s warmup + ${opts.duration} s measured per run; connect holds ${opts.hold} s.${opts.quick ? ' **--quick: a smoke test, not a measurement.**' : ''}`,
+    ...idleText(rows, info, opts),
+    ...rateText(rows),
     ...(unavailable.length ? unavailable : []),
     '',
     'Servers as they reported themselves:',
@@ -642,9 +1029,18 @@ async function main() {
   );
 
   const state = { noDeflate: new Set(), unavailable: info.unavailable };
+  if (rows.includes(IDLE)) {
+    info.idle = idlePlan(opts.quick ? IDLE.quickConns : IDLE.conns);
+    const p = info.idle;
+    console.log(
+      `${IDLE.id}: ${p.conns} connections = ${p.processes} server process(es) × ${p.shares[0]} (RLIMIT_NOFILE ${p.limit}${p.raised ? ', raised for the children' : ''}), source addresses ${p.sources[0]}..${p.sources.at(-1)}`,
+    );
+  }
+  for (const row of rows.filter((r) => r.rateFrom)) await calibrate(row, opts, info, state);
   const runs = [];
   for (let rep = 1; rep <= opts.reps; rep++) {
     for (const [r, row] of rows.entries()) {
+      if (row.maxReps && rep > row.maxReps) continue;
       const shift = (rep - 1 + r) % servers.length;
       const order = [...servers.slice(shift), ...servers.slice(0, shift)];
       for (const server of order) {
@@ -660,8 +1056,13 @@ async function main() {
         else {
           const [key, label] = row.metrics[0];
           const x = run.result;
+          let more = '';
+          if (row.mode === 'idle')
+            more = `, ${fmt(x.heap_per_conn)} heap B/conn, ${fmt(x.hs_per_s)} handshakes/s`;
+          if (row.rate)
+            more = `, p99 ${fmt(x.p99_us)} µs, ${fmt(x.msgs_per_s)} ${row.metrics[2][1].replace('achieved ', '')} (sent ${fmt(x.sent_per_s)}/s of ${fmt(x.offered_per_s)} offered, lag p99 ${fmt(x.lag_p99_us)} µs)`;
           console.log(
-            `${head} ${fmt(x[key])} ${label}  cpu loadgen ${x.loadgen_cpu}% server ${x.server_cpu}% other ${x.other_cpu}%`,
+            `${head} ${fmt(x[key])} ${label}${more}  cpu loadgen ${x.loadgen_cpu}% server ${x.server_cpu}% other ${x.other_cpu}%`,
           );
         }
       }
@@ -674,7 +1075,8 @@ async function main() {
   console.log(`\n${text}\n`);
   mkdirSync(OUT, { recursive: true });
   const stamp = info.date.replace(/[:]/g, '-');
-  writeFileSync(path.join(OUT, `bench-${stamp}.json`), JSON.stringify({ info, opts, runs }, null, 2));
+  const rates = Object.fromEntries(rows.filter((r) => r.rateFrom).map((r) => [r.id, r.calibration ?? null]));
+  writeFileSync(path.join(OUT, `bench-${stamp}.json`), JSON.stringify({ info, opts, rates, runs }, null, 2));
   console.log(
     `raw results: ${path.relative(ROOT, path.join(OUT, `bench-${stamp}.json`))}; logs in bench/out/logs/`,
   );

@@ -5,6 +5,8 @@
  *
  * Modes: echo (round trips), stream (echo with 16 MiB messages), connect (handshakes/s, then idle
  * connections and the server's memory), broadcast (one sender, every connection receives).
+ * echo and broadcast are closed-loop (K messages in flight) unless --rate R makes them open-loop
+ * (messages due on a fixed schedule, latency counted from the due time).
  *
  * It is a strict RFC 6455 client: the handshake's Sec-WebSocket-Accept is checked with the SHA-1
  * below, every frame it sends is masked with a key from getrandom(), every server frame is parsed
@@ -32,7 +34,10 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef WITH_ZLIB
@@ -47,6 +52,11 @@
 #define POOL_LEN (1u << POOL_BITS)
 #define MAX_HS_RESPONSE 4096
 #define MAX_INFLIGHT 4096
+#define RATE_INFLIGHT 256 /* --rate: default bound on messages outstanding per connection */
+#define MAX_SOURCES 64
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 
 enum mode { M_ECHO, M_STREAM, M_CONNECT, M_BROADCAST };
 enum state { S_IDLE, S_TCP, S_HANDSHAKE, S_OPEN, S_CLOSING, S_DONE };
@@ -66,6 +76,11 @@ static struct {
   uint32_t concurrency;
   int pid;
   bool text, deflate, progress;
+  bool inflight_set; /* --inflight given */
+  double rate;       /* --rate: messages per second, open loop; 0 = closed loop */
+  bool hold_stdin;   /* --hold-stdin */
+  struct in_addr sources[MAX_SOURCES];
+  uint32_t nsources;
 } opt;
 
 static void usage(FILE *f) {
@@ -80,13 +95,20 @@ static void usage(FILE *f) {
           "options:\n"
           "  --conns N          connections (echo 100, stream 1, connect 1000, broadcast 100)\n"
           "  --inflight K       messages in flight per connection (echo) or not yet fully delivered\n"
-          "                     (broadcast); default 1\n"
+          "                     (broadcast); default 1 (with --rate: the most outstanding, default 256)\n"
+          "  --rate R           echo, broadcast: open loop at R messages/s in all (echo: spread round-robin\n"
+          "                     over the connections; broadcast: sent by connection 0), each due at a fixed\n"
+          "                     time; latency is measured from that time, not from the actual send\n"
           "  --size S           payload bytes, K/M suffixes = KiB/MiB (default 32; stream 16M)\n"
           "  --text             text frames (word-like ASCII payload) instead of binary (random bytes)\n"
           "  --deflate          offer permessage-deflate with client_ and server_no_context_takeover\n"
           "  --duration D       measured seconds (default 5)\n"
           "  --warmup W         seconds of load before measuring (default 1)\n"
           "  --hold H           connect: seconds to hold the connections idle (default 3)\n"
+          "  --hold-stdin       connect: print \"OPEN open=N failed=F\" once connected, then hold the\n"
+          "                     connections idle until a line (or EOF) arrives on stdin (a pipe)\n"
+          "  --sources A[,B..]  bind the connections round-robin to these 127.0.0.0/8 source addresses\n"
+          "                     (IP_BIND_ADDRESS_NO_PORT: each one has its own ephemeral ports)\n"
           "  --concurrency C    handshakes in progress at once (default 256)\n"
           "  --timeout T        seconds allowed per handshake (default 10)\n"
           "  --close-timeout T  seconds allowed for the closing handshakes (default 5)\n"
@@ -126,6 +148,30 @@ static uint32_t parse_count(const char *s, uint32_t max) {
   return (uint32_t)v;
 }
 
+static double parse_rate(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end != '\0' || !(v > 0) || v > 1e8) fail_setup("bad rate (messages per second): %s", s);
+  return v;
+}
+
+static bool parse_loopback(const char *s, struct in_addr *a) {
+  return inet_pton(AF_INET, s, a) == 1 && (ntohl(a->s_addr) >> 24) == 127;
+}
+
+static void parse_sources(const char *list) {
+  char buf[MAX_SOURCES * 16 + 1];
+  if (strlen(list) >= sizeof buf) fail_setup("too many source addresses: %s", list);
+  strcpy(buf, list);
+  opt.nsources = 0;
+  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (opt.nsources == MAX_SOURCES) fail_setup("at most 64 source addresses: %s", list);
+    if (!parse_loopback(t, &opt.sources[opt.nsources])) fail_setup("source addresses must be in 127.0.0.0/8: %s", t);
+    opt.nsources++;
+  }
+  if (opt.nsources == 0) fail_setup("no source address in %s", list);
+}
+
 /* Accepts ws://HOST:PORT/PATH where HOST is localhost or a 127.0.0.0/8 address. */
 static void parse_url(const char *url) {
   if (strncmp(url, "ws://", 5) != 0) fail_setup("only ws:// URLs are supported: %s", url);
@@ -139,7 +185,7 @@ static void parse_url(const char *url) {
   opt.host[hl] = '\0';
   if (strcmp(opt.host, "localhost") == 0) strcpy(opt.host, "127.0.0.1");
   struct in_addr a;
-  if (inet_pton(AF_INET, opt.host, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
+  if (!parse_loopback(opt.host, &a))
     fail_setup("only loopback targets (127.0.0.0/8) are allowed: %s", url);
   char *end;
   long port = strtol(colon + 1, &end, 10);
@@ -192,7 +238,10 @@ static void parse_args(int argc, char **argv) {
   if (v == NULL) fail_setup("%s needs a value", a); \
   i++
     if (strcmp(a, "--conns") == 0) { NEEDV; opt.conns = parse_count(v, 1000000); }
-    else if (strcmp(a, "--inflight") == 0) { NEEDV; opt.inflight = parse_count(v, MAX_INFLIGHT); }
+    else if (strcmp(a, "--inflight") == 0) { NEEDV; opt.inflight = parse_count(v, MAX_INFLIGHT); opt.inflight_set = true; }
+    else if (strcmp(a, "--rate") == 0) { NEEDV; opt.rate = parse_rate(v); }
+    else if (strcmp(a, "--sources") == 0) { NEEDV; parse_sources(v); }
+    else if (strcmp(a, "--hold-stdin") == 0) opt.hold_stdin = true;
     else if (strcmp(a, "--size") == 0) { NEEDV; opt.size = parse_size(v); }
     else if (strcmp(a, "--duration") == 0) { NEEDV; opt.duration = parse_seconds(v); }
     else if (strcmp(a, "--warmup") == 0) { NEEDV; opt.warmup = parse_seconds(v); }
@@ -208,6 +257,9 @@ static void parse_args(int argc, char **argv) {
 #undef NEEDV
   }
   if (opt.size > 1024 * MiB) fail_setup("--size is limited to 1 GiB%s", "");
+  if (opt.rate > 0 && opt.mode != M_ECHO && opt.mode != M_BROADCAST) fail_setup("--rate is for echo and broadcast%s", "");
+  if (opt.rate > 0 && !opt.inflight_set) opt.inflight = RATE_INFLIGHT;
+  if (opt.hold_stdin && opt.mode != M_CONNECT) fail_setup("--hold-stdin is for connect%s", "");
   if (opt.mode == M_BROADCAST && opt.size < 16) fail_setup("broadcast needs --size >= 16 (sequence numbers)%s", "");
 #ifndef WITH_ZLIB
   if (opt.deflate) {
@@ -612,6 +664,7 @@ struct conn {
 
   /* traffic */
   uint64_t sent, recvd; /* echo: messages started / echoes completed */
+  uint64_t due;         /* echo with --rate: messages whose scheduled time has come */
   uint64_t *t_sent;     /* echo: start time of message seq, at [seq % inflight] */
   uint64_t bc_expect;   /* broadcast: next sequence number this receiver must get */
 };
@@ -648,6 +701,26 @@ static struct {
   uint64_t *left;
   uint64_t fanouts; /* in the measured window */
 } bc;
+
+/*
+ * --rate: open-loop pacing. Message k (counted over the whole run, from 0) is due at
+ * t0 + k / rate; for echo it goes to connection k % conns, so connection i's j-th message is
+ * message j * conns + i. The loop sleeps until the next due time at most (epoll_pwait2's nanosecond
+ * timeout; a timerfd on kernels without it) and releases everything that is due. A message is sent as soon as it is due unless its connection already has --inflight
+ * messages outstanding (broadcast: --inflight not yet delivered everywhere); then it waits, and its
+ * latency still counts from the time it was due, so a server that falls behind is not let off by
+ * the load generator slowing down with it (no coordinated omission).
+ */
+static struct {
+  int tfd;
+  uint64_t t0;
+  uint64_t released;   /* messages whose time has come */
+  uint64_t sent;       /* messages started in the measured window */
+  struct hist lag;     /* start time minus due time, measured window */
+} pace = {.tfd = -1};
+static int pace_tag, stdin_tag; /* epoll data.ptr of the timerfd and of stdin */
+
+static uint64_t due_ns(uint64_t k) { return pace.t0 + (uint64_t)((double)k * 1e9 / opt.rate); }
 
 #ifdef WITH_ZLIB
 static z_stream zinf;
@@ -857,13 +930,24 @@ static void produce(struct conn *c) {
 
 static bool may_start_echo(struct conn *c) {
   return (opt.mode == M_ECHO || opt.mode == M_STREAM) && c->state == S_OPEN && run.started && !run.stopping &&
-         !c->close_wanted && c->sent - c->recvd < opt.inflight;
+         !c->close_wanted && c->sent - c->recvd < opt.inflight && (opt.rate == 0 || c->sent < c->due);
 }
 
 static bool may_start_broadcast(struct conn *c) {
   return opt.mode == M_BROADCAST && c->id == 0 && c->state == S_OPEN && run.started && !run.stopping &&
-         !c->close_wanted &&
-         bc.next_seq - bc.completed < opt.inflight && bc.receivers > 0;
+         !c->close_wanted && bc.next_seq - bc.completed < opt.inflight && bc.receivers > 0 &&
+         (opt.rate == 0 || bc.next_seq < pace.released);
+}
+
+/* --rate: the time a message started now was due (and its lag counted), or now without --rate. */
+static uint64_t start_time(uint64_t k) {
+  if (opt.rate == 0) return g_now;
+  uint64_t t = due_ns(k);
+  if (run.measuring) {
+    pace.sent++;
+    hist_add(&pace.lag, g_now > t ? g_now - t : 0);
+  }
+  return t;
 }
 
 /* Fill the output buffer: control frames go only between data frames. */
@@ -881,7 +965,7 @@ static void fill_output(struct conn *c) {
     if (c->state != S_OPEN && c->state != S_CLOSING) return;
     if (may_start_echo(c)) {
       uint64_t seq = (uint64_t)c->id << 40 | c->sent;
-      c->t_sent[c->sent % opt.inflight] = g_now;
+      c->t_sent[c->sent % opt.inflight] = start_time(c->sent * opt.conns + c->id);
       c->sent++;
       run.inflight_total++;
       start_message(c, seq);
@@ -889,7 +973,7 @@ static void fill_output(struct conn *c) {
     }
     if (may_start_broadcast(c)) {
       uint64_t seq = bc.next_seq++;
-      bc.t_sent[seq % opt.inflight] = g_now;
+      bc.t_sent[seq % opt.inflight] = start_time(seq);
       bc.left[seq % opt.inflight] = bc.receivers;
       start_message(c, seq);
       continue;
@@ -1418,6 +1502,16 @@ static void launch(struct conn *c) {
   }
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (opt.nsources > 0) {
+    /* the port is picked at connect(), for this 4-tuple: a source address is not limited to one
+       set of ephemeral ports shared by every destination */
+    setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr = opt.sources[c->id % opt.nsources]};
+    if (bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0) {
+      fail_conn(c, NULL, strerror(errno));
+      return;
+    }
+  }
   if (connect(c->fd, (struct sockaddr *)&target, sizeof target) < 0 && errno != EINPROGRESS) {
     fail_conn(c, NULL, strerror(errno));
     return;
@@ -1455,6 +1549,12 @@ static void on_alarm(int sig) {
 
 static void raise_fd_limit(void) {
   struct rlimit rl;
+  rlim_t need = (rlim_t)opt.conns + 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+    /* past the hard limit: works only with CAP_SYS_RESOURCE (and up to fs.nr_open) */
+    struct rlimit more = {need, need};
+    setrlimit(RLIMIT_NOFILE, &more);
+  }
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
@@ -1467,19 +1567,87 @@ static void raise_fd_limit(void) {
   }
 }
 
+static bool stdin_ready; /* --hold-stdin: a line or EOF arrived */
+
+/* --rate: releases every message whose time has come and sets the timer for the next one. */
+static void release_due(void) {
+  if (opt.rate == 0 || !run.started || run.stopping) return;
+  while (due_ns(pace.released) <= g_now) {
+    uint64_t k = pace.released++;
+    if (opt.mode == M_ECHO) {
+      struct conn *c = &conns[k % opt.conns];
+      c->due++;
+      pump(c);
+    }
+  }
+  if (pace.tfd >= 0) {
+    uint64_t next = due_ns(pace.released);
+    struct itimerspec its = {.it_value = {.tv_sec = (time_t)(next / 1000000000ull),
+                                          .tv_nsec = (long)(next % 1000000000ull)}};
+    timerfd_settime(pace.tfd, TFD_TIMER_ABSTIME, &its, NULL);
+  }
+}
+
+static void start_timerfd(void) {
+  pace.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &pace_tag};
+  if (pace.tfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, pace.tfd, &ev) < 0) {
+    perror("loadgen: timerfd");
+    exit(2);
+  }
+}
+
+/* epoll_wait until `deadline`; with --rate, until the next due message at the latest, to the ns. */
+static int wait_events(struct epoll_event *evs, int max, uint64_t deadline) {
+  static int no_pwait2 = -1;
+  if (no_pwait2 < 0) no_pwait2 = getenv("LOADGEN_TIMERFD") != NULL; /* to test the fallback */
+  if (opt.rate > 0 && run.started && !run.stopping) {
+    uint64_t next = due_ns(pace.released);
+    if (next < deadline) deadline = next;
+#ifdef SYS_epoll_pwait2
+    if (!no_pwait2) {
+      uint64_t d = deadline > g_now ? deadline - g_now : 0;
+      if (d > 100000000ull) d = 100000000ull;
+      struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ull), .tv_nsec = (long)(d % 1000000000ull)};
+      long n = syscall(SYS_epoll_pwait2, epfd, evs, max, &ts, NULL, 0);
+      if (n >= 0 || errno != ENOSYS) return (int)n;
+      no_pwait2 = 1;
+    }
+#else
+    no_pwait2 = 1;
+#endif
+    if (pace.tfd < 0) {
+      start_timerfd();
+      release_due(); /* arms it */
+    }
+  }
+  int timeout_ms = 0;
+  if (deadline > g_now) timeout_ms = (int)((deadline - g_now + 999999) / 1000000);
+  if (timeout_ms > 100) timeout_ms = 100;
+  return epoll_wait(epfd, evs, max, timeout_ms);
+}
+
 /* One turn of the event loop, waiting at most until `deadline`. */
 static void turn(uint64_t deadline) {
   static struct epoll_event evs[512];
   g_now = now_ns();
-  int timeout_ms = 0;
-  if (deadline > g_now) timeout_ms = (int)((deadline - g_now + 999999) / 1000000);
-  if (timeout_ms > 100) timeout_ms = 100;
-  int n = epoll_wait(epfd, evs, 512, timeout_ms);
+  int n = wait_events(evs, 512, deadline);
   g_now = now_ns();
   for (int i = 0; i < n; i++) {
+    if (evs[i].data.ptr == &pace_tag) {
+      uint64_t expirations;
+      if (read(pace.tfd, &expirations, sizeof expirations) < 0) { /* EAGAIN: already read */ }
+      continue;
+    }
+    if (evs[i].data.ptr == &stdin_tag) {
+      stdin_ready = true;
+      epoll_ctl(epfd, EPOLL_CTL_DEL, 0, NULL);
+      continue;
+    }
     struct conn *c = evs[i].data.ptr;
     if (c->state != S_DONE) on_event(c, evs[i].events);
   }
+  release_due();
   if (opt.mode == M_BROADCAST && conns[0].state == S_OPEN) pump(&conns[0]);
 }
 
@@ -1587,10 +1755,21 @@ int main(int argc, char **argv) {
   target.sin_port = htons((uint16_t)opt.port);
   inet_pton(AF_INET, opt.host, &target.sin_addr);
   epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (opt.rate > 0) prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* wake at the due time, not 50 us later */
+  if (opt.hold_stdin) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stdin_tag};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) {
+      fprintf(stderr, "loadgen: --hold-stdin needs a pipe or socket on stdin: %s\n", strerror(errno));
+      exit(2);
+    }
+  }
 
-  printf("loadgen %s ws://%s:%d%s conns=%u inflight=%u size=%llu %s%s duration=%.1fs warmup=%.1fs\n",
+  printf("loadgen %s ws://%s:%d%s conns=%u inflight=%u size=%llu %s%s duration=%.1fs warmup=%.1fs",
          opt.mode_name, opt.host, opt.port, opt.path, opt.conns, opt.inflight, (unsigned long long)opt.size,
          opt.text ? "text" : "binary", opt.deflate ? " deflate" : "", opt.duration, opt.warmup);
+  if (opt.rate > 0) printf(" rate=%.0f/s (open loop)", opt.rate);
+  if (opt.nsources > 0) printf(" sources=%u", opt.nsources);
+  printf("\n");
 
   long rss_before = server_rss_kb(), rss_open = -1, rss_after = -1;
   struct cpu_snap a, b;
@@ -1615,7 +1794,21 @@ int main(int argc, char **argv) {
     struct cpu_use u = cpu_between(&a, &connected);
     a = connected;
     rss_open = server_rss_kb();
-    run_until(g_now + (uint64_t)(opt.hold * 1e9), "hold");
+    if (opt.hold_stdin) {
+      /* the parent measures while the connections are idle, then says when to close them */
+      uint64_t t = g_now;
+      printf("OPEN open=%u failed=%u\n", opened, run.failed);
+      fflush(stdout);
+      alarm(0);
+      while (!stdin_ready && !interrupted) {
+        turn(g_now + 100000000ull);
+        progress("hold");
+      }
+      alarm((unsigned)(opt.close_timeout + 30));
+      opt.hold = (double)(g_now - t) / 1e9;
+    } else {
+      run_until(g_now + (uint64_t)(opt.hold * 1e9), "hold");
+    }
     rss_after = server_rss_kb();
     dropped = opened - run.open;
     cpu_snapshot(&b);
@@ -1642,6 +1835,8 @@ int main(int argc, char **argv) {
   /* load: every open connection starts sending (broadcast: connection 0 only) */
   g_now = now_ns();
   run.started = true;
+  pace.t0 = g_now;
+  release_due();
   for (uint32_t i = 0; i < opt.conns; i++)
     if (conns[i].state == S_OPEN) pump(&conns[i]);
   run_until(g_now + (uint64_t)(opt.warmup * 1e9), "warmup");
@@ -1649,6 +1844,8 @@ int main(int argc, char **argv) {
   memset(&lat_hist, 0, sizeof lat_hist);
   memset(&fan_hist, 0, sizeof fan_hist);
   bc.fanouts = 0;
+  pace.sent = 0;
+  memset(&pace.lag, 0, sizeof pace.lag);
   uint32_t open_at_start = run.open;
   cpu_snapshot(&a);
   run.measuring = true;
@@ -1683,6 +1880,12 @@ int main(int argc, char **argv) {
   if (opt.mode == M_BROADCAST)
     printf("broadcast: %.0f messages/s fully delivered; fan-out p50=%.1fus p99=%.1fus\n",
            secs > 0 ? (double)bc.fanouts / secs : 0, hist_pct_us(&fan_hist, 50), hist_pct_us(&fan_hist, 99));
+  double sent_per_s = secs > 0 ? (double)pace.sent / secs : 0;
+  if (opt.rate > 0)
+    printf("rate: %.0f messages/s offered (open loop), %.0f/s started in the window; start lag behind the "
+           "schedule p50=%.1fus p99=%.1fus max=%.1fus\n",
+           opt.rate, sent_per_s, hist_pct_us(&pace.lag, 50), hist_pct_us(&pace.lag, 99),
+           (double)pace.lag.max / 1000.0);
   printf("cpu: loadgen %.1f%%, server %.1f%%, everything else %.1f%%, steal %.1f%% (of one core)\n", u.self,
          u.server, u.other, u.steal);
   print_errors(dropped, drained);
@@ -1700,6 +1903,9 @@ int main(int argc, char **argv) {
   if (opt.mode == M_BROADCAST)
     printf(" broadcasts_per_s=%.0f fanout_p50_us=%.1f fanout_p99_us=%.1f", secs > 0 ? (double)bc.fanouts / secs : 0,
            hist_pct_us(&fan_hist, 50), hist_pct_us(&fan_hist, 99));
+  if (opt.rate > 0)
+    printf(" offered_per_s=%.0f sent_per_s=%.0f lag_p50_us=%.1f lag_p99_us=%.1f lag_max_us=%.1f", opt.rate, sent_per_s,
+           hist_pct_us(&pace.lag, 50), hist_pct_us(&pace.lag, 99), (double)pace.lag.max / 1000.0);
   printf(" errors=%d\n", errors ? 1 : 0);
   return errors ? 1 : 0;
 }

@@ -1,7 +1,10 @@
-// Shared by the benchmark servers: command-line arguments, the peers folder, the ready line.
+// Shared by the benchmark servers: command-line arguments, the peers folder, the ready line, the
+// memory report.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 export const MiB = 1024 * 1024;
 /** Largest message every server accepts: the stream row sends 16 MiB. */
@@ -47,4 +50,26 @@ export function exitOnSignals(onExit) {
       process.exit(0);
     });
   }
+}
+
+/**
+ * On SIGUSR2, prints one line `STATS {"open":N,"rss":...,"heapUsed":...,...}`: the open connections
+ * (`openConnections()`) and process.memoryUsage() taken after two full garbage collections. The
+ * servers run with node's default flags; `gc` is reached at the first request by turning V8's
+ * --expose-gc on at run time (it only makes the function available) and taking it from a new context.
+ * scripts/bench.mjs uses it for the idle-connections row.
+ */
+export function reportStatsOnSignal(openConnections) {
+  let gc;
+  process.on('SIGUSR2', () => {
+    if (gc === undefined) {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc');
+    }
+    gc();
+    gc();
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const stats = { open: openConnections(), rss, heapTotal, heapUsed, external, arrayBuffers };
+    console.log(`STATS ${JSON.stringify(stats)}`);
+  });
 }

@@ -5,8 +5,17 @@
 // measured as "uWS". Options: maxPayloadLength and maxBackpressure 256 MiB (the defaults, 16 KiB
 // and 64 KiB, would close or drop in the 64 KiB and 16 MiB rows), idleTimeout 0, and compression
 // DISABLED, or with --deflate SHARED_COMPRESSOR | SHARED_DECOMPRESSOR (no context takeover) and
-// every send asking for compression. Broadcast uses app.publish to a topic (framed once).
-import { exitOnSignals, HOST, MAX_PAYLOAD, parseArgs, ready, requirePeer } from './common.mjs';
+// every send asking for compression. Broadcast uses app.publish to a topic (framed once). Open
+// connections are counted (open/close handlers) for the STATS line printed on SIGUSR2 (common.mjs).
+import {
+  exitOnSignals,
+  HOST,
+  MAX_PAYLOAD,
+  parseArgs,
+  ready,
+  reportStatsOnSignal,
+  requirePeer,
+} from './common.mjs';
 
 const { port, deflate } = parseArgs('uws-server.mjs');
 const require = requirePeer();
@@ -26,14 +35,26 @@ const behavior = {
   idleTimeout: 0,
 };
 let dropped = 0;
+let open = 0;
+const closed = () => {
+  open--;
+};
 const app = uWS.App();
 app.ws('/broadcast', {
   ...behavior,
-  open: (ws) => ws.subscribe('all'),
+  open: (ws) => {
+    open++;
+    ws.subscribe('all');
+  },
+  close: closed,
   message: (_ws, message, isBinary) => app.publish('all', message, isBinary, deflate),
 });
 app.ws('/*', {
   ...behavior,
+  open: () => {
+    open++;
+  },
+  close: closed,
   message: (ws, message, isBinary) => {
     if (ws.send(message, isBinary, deflate) === 2) dropped++;
   },
@@ -45,6 +66,7 @@ app.listen(HOST, port, (token) => {
   }
   ready(`uws ${version} (native)${deflate ? ' (deflate)' : ''}`);
 });
+reportStatsOnSignal(() => open);
 exitOnSignals(() => {
   if (dropped > 0) console.error(`uws: ${dropped} echoes dropped by backpressure`);
 });

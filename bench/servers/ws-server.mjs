@@ -3,7 +3,7 @@
 // WS_NO_BUFFER_UTIL=1 makes ws mask/unmask in JavaScript instead of with bufferutil; the ready line
 // says which one is in use. ws's defaults are kept except maxPayload (16 MiB stream row) and
 // perMessageDeflate (false, ws's server default, unless --deflate: then true, i.e. ws's defaults,
-// which compress only messages of 1 KiB or more).
+// which compress only messages of 1 KiB or more). SIGUSR2 prints a STATS line (common.mjs).
 import {
   exitOnSignals,
   HOST,
@@ -11,6 +11,7 @@ import {
   MAX_PAYLOAD,
   parseArgs,
   ready,
+  reportStatsOnSignal,
   requirePeer,
 } from './common.mjs';
 
@@ -49,4 +50,5 @@ wss.on('error', (error) => {
   console.error(String(error));
   process.exit(1);
 });
+reportStatsOnSignal(() => wss.clients.size);
 exitOnSignals();
