@@ -17,7 +17,6 @@ import {
 } from './options.js';
 import { Outbox, type OutboxOwner } from './outbox.js';
 import type { ConnectionOwner } from './owner.js';
-import type { BinaryType } from './send-data.js';
 
 // The bits of _flags.
 const IS_SERVER = 1;
