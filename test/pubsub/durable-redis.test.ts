@@ -4,6 +4,7 @@
 // wait is on an event, with a deadline.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { RedisBroker } from '../../src/index.js';
 import { client, defer, next, runCleanups, serve } from '../node/helpers.js';
 import { Inbox, RedisServer, stopProcesses, TopicsProcess } from './redis-helpers.js';
@@ -13,6 +14,10 @@ afterEach(runCleanups);
 after(stopProcesses);
 
 const offsets = (messages: Reply[]) => messages.map((m) => m.offset);
+/** Resolves at time `t` (ms since the epoch): for retention by age, where real time is the feature. */
+async function untilTime(t: number): Promise<void> {
+  while (Date.now() < t) await setTimeout(t - Date.now());
+}
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Kills a server process (SIGKILL: no goodbye to Redis or its clients) and waits for it to exit. */
@@ -124,6 +129,35 @@ describe('durable topics through Redis, servers in this process', () => {
     assert.equal((await inbox.until(10))[9].isBinary, true);
   });
 
+  it('retention by age in Redis: entries older than maxAge are trimmed (Lua trimAge), the younger ones replayed', async () => {
+    const maxAge = 600;
+    const one = await redisServer(redis.url, { history: { maxAge } });
+    const two = await redisServer(redis.url, { history: { maxAge } });
+    const { epoch } = await one.wss.durable!.publish('aged', 'm1');
+    const m1Stored = Date.now();
+    await untilTime(m1Stored + maxAge / 2);
+    const m2Before = Date.now();
+    await one.wss.durable!.publish('aged', 'm2');
+    const early = await two.wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([early.recovered, early.messages.map((m) => m.offset)], [true, [1, 2]]);
+    // m1 is past maxAge, m2 is not (the stream itself lives on: m2 renewed its expiry): trimmed by age.
+    await untilTime(m1Stored + maxAge + 50);
+    await one.wss.durable!.publish('aged', 'm3');
+    const p = await peer(two.url);
+    const reply = await p.request({ type: 'subscribe', topic: 'aged', since: { offset: 0, epoch } });
+    assert.ok(Date.now() < m2Before + maxAge, 'read before m2 was due to go (else this test says nothing)');
+    assert.equal(reply.epoch, epoch);
+    assert.equal(reply.recovered, false);
+    assert.deepEqual(reply.gap, { reason: 'retention', from: 1, to: 1 });
+    assert.equal(reply.offset, 3);
+    assert.deepEqual(await p.data('aged', 2), ['m2', 'm3']);
+    assert.deepEqual(offsets(p.messages('aged')), [2, 3]);
+    // Nothing published after: past maxAge the read finds nothing retained, same epoch, same offset.
+    await untilTime(Date.now() + maxAge + 50);
+    const idle = await one.wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([idle.epoch, idle.offset, idle.recovered, idle.messages], [epoch, 3, false, []]);
+  });
+
   it('a subscription misses nothing while its process is cut from Redis: it reads the missed messages when back', async () => {
     const one = await redisServer(redis.url, true, undefined, { connectionName: 'cut-off' });
     const two = await redisServer(redis.url);
@@ -203,18 +237,23 @@ describe('durable topics through Redis: server processes killed, Redis restarted
     await Promise.all([one.request('ready'), two.request('ready')]);
     const a = await peer(one.url(0));
     const sub = await a.request({ type: 'subscribe', topic: 'stream' });
-    // Publishing from process two all along; process one is killed in the middle of it.
+    // Publishing from process two all along (a stream that lasts ≥ 300 ms); process one is killed in
+    // the middle of it.
     const publishing = two.request<number[]>(
       'publishDurableMany',
-      { server: 0, topic: 'stream', count: 300, from: 1 },
+      { server: 0, topic: 'stream', count: 300, from: 1, intervalMs: 1 },
       30_000,
     );
+    let published = false;
+    publishing.then(() => (published = true));
     await a.until((r) => r.type === 'message', 50, 10_000);
     const closing = next(a.ws, 'close');
     await kill(one);
     await closing;
+    assert.equal(published, false, 'killed while the stream was being published');
     const seen = a.messages('stream');
     const last = seen.at(-1)!.offset as number;
+    assert.ok(last < 300, `killed mid-stream: it had ${last} of 300`);
     assert.deepEqual(offsets(seen), range(1, last));
     const b = await peer(two.url(0));
     const reply = await b.request({
@@ -223,8 +262,7 @@ describe('durable topics through Redis: server processes killed, Redis restarted
       since: { offset: last, epoch: sub.epoch },
     });
     assert.equal(reply.recovered, true);
-    const published = await publishing;
-    assert.deepEqual(published, range(1, 300));
+    assert.deepEqual(await publishing, range(1, 300));
     const rest = await b.until((r) => r.type === 'message', 300 - last, 10_000);
     assert.deepEqual(offsets(rest), range(last + 1, 300), 'the rest, each once, in order');
     assert.deepEqual(

@@ -3,6 +3,7 @@
 // sharing durable topics. Every wait is on an event, with a deadline.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { InMemoryBroker, type ServerOptions, type WebSocketError } from '../../src/index.js';
 import { client, closed, defer, next, runCleanups, serve } from '../node/helpers.js';
 import { Inbox } from './redis-helpers.js';
@@ -19,6 +20,11 @@ function peer(url: string): Promise<TopicsPeer> {
 }
 
 const offsets = (messages: Reply[]) => messages.map((m) => m.offset);
+
+/** Resolves at time `t` (ms since the epoch): for retention by age, where real time is the feature. */
+async function untilTime(t: number): Promise<void> {
+  while (Date.now() < t) await setTimeout(t - Date.now());
+}
 
 describe('durable topics: wskit.topics.v1', () => {
   it('selects the subprotocol when offered; other connections get none and work as before', async () => {
@@ -171,13 +177,43 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.deepEqual(await p.data('t', 3), ['m6', 'm7', 'm8']);
   });
 
-  it('retention by age: messages older than maxAge are not replayed', async () => {
+  it('maxAge 0 stores nothing: a resume from the start gets a gap to the last offset', async () => {
     const { url, wss } = await durableServer({ durable: { history: { maxAge: 0 } } });
     const { epoch } = await wss.durable!.publish('t', 'gone');
     const p = await peer(url);
     const reply = await p.request({ type: 'subscribe', topic: 't', since: { offset: 0, epoch } });
     assert.deepEqual(reply.gap, { reason: 'retention', from: 1, to: 1 });
     assert.equal(reply.offset, 1);
+  });
+
+  it('retention by age: messages older than maxAge are trimmed, the younger ones replayed; an idle topic is trimmed when read', async () => {
+    const maxAge = 600;
+    const { url, wss } = await durableServer({ durable: { history: { maxAge } } });
+    const { epoch } = await wss.durable!.publish('aged', 'm1');
+    const m1Stored = Date.now();
+    await untilTime(m1Stored + maxAge / 2);
+    const m2Before = Date.now();
+    await wss.durable!.publish('aged', 'm2');
+    // Both retained for now.
+    const early = await wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([early.recovered, early.messages.map((m) => m.offset)], [true, [1, 2]]);
+    // m1 is past maxAge, m2 is not: the next publish trims m1 only.
+    await untilTime(m1Stored + maxAge + 50);
+    await wss.durable!.publish('aged', 'm3');
+    const p = await peer(url);
+    const reply = await p.request({ type: 'subscribe', topic: 'aged', since: { offset: 0, epoch } });
+    assert.ok(Date.now() < m2Before + maxAge, 'read before m2 was due to go (else this test says nothing)');
+    assert.equal(reply.epoch, epoch);
+    assert.equal(reply.recovered, false);
+    assert.deepEqual(reply.gap, { reason: 'retention', from: 1, to: 1 });
+    assert.equal(reply.offset, 3);
+    assert.deepEqual(await p.data('aged', 2), ['m2', 'm3']);
+    assert.deepEqual(offsets(p.messages('aged')), [2, 3]);
+    // Nothing published after: a read trims by age too (m2, m3 gone; the subscriber keeps the epoch).
+    const m3Stored = Date.now();
+    await untilTime(m3Stored + maxAge + 50);
+    const idle = await wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([idle.epoch, idle.offset, idle.recovered, idle.messages], [epoch, 3, false, []]);
   });
 
   it('another epoch: the gap says so, and the history of the new one is replayed from its start', async () => {
