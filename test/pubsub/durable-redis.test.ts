@@ -158,6 +158,19 @@ describe('durable topics through Redis, servers in this process', () => {
     assert.deepEqual([idle.epoch, idle.offset, idle.recovered, idle.messages], [epoch, 3, false, []]);
   });
 
+  it('in Redis a key is remembered for maxAge, even after its message was trimmed by count', async () => {
+    const one = await redisServer(redis.url, { history: { maxCount: 2 } });
+    const first = await one.wss.durable!.publish('kc', 'x', { key: 'abc' });
+    for (let i = 0; i < 200; i++) await one.wss.durable!.publish('kc', `m${i}`);
+    const read = await one.wss.durable!.read('kc');
+    assert.ok(
+      read.messages.every((m) => m.offset > 1),
+      'the first message is trimmed',
+    );
+    const again = await one.wss.durable!.publish('kc', 'x', { key: 'abc' });
+    assert.deepEqual([again.offset, again.duplicate], [first.offset, true]);
+  });
+
   it('a subscription misses nothing while its process is cut from Redis: it reads the missed messages when back', async () => {
     const one = await redisServer(redis.url, true, undefined, { connectionName: 'cut-off' });
     const two = await redisServer(redis.url);

@@ -255,6 +255,17 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.deepEqual([again.offset, again.duplicate], [1, true]);
   });
 
+  it('in memory a key is remembered while its message is retained: trimmed by count, the key goes with it', async () => {
+    const { wss } = await durableServer({ durable: { history: { maxCount: 2 } } });
+    const first = await wss.durable!.publish('kc', 'x', { key: 'abc' });
+    assert.deepEqual([first.offset, first.duplicate], [1, false]);
+    assert.equal((await wss.durable!.publish('kc', 'x', { key: 'abc' })).duplicate, true, 'retained: caught');
+    await wss.durable!.publish('kc', 'y');
+    await wss.durable!.publish('kc', 'z');
+    const again = await wss.durable!.publish('kc', 'x', { key: 'abc' });
+    assert.deepEqual([again.offset, again.duplicate], [4, false], 'trimmed: stored again');
+  });
+
   it('plain subscribers and wskit.topics.v1 subscribers share durable topics, raw frames for the plain ones', async () => {
     const { url, wss } = await durableServer();
     wss.on('connection', (ws) => {
