@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { RedisBroker } from '../../src/index.js';
+import { durableKeys } from '../../src/pubsub/durable/redis-scripts.js';
 import { client, defer, next, runCleanups, serve } from '../node/helpers.js';
 import { Inbox, RedisServer, stopProcesses, TopicsProcess } from './redis-helpers.js';
 import { type Reply, TopicsPeer } from './topics-peer.js';
@@ -45,6 +46,74 @@ async function redisServer(
   await broker.ready();
   return { ...s, broker };
 }
+
+describe('durable topics on a Redis Cluster (one node holding every slot)', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await RedisServer.start({ cluster: true });
+  });
+  after(() => redis.kill());
+
+  it("a topic's keys are in one slot (the hash tag {length:topic}), whatever the topic and prefix", async () => {
+    const { key, ...names } = durableKeys('wskit:', 'room');
+    assert.deepEqual(names, {
+      stream: 'wskit:s:{4:room}',
+      meta: 'wskit:m:{4:room}',
+      presence: 'wskit:p:{4:room}',
+      presenceInfo: 'wskit:pi:{4:room}',
+    });
+    assert.equal(key('k1'), 'wskit:k:{4:room}:k1');
+    for (const prefix of ['wskit:', '', '{app}:', 'a}b:']) {
+      for (const topic of ['room', 'a}b', '}x', '{', 'x{y}z', 'chat/ünï', ':']) {
+        const k = durableKeys(prefix, topic);
+        const slots = await redis.keyslots([
+          k.stream,
+          k.meta,
+          k.key('some key'),
+          k.key('}{'),
+          k.presence,
+          k.presenceInfo,
+        ]);
+        assert.equal(new Set(slots).size, 1, `one slot for ${JSON.stringify([prefix, topic])}: ${slots}`);
+      }
+    }
+    assert.notEqual(durableKeys('wskit:', 'a}:b').key('c'), durableKeys('wskit:', 'a').key('b}:c'));
+    for (const prefix of ['{app:', 'x{}:', '{']) {
+      assert.throws(() => new RedisBroker({ url: redis.url, prefix }), { code: 'WS_ERR_INVALID_ARGUMENT' });
+    }
+  });
+
+  it('publish with key, resume, retention, presence: every script runs on the cluster (no CROSSSLOT)', async () => {
+    const one = await redisServer(redis.url, { history: { maxCount: 3 } });
+    const two = await redisServer(redis.url, { history: { maxCount: 3 } });
+    const errors: Error[] = [];
+    for (const s of [one, two]) s.wss.on('brokerError', (err: Error) => errors.push(err));
+    const a = await peer(one.url);
+    const sub = await a.request({ type: 'subscribe', topic: 'c/room', presence: { info: 'ann' } });
+    assert.equal(sub.type, 'subscribed', JSON.stringify(sub));
+    await a.until((r) => r.type === 'join');
+    const first = await a.request({ type: 'publish', topic: 'c/room', data: 'm1', key: 'k1' });
+    const again = await a.request({ type: 'publish', topic: 'c/room', data: 'm1', key: 'k1' });
+    assert.deepEqual([first.type, again.offset], ['ack', first.offset]);
+    for (let i = 2; i <= 5; i++) await two.wss.durable!.publish('c/room', `m${i}`);
+    assert.deepEqual(await a.data('c/room', 5), ['m1', 'm2', 'm3', 'm4', 'm5']);
+    const b = await peer(two.url);
+    const resumed = await b.request({
+      type: 'subscribe',
+      topic: 'c/room',
+      since: { offset: 1, epoch: sub.epoch },
+      presence: { info: 'bob' },
+    });
+    assert.deepEqual(resumed.gap, { reason: 'retention', from: 2, to: 2 });
+    assert.deepEqual(await b.data('c/room', 3), ['m3', 'm4', 'm5']);
+    await a.until((r) => r.type === 'join', 2);
+    const list = await b.request({ type: 'presence', topic: 'c/room' });
+    assert.deepEqual((list.members as { info: unknown }[]).map((m) => m.info).sort(), ['ann', 'bob']);
+    await b.request({ type: 'unsubscribe', topic: 'c/room' });
+    await a.until((r) => r.type === 'leave');
+    assert.deepEqual(errors, []);
+  });
+});
 
 describe('durable topics through Redis, servers in this process', () => {
   let redis: RedisServer;
