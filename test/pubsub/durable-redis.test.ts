@@ -379,6 +379,42 @@ describe('durable topics through Redis: server processes killed, Redis restarted
     assert.equal(a.received.filter((r) => r.type === 'leave').length, 1, 'one leave, for the victim only');
     await kill(one);
   });
+
+  it("server-side members (durable.join()) of a killed process leave a watcher's view once their entries expire", async () => {
+    const dead = await TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 1000 });
+    await dead.request('ready');
+    const here = await redisServer(redis.url, true, 1000);
+    const changes: string[] = [];
+    let wake = () => {};
+    const watch = here.wss.durable!.watchPresence('crash2', (change, m) => {
+      changes.push(`${change} ${m.client}`);
+      wake();
+    });
+    defer(() => watch.close());
+    await watch.ready;
+    const until = (what: string) =>
+      new Promise<void>((resolve) => {
+        wake = () => changes.includes(what) && resolve();
+        wake();
+      });
+    await here.wss.durable!.join('crash2', { client: 'alive', info: 'here' });
+    await dead.request('joinPresence', { server: 0, topic: 'crash2', client: 'gone', info: 'there' });
+    await Promise.race([
+      until('join gone'),
+      setTimeout(5_000).then(() => assert.fail(`no join: ${changes}`)),
+    ]);
+    await kill(dead);
+    // Not renewed any more: expired after 1 s, reaped by this process's renewal, a leave for it.
+    await Promise.race([
+      until('leave gone'),
+      setTimeout(5_000).then(() => assert.fail(`no leave: ${changes}`)),
+    ]);
+    assert.deepEqual([...watch.members.keys()], ['alive']);
+    assert.deepEqual(
+      (await here.wss.durable!.presence('crash2')).map((m) => m.client),
+      ['alive'],
+    );
+  });
 });
 
 describe('durable topics through Redis: Redis restarted mid-stream, two server processes', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { InMemoryBroker, type ServerOptions, type WebSocketError } from '../../src/index.js';
-import { client, closed, defer, next, runCleanups, serve } from '../node/helpers.js';
+import { client, closed, defer, next, runCleanups, serve, within } from '../node/helpers.js';
 import { Inbox } from './redis-helpers.js';
 import { type Reply, TopicsPeer } from './topics-peer.js';
 
@@ -374,6 +374,51 @@ describe('durable topics: wskit.topics.v1', () => {
     );
     await a.request({ type: 'unsubscribe', topic: 'room' });
     assert.deepEqual(await one.wss.durable!.presence('room'), []);
+  });
+
+  it("server-side presence: join() and leave() members of the server's own; watchPresence() reads the list, then deltas", async () => {
+    const broker = new InMemoryBroker();
+    const one = await durableServer({ broker });
+    const two = await durableServer({ broker });
+    // A wskit.topics.v1 member and a member of server one's own, before anyone watches.
+    const a = await peer(one.url);
+    await a.request({ type: 'subscribe', topic: 'room', presence: { info: 'ann' } });
+    await one.wss.durable!.join('room', { client: 'srv-bob', info: { name: 'bob' } });
+    const seen: string[] = [];
+    let wake = () => {};
+    const watch = two.wss.durable!.watchPresence('room', (change, m) => {
+      seen.push(`${change} ${JSON.stringify(m.info)}`);
+      wake();
+    });
+    /** Resolves once `seen` has `n` entries. */
+    const until = (n: number) =>
+      within(
+        new Promise<void>((resolve) => {
+          wake = () => seen.length >= n && resolve();
+          wake();
+        }),
+        `${n} presence changes (${seen})`,
+      );
+    await watch.ready;
+    assert.deepEqual(seen.sort(), ['join "ann"', 'join {"name":"bob"}']);
+    assert.deepEqual(
+      [...watch.members.keys()].sort(),
+      [one.wss.durable!.clientId([...one.wss.clients][0])!, 'srv-bob'].sort(),
+    );
+    // The topics client hears the server's member too.
+    await a.until((r) => r.type === 'join' && (r.member as Reply).client === 'srv-bob');
+    await one.wss.durable!.leave('room', { client: 'srv-bob', info: { name: 'bob' } });
+    assert.deepEqual(seen.at(-1), 'leave {"name":"bob"}');
+    await a.until((r) => r.type === 'leave' && (r.member as Reply).client === 'srv-bob');
+    a.ws.terminate();
+    await until(4);
+    assert.deepEqual(seen.at(-1), 'leave "ann"');
+    watch.close();
+    await one.wss.durable!.join('room', { client: 'late', info: 1 });
+    assert.equal(seen.length, 4, 'nothing after close()');
+    await assert.rejects(one.wss.durable!.join('room', { client: '', info: 1 }), {
+      code: 'WS_ERR_INVALID_ARGUMENT',
+    });
   });
 
   it('ping, unsubscribe, not_subscribed, and bad messages answered with errors', async () => {
