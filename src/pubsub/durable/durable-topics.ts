@@ -18,6 +18,7 @@ import { serializeFrame } from '../../protocol/frame-serializer.js';
 import type { Broker } from '../broker.js';
 import { normalize } from '../publish-payload.js';
 import { checkTopic, TopicRegistry } from '../topic-registry.js';
+import { type PresenceListener, PresenceWatch } from './presence-watch.js';
 import {
   type Appended,
   type AppendRequest,
@@ -30,7 +31,6 @@ import {
   type SequencedMessage,
   type SequencedSink,
 } from './sequenced.js';
-import { type PresenceListener, PresenceWatch } from './presence-watch.js';
 import { TopicsSession } from './topics-session.js';
 import { messageText, presenceText, TOPICS_PROTOCOL } from './topics-wire.js';
 
