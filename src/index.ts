@@ -59,6 +59,7 @@ export type {
   TopicHistoryRead,
   TopicsConnection,
 } from './pubsub/durable/durable-topics.js';
+export type { PresenceListener, PresenceWatch } from './pubsub/durable/presence-watch.js';
 export type {
   Appended,
   AppendRequest,

@@ -2,7 +2,8 @@
  * The chat server: one HTTP server for the page (StaticFiles) and the WebSocket endpoint `/ws`
  * (a WebSocketServer attached to it). Each room is a topic, `chat/ROOM`: a message is published once
  * and reaches the room's members on this server and, through the broker, on every server sharing it.
- * Presence (who is online) is this server's members plus what the other servers announce (presence.ts);
+ * Presence (who is online) is the durable presence of the room's topic, shared by every server and
+ * kept from join/leave deltas, its entries expiring after a server crash (presence.ts);
  * a member gets the whole list once, in `welcome`, then only what changes (`users`), published on a
  * topic of this server's own (`chat-users/SERVER/ROOM`): every byte a member is sent goes through the
  * topics' backpressure policy, and N joins cost O(N) per member, not O(N²).
@@ -88,8 +89,6 @@ export interface ChatServerOptions {
   rateLimit?: RateLimitOptions;
   /** The server's heartbeat (default on: ping after 30 s of silence, drop after 30 s more). */
   heartbeat?: HeartbeatOptions | false;
-  /** Milliseconds between presence announcements to the other servers. Default 20,000. */
-  presenceRefreshInterval?: number;
   /**
    * Most members a room may have on this server; one more gets `room_full`. Default 1,000. (Each join
    * is sent to every member: the cap bounds what one room costs.)
@@ -136,6 +135,10 @@ interface Client {
   limitNoticeAt: number;
   /** The page reads the room from its durable topic: this connection is not subscribed to it. */
   stream: boolean;
+  /** Its member in the presence of the room it is in. */
+  readonly member: string;
+  /** Joins so far: a welcome waiting for the room's list is sent only for the latest. */
+  joins: number;
 }
 
 export class ChatServer {
@@ -227,8 +230,7 @@ export class ChatServer {
     this.wss.on('brokerError', (err: Error) => this.brokerError(err));
     this.wss.on('connection', (ws: WebSocket) => this.guarded(ws, () => this.accept(ws)));
     this.presence = new Presence({
-      broker: this.broker,
-      refreshInterval: options.presenceRefreshInterval,
+      durable: this.wss.durable!,
       onRemoteChange: (room, added, removed) => this.remoteChange(room, added, removed),
       onError: (err) => this.brokerError(err),
     });
@@ -283,6 +285,8 @@ export class ChatServer {
       dropped: 0,
       limitNoticeAt: -Infinity,
       stream: false,
+      member: this.presence.newMember(),
+      joins: 0,
     };
     ws.on('message', (data: RawData, isBinary: boolean) =>
       this.guarded(ws, () => this.receive(client, toBuffer(data), isBinary)),
@@ -411,6 +415,7 @@ export class ChatServer {
     const before = changing.map((n) => this.online(room, n));
     if (takeover && holder !== undefined) {
       this.rooms.remove(room, holder);
+      this.presence.leave(room, holder.member);
       holder.room = null;
       holder.ws.close(CLOSE_REPLACED, 'Replaced by a newer connection');
     }
@@ -418,20 +423,29 @@ export class ChatServer {
     client.name = name;
     client.session = session;
     this.rooms.add(room, client);
-    this.presence.update(room, this.rooms.names(room));
+    this.presence.join(room, client.member, name);
     this.sendUsers(
       room,
       changing.filter((n, i) => !before[i] && this.online(room, n)),
       changing.filter((n, i) => before[i] && !this.online(room, n)),
     );
     client.stream = stream;
-    if (!stream) client.ws.subscribe(roomTopic(room));
-    client.ws.subscribe(this.usersTopic(room));
-    this.send(client, this.welcome(client));
     if (!takeover) {
       this.log(`${name} joined #${room}`, 'info');
       this.publish(room, { type: 'joined', room, name, ts: Date.now() }, client.ws);
     }
+    // The welcome lists who is online: the first member of a room on this server waits for the
+    // room's list to be read (the room's messages and changes start after the welcome).
+    const join = ++client.joins;
+    const welcome = () => {
+      if (client.joins !== join || client.room !== room || client.ws.readyState !== client.ws.OPEN) return;
+      if (!stream) client.ws.subscribe(roomTopic(room));
+      client.ws.subscribe(this.usersTopic(room));
+      this.send(client, this.welcome(client));
+    };
+    const ready = this.presence.whenReady(room);
+    if (ready === null) welcome();
+    else ready.then(() => this.guarded(client.ws, welcome));
   }
 
   private leave(client: Client): void {
@@ -443,7 +457,7 @@ export class ChatServer {
       client.ws.unsubscribe(roomTopic(room));
       client.ws.unsubscribe(this.usersTopic(room));
     }
-    this.presence.update(room, this.rooms.names(room));
+    this.presence.leave(room, client.member);
     this.log(`${client.name} left #${room}`, 'info');
     this.publish(room, { type: 'left', room, name: client.name, ts: Date.now() });
     if (!this.online(room, client.name)) this.sendUsers(room, [], [client.name]);

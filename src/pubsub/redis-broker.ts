@@ -1,11 +1,12 @@
 /**
  * RedisBroker: topics across processes and machines, through Redis Pub/Sub (PUBLISH / SUBSCRIBE).
  *
- * Why Pub/Sub, and not sharded Pub/Sub or Streams: a published message is pushed at once to the
+ * Why Pub/Sub, and not sharded Pub/Sub or Streams, for plain topics: a published message is pushed at once to the
  * subscribed connections and forgotten. That is the lowest latency Redis offers and it costs Redis no
  * memory, and it is the guarantee WebSocket fan-out has anyway: at most once, no replay to a client
  * that was not connected. Streams (XADD / XREAD) would add persistence and replay at the price of
- * polling, trimming and memory, for clients that cannot resume a topic anyway. Sharded Pub/Sub
+ * polling, trimming and memory, for plain subscribers, which cannot resume a topic anyway (durable
+ * topics, whose clients resume, keep their history in a Stream: durable/redis-history.ts). Sharded Pub/Sub
  * (SPUBLISH, Redis 7) only pays off on a Redis Cluster; classic Pub/Sub works with any Redis, a
  * replica set behind Sentinel, and managed services.
  *
@@ -27,6 +28,7 @@ import { argumentError, createError, WebSocketError } from '../protocol/errors.j
 import type { BrokerSink } from './broker.js';
 import { RedisHistory } from './durable/redis-history.js';
 import { ExceptTags, RedisPresence } from './durable/redis-presence.js';
+import { prefixProblem } from './durable/redis-scripts.js';
 import type {
   Appended,
   AppendRequest,
@@ -72,7 +74,11 @@ export interface RedisBrokerOptions {
    * broker creates one (a duplicate of `publisher` if that is given).
    */
   subscriber?: RedisClient;
-  /** Put before each topic to make its channel name, so that applications can share a Redis. Default 'wskit:'. */
+  /**
+   * Put before each topic to make its channel name (and durable topics' keys), so that applications
+   * can share a Redis. A `{` in it must be closed after at least one character (a Redis Cluster hash
+   * tag, such as `{app}:`). Default 'wskit:'.
+   */
   prefix?: string;
   /** ioredis options for the clients the broker creates, over the broker's (see docs/pubsub.md). */
   redisOptions?: Record<string, unknown>;
@@ -142,6 +148,8 @@ export class RedisBroker extends EventEmitter implements SequencedBroker {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     if (typeof prefix !== 'string')
       throw argumentError(`Option prefix must be a string; got ${String(prefix)}`);
+    const problem = prefixProblem(prefix);
+    if (problem !== null) throw argumentError(problem);
     if (options.publisher !== undefined && options.publisher === options.subscriber) {
       throw argumentError(
         'Options publisher and subscriber must be two clients: a subscriber cannot publish',

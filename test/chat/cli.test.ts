@@ -7,6 +7,7 @@ import { runWskit, stopAll, wskit, wskitWithImport } from '../cli/helpers.js';
 
 const THROWING_HANDLERS = new URL('../cli/fixtures/throwing-handlers.mjs', import.meta.url).href;
 
+import { TopicsPeer } from '../pubsub/topics-peer.js';
 import { ChatClient } from './helpers.js';
 
 afterEach(stopAll);
@@ -134,7 +135,24 @@ describe('wskit chat', () => {
     const [, url] = await cli.waitForLine('stdout', /listening on (\S+)$/);
     const endpoint = `${url.replace('http', 'ws')}ws`;
     const ada = await ChatClient.open(endpoint, { origin: 'https://chat.example.com' });
-    assert.equal((await ada.join('lobby', 'Ada')).history, 7);
+    const welcome = await ada.join('lobby', 'Ada');
+    assert.equal(welcome.history, 7);
+    // 7 kept: after Ada's joined notice and 9 messages, a newcomer asking for more reads the last 7.
+    for (let i = 1; i <= 9; i++) {
+      ada.send({ type: 'message', text: `m${i}` });
+      await ada.next('message', (m) => m.text === `m${i}`);
+    }
+    const reader = await TopicsPeer.open(endpoint);
+    const read = await reader.request({ type: 'subscribe', topic: welcome.topic, history: 100 });
+    assert.equal(read.offset, 10, 'the joined notice and 9 messages');
+    const replayed = await reader.until((r) => r.type === 'message', 7);
+    assert.deepEqual(
+      replayed.map((m) => [m.offset, JSON.parse(m.data as string).text]),
+      [4, 5, 6, 7, 8, 9, 10].map((offset) => [offset, `m${offset - 1}`]),
+    );
+    await reader.request({ type: 'ping' });
+    assert.equal(reader.messages(welcome.topic).length, 7, 'no more than 7');
+    reader.ws.close();
     // The page imports wskit/client from the server: the ES module build, from dist/client/.
     const module = await fetch(`${url}client/index.js`);
     assert.equal(module.status, 200);

@@ -1,11 +1,15 @@
 // Two chat servers sharing rooms through Redis: a real redis-server on a free port, a RedisBroker
 // each (as two processes would have), and the same through `wskit chat --redis`.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type Broker, RedisBroker } from '../../src/index.js';
 import { stopAll, wskit } from '../cli/helpers.js';
 import { ChatClient, cleanup, connect, startChat, startRedis } from './helpers.js';
+
+const CHAT_PROCESS = fileURLToPath(new URL('./fixtures/chat-process.ts', import.meta.url));
 
 describe('chat servers sharing Redis', () => {
   let redis: { url: string; process: ChildProcess };
@@ -46,6 +50,44 @@ describe('chat servers sharing Redis', () => {
     grace.close();
     assert.equal((await ada.next('left')).name, 'Grace');
     await ada.peopleAre(['Ada']);
+  });
+
+  it('presence survives a server crash: the people of a killed server leave the lists once their entries expire', async () => {
+    const broker = new RedisBroker({ url: redis.url, presenceTtl: 1000 });
+    brokers.push(broker);
+    const one = await startChat({ broker });
+    const child = fork(CHAT_PROCESS, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, REDIS_URL: redis.url, PRESENCE_TTL: '1000' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      const [{ port }] = (await once(child, 'message', { signal: AbortSignal.timeout(15_000) })) as [
+        { port: number },
+      ];
+      const ada = await connect(one);
+      await ada.join('garden', 'Ada');
+      const grace = await ChatClient.open(`ws://127.0.0.1:${port}/ws`);
+      const linus = await ChatClient.open(`ws://127.0.0.1:${port}/ws`);
+      await grace.join('garden', 'Grace');
+      await linus.join('garden', 'Linus');
+      await ada.peopleAre(['Ada', 'Grace', 'Linus'], 10_000);
+      ada.drain();
+      // Killed: no leave reaches Redis; the entries expire (1 s) and server one's renewal reaps them.
+      child.kill('SIGKILL');
+      await exited;
+      await ada.peopleAre(['Ada'], 10_000);
+      assert.deepEqual(one.users('garden'), ['Ada']);
+      // A newcomer on the surviving server is welcomed without ghosts.
+      const bob = await connect(one);
+      assert.deepEqual((await bob.join('garden', 'Bob')).users, ['Ada', 'Bob']);
+      // Since the crash: Grace and Linus removed (one change or one each), nobody but Bob added.
+      const adds = ada.drain().filter((m) => m.type === 'users' && m.add.some((n) => n !== 'Bob'));
+      assert.deepEqual(adds, [], 'no ghost re-added after the crash');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('wskit chat --redis: two commands on two ports share a room', async () => {

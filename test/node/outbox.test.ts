@@ -154,4 +154,75 @@ describe('Outbox', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal((results[0] as Error).message, 'closed with 1008');
   });
+
+  it('whenBelow(): called once the bytes written fall to the bound, also when they were all written before it was asked', async () => {
+    /** A transport whose writes complete when the test says so (the peer reads). */
+    class SlowTransport extends RecordingTransport {
+      readonly pending: [number, ((err?: Error | null) => void) | undefined][] = [];
+      override write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean {
+        this.chunks.push(chunk);
+        this.writableLength += chunk.length;
+        this.pending.push([chunk.length, cb]);
+        return true;
+      }
+      complete(): void {
+        const [length, cb] = this.pending.shift()!;
+        this.writableLength -= length;
+        cb?.(null);
+      }
+    }
+    const { protocol } = setup();
+    const owner: OutboxOwner = {
+      receiving: false,
+      outboxDrained() {},
+      outboxOverflow() {},
+      outboxFull() {},
+      outboxFailed() {},
+    };
+    const transport = new SlowTransport();
+    const outbox = new Outbox(owner, protocol, transport as unknown as Transport, null, {
+      highWaterMark: 16 * 1024,
+      readPauseBufferedAmount: 0,
+      maxBufferedAmount: 0,
+    });
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    // Nobody waits: the writes carry no callback (nothing added for a connection not behind).
+    outbox.message(Buffer.alloc(1000), true, true, false);
+    outbox.message(Buffer.alloc(1000), true, true, false);
+    await tick();
+    assert.deepEqual(
+      transport.pending.map(([, cb]) => cb),
+      [undefined],
+      'one write, no callback',
+    );
+    // Everything is in the transport already: an empty write tells when it is done.
+    let called = 0;
+    outbox.whenBelow(500, () => called++);
+    assert.equal(transport.pending.length, 2);
+    assert.equal(transport.pending[1][0], 0, 'an empty write');
+    transport.complete();
+    assert.equal(called, 0, 'the empty write has not completed yet');
+    transport.complete();
+    assert.equal(called, 1);
+    // Asked while bytes wait in the protocol: the write that takes them carries the callback, and it
+    // is called when the bytes are down to the bound, once.
+    outbox.message(Buffer.alloc(1000), true, true, false);
+    outbox.whenBelow(100, () => called++);
+    await tick();
+    outbox.message(Buffer.alloc(1000), true, true, false);
+    await tick();
+    assert.equal(transport.pending.length, 2);
+    transport.complete();
+    assert.equal(called, 1, 'still over the bound');
+    transport.complete();
+    assert.equal(called, 2);
+    outbox.message(Buffer.alloc(1000), true, true, false);
+    await tick();
+    transport.complete();
+    assert.equal(called, 2, 'once');
+    // Under the bound already: called on the next tick.
+    outbox.whenBelow(100, () => called++);
+    await tick();
+    assert.equal(called, 3);
+  });
 });

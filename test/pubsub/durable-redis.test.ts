@@ -4,7 +4,9 @@
 // wait is on an event, with a deadline.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { RedisBroker } from '../../src/index.js';
+import { durableKeys } from '../../src/pubsub/durable/redis-scripts.js';
 import { client, defer, next, runCleanups, serve } from '../node/helpers.js';
 import { Inbox, RedisServer, stopProcesses, TopicsProcess } from './redis-helpers.js';
 import { type Reply, TopicsPeer } from './topics-peer.js';
@@ -13,6 +15,10 @@ afterEach(runCleanups);
 after(stopProcesses);
 
 const offsets = (messages: Reply[]) => messages.map((m) => m.offset);
+/** Resolves at time `t` (ms since the epoch): for retention by age, where real time is the feature. */
+async function untilTime(t: number): Promise<void> {
+  while (Date.now() < t) await setTimeout(t - Date.now());
+}
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Kills a server process (SIGKILL: no goodbye to Redis or its clients) and waits for it to exit. */
@@ -40,6 +46,74 @@ async function redisServer(
   await broker.ready();
   return { ...s, broker };
 }
+
+describe('durable topics on a Redis Cluster (one node holding every slot)', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await RedisServer.start({ cluster: true });
+  });
+  after(() => redis.kill());
+
+  it("a topic's keys are in one slot (the hash tag {length:topic}), whatever the topic and prefix", async () => {
+    const { key, ...names } = durableKeys('wskit:', 'room');
+    assert.deepEqual(names, {
+      stream: 'wskit:s:{4:room}',
+      meta: 'wskit:m:{4:room}',
+      presence: 'wskit:p:{4:room}',
+      presenceInfo: 'wskit:pi:{4:room}',
+    });
+    assert.equal(key('k1'), 'wskit:k:{4:room}:k1');
+    for (const prefix of ['wskit:', '', '{app}:', 'a}b:']) {
+      for (const topic of ['room', 'a}b', '}x', '{', 'x{y}z', 'chat/ünï', ':']) {
+        const k = durableKeys(prefix, topic);
+        const slots = await redis.keyslots([
+          k.stream,
+          k.meta,
+          k.key('some key'),
+          k.key('}{'),
+          k.presence,
+          k.presenceInfo,
+        ]);
+        assert.equal(new Set(slots).size, 1, `one slot for ${JSON.stringify([prefix, topic])}: ${slots}`);
+      }
+    }
+    assert.notEqual(durableKeys('wskit:', 'a}:b').key('c'), durableKeys('wskit:', 'a').key('b}:c'));
+    for (const prefix of ['{app:', 'x{}:', '{']) {
+      assert.throws(() => new RedisBroker({ url: redis.url, prefix }), { code: 'WS_ERR_INVALID_ARGUMENT' });
+    }
+  });
+
+  it('publish with key, resume, retention, presence: every script runs on the cluster (no CROSSSLOT)', async () => {
+    const one = await redisServer(redis.url, { history: { maxCount: 3 } });
+    const two = await redisServer(redis.url, { history: { maxCount: 3 } });
+    const errors: Error[] = [];
+    for (const s of [one, two]) s.wss.on('brokerError', (err: Error) => errors.push(err));
+    const a = await peer(one.url);
+    const sub = await a.request({ type: 'subscribe', topic: 'c/room', presence: { info: 'ann' } });
+    assert.equal(sub.type, 'subscribed', JSON.stringify(sub));
+    await a.until((r) => r.type === 'join');
+    const first = await a.request({ type: 'publish', topic: 'c/room', data: 'm1', key: 'k1' });
+    const again = await a.request({ type: 'publish', topic: 'c/room', data: 'm1', key: 'k1' });
+    assert.deepEqual([first.type, again.offset], ['ack', first.offset]);
+    for (let i = 2; i <= 5; i++) await two.wss.durable!.publish('c/room', `m${i}`);
+    assert.deepEqual(await a.data('c/room', 5), ['m1', 'm2', 'm3', 'm4', 'm5']);
+    const b = await peer(two.url);
+    const resumed = await b.request({
+      type: 'subscribe',
+      topic: 'c/room',
+      since: { offset: 1, epoch: sub.epoch },
+      presence: { info: 'bob' },
+    });
+    assert.deepEqual(resumed.gap, { reason: 'retention', from: 2, to: 2 });
+    assert.deepEqual(await b.data('c/room', 3), ['m3', 'm4', 'm5']);
+    await a.until((r) => r.type === 'join', 2);
+    const list = await b.request({ type: 'presence', topic: 'c/room' });
+    assert.deepEqual((list.members as { info: unknown }[]).map((m) => m.info).sort(), ['ann', 'bob']);
+    await b.request({ type: 'unsubscribe', topic: 'c/room' });
+    await a.until((r) => r.type === 'leave');
+    assert.deepEqual(errors, []);
+  });
+});
 
 describe('durable topics through Redis, servers in this process', () => {
   let redis: RedisServer;
@@ -124,6 +198,48 @@ describe('durable topics through Redis, servers in this process', () => {
     assert.equal((await inbox.until(10))[9].isBinary, true);
   });
 
+  it('retention by age in Redis: entries older than maxAge are trimmed (Lua trimAge), the younger ones replayed', async () => {
+    const maxAge = 600;
+    const one = await redisServer(redis.url, { history: { maxAge } });
+    const two = await redisServer(redis.url, { history: { maxAge } });
+    const { epoch } = await one.wss.durable!.publish('aged', 'm1');
+    const m1Stored = Date.now();
+    await untilTime(m1Stored + maxAge / 2);
+    const m2Before = Date.now();
+    await one.wss.durable!.publish('aged', 'm2');
+    const early = await two.wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([early.recovered, early.messages.map((m) => m.offset)], [true, [1, 2]]);
+    // m1 is past maxAge, m2 is not (the stream itself lives on: m2 renewed its expiry): trimmed by age.
+    await untilTime(m1Stored + maxAge + 50);
+    await one.wss.durable!.publish('aged', 'm3');
+    const p = await peer(two.url);
+    const reply = await p.request({ type: 'subscribe', topic: 'aged', since: { offset: 0, epoch } });
+    assert.ok(Date.now() < m2Before + maxAge, 'read before m2 was due to go (else this test says nothing)');
+    assert.equal(reply.epoch, epoch);
+    assert.equal(reply.recovered, false);
+    assert.deepEqual(reply.gap, { reason: 'retention', from: 1, to: 1 });
+    assert.equal(reply.offset, 3);
+    assert.deepEqual(await p.data('aged', 2), ['m2', 'm3']);
+    assert.deepEqual(offsets(p.messages('aged')), [2, 3]);
+    // Nothing published after: past maxAge the read finds nothing retained, same epoch, same offset.
+    await untilTime(Date.now() + maxAge + 50);
+    const idle = await one.wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([idle.epoch, idle.offset, idle.recovered, idle.messages], [epoch, 3, false, []]);
+  });
+
+  it('in Redis a key is remembered for maxAge, even after its message was trimmed by count', async () => {
+    const one = await redisServer(redis.url, { history: { maxCount: 2 } });
+    const first = await one.wss.durable!.publish('kc', 'x', { key: 'abc' });
+    for (let i = 0; i < 200; i++) await one.wss.durable!.publish('kc', `m${i}`);
+    const read = await one.wss.durable!.read('kc');
+    assert.ok(
+      read.messages.every((m) => m.offset > 1),
+      'the first message is trimmed',
+    );
+    const again = await one.wss.durable!.publish('kc', 'x', { key: 'abc' });
+    assert.deepEqual([again.offset, again.duplicate], [first.offset, true]);
+  });
+
   it('a subscription misses nothing while its process is cut from Redis: it reads the missed messages when back', async () => {
     const one = await redisServer(redis.url, true, undefined, { connectionName: 'cut-off' });
     const two = await redisServer(redis.url);
@@ -203,18 +319,23 @@ describe('durable topics through Redis: server processes killed, Redis restarted
     await Promise.all([one.request('ready'), two.request('ready')]);
     const a = await peer(one.url(0));
     const sub = await a.request({ type: 'subscribe', topic: 'stream' });
-    // Publishing from process two all along; process one is killed in the middle of it.
+    // Publishing from process two all along (a stream that lasts ≥ 300 ms); process one is killed in
+    // the middle of it.
     const publishing = two.request<number[]>(
       'publishDurableMany',
-      { server: 0, topic: 'stream', count: 300, from: 1 },
+      { server: 0, topic: 'stream', count: 300, from: 1, intervalMs: 1 },
       30_000,
     );
+    let published = false;
+    publishing.then(() => (published = true));
     await a.until((r) => r.type === 'message', 50, 10_000);
     const closing = next(a.ws, 'close');
     await kill(one);
     await closing;
+    assert.equal(published, false, 'killed while the stream was being published');
     const seen = a.messages('stream');
     const last = seen.at(-1)!.offset as number;
+    assert.ok(last < 300, `killed mid-stream: it had ${last} of 300`);
     assert.deepEqual(offsets(seen), range(1, last));
     const b = await peer(two.url(0));
     const reply = await b.request({
@@ -223,8 +344,7 @@ describe('durable topics through Redis: server processes killed, Redis restarted
       since: { offset: last, epoch: sub.epoch },
     });
     assert.equal(reply.recovered, true);
-    const published = await publishing;
-    assert.deepEqual(published, range(1, 300));
+    assert.deepEqual(await publishing, range(1, 300));
     const rest = await b.until((r) => r.type === 'message', 300 - last, 10_000);
     assert.deepEqual(offsets(rest), range(last + 1, 300), 'the rest, each once, in order');
     assert.deepEqual(
@@ -258,6 +378,42 @@ describe('durable topics through Redis: server processes killed, Redis restarted
     );
     assert.equal(a.received.filter((r) => r.type === 'leave').length, 1, 'one leave, for the victim only');
     await kill(one);
+  });
+
+  it("server-side members (durable.join()) of a killed process leave a watcher's view once their entries expire", async () => {
+    const dead = await TopicsProcess.start(redis.url, { servers: 1, durable: true, presenceTtl: 1000 });
+    await dead.request('ready');
+    const here = await redisServer(redis.url, true, 1000);
+    const changes: string[] = [];
+    let wake = () => {};
+    const watch = here.wss.durable!.watchPresence('crash2', (change, m) => {
+      changes.push(`${change} ${m.client}`);
+      wake();
+    });
+    defer(() => watch.close());
+    await watch.ready;
+    const until = (what: string) =>
+      new Promise<void>((resolve) => {
+        wake = () => changes.includes(what) && resolve();
+        wake();
+      });
+    await here.wss.durable!.join('crash2', { client: 'alive', info: 'here' });
+    await dead.request('joinPresence', { server: 0, topic: 'crash2', client: 'gone', info: 'there' });
+    await Promise.race([
+      until('join gone'),
+      setTimeout(5_000).then(() => assert.fail(`no join: ${changes}`)),
+    ]);
+    await kill(dead);
+    // Not renewed any more: expired after 1 s, reaped by this process's renewal, a leave for it.
+    await Promise.race([
+      until('leave gone'),
+      setTimeout(5_000).then(() => assert.fail(`no leave: ${changes}`)),
+    ]);
+    assert.deepEqual([...watch.members.keys()], ['alive']);
+    assert.deepEqual(
+      (await here.wss.durable!.presence('crash2')).map((m) => m.client),
+      ['alive'],
+    );
   });
 });
 

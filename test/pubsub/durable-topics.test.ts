@@ -3,8 +3,9 @@
 // sharing durable topics. Every wait is on an event, with a deadline.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { InMemoryBroker, type ServerOptions, type WebSocketError } from '../../src/index.js';
-import { client, closed, defer, next, runCleanups, serve } from '../node/helpers.js';
+import { client, closed, defer, next, runCleanups, serve, within } from '../node/helpers.js';
 import { Inbox } from './redis-helpers.js';
 import { type Reply, TopicsPeer } from './topics-peer.js';
 
@@ -19,6 +20,11 @@ function peer(url: string): Promise<TopicsPeer> {
 }
 
 const offsets = (messages: Reply[]) => messages.map((m) => m.offset);
+
+/** Resolves at time `t` (ms since the epoch): for retention by age, where real time is the feature. */
+async function untilTime(t: number): Promise<void> {
+  while (Date.now() < t) await setTimeout(t - Date.now());
+}
 
 describe('durable topics: wskit.topics.v1', () => {
   it('selects the subprotocol when offered; other connections get none and work as before', async () => {
@@ -96,17 +102,42 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.ok(p.received.indexOf(reply) < p.received.indexOf(messages[0]), 'subscribed comes first');
   });
 
-  it('a slow subscriber is sent nothing while over maxBackpressure, and gets it all from the history after', async () => {
+  it('a slow subscriber is sent nothing while over maxBackpressure, and catches up once it drains, with nothing published after', async () => {
     const { url, wss } = await durableServer({ maxBackpressure: 0 });
     const p = await peer(url);
     await p.request({ type: 'subscribe', topic: 'slow' });
-    // In one turn: after the first, the connection has bytes waiting (over 0): the others are held back.
-    await Promise.all(['m1', 'm2', 'm3'].map((m) => wss.durable!.publish('slow', m)));
-    await p.data('slow', 1);
+    // In one turn: after the first, the connection has bytes waiting (over 0): the others are held
+    // back. Nothing is published after them: the connection draining is what sends them.
+    const sent = Array.from({ length: 20 }, (_, i) => `m${i + 1}`);
+    await Promise.all(sent.map((m) => wss.durable!.publish('slow', m)));
     assert.ok(wss.droppedMessages >= 1, 'held back, and counted');
-    await wss.durable!.publish('slow', 'm4');
-    assert.deepEqual(await p.data('slow', 4), ['m1', 'm2', 'm3', 'm4']);
-    assert.deepEqual(offsets(p.messages('slow')), [1, 2, 3, 4]);
+    assert.deepEqual(await p.data('slow', 20), sent);
+    // Each once: a request answered after them, and still 20, in offset order.
+    await p.request({ type: 'ping' });
+    assert.deepEqual(
+      offsets(p.messages('slow')),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+
+  it('a subscriber that stops reading gets every message once, in order, when it reads again (nothing published after)', async () => {
+    const { url, wss } = await durableServer({ maxBackpressure: 64 * 1024 });
+    const p = await peer(url);
+    await p.request({ type: 'subscribe', topic: 'paused' });
+    p.ws.pause();
+    // Enough to fill the socket buffers of the loopback: the server's send buffer passes the bound.
+    const big = 'x'.repeat(32 * 1024);
+    const total = 300;
+    for (let i = 1; i <= total; i++) await wss.durable!.publish('paused', `${i} ${big}`);
+    assert.ok(wss.droppedMessages >= 1, 'some were held back while it did not read');
+    p.ws.resume();
+    const messages = await p.until((r) => r.type === 'message', total, 20_000);
+    assert.deepEqual(
+      offsets(messages),
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    await p.request({ type: 'ping' });
+    assert.equal(p.messages('paused').length, total, 'each once');
   });
 
   it('topics used once do not stay in memory: a topic with nothing retained and nobody subscribed is forgotten', async () => {
@@ -146,13 +177,43 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.deepEqual(await p.data('t', 3), ['m6', 'm7', 'm8']);
   });
 
-  it('retention by age: messages older than maxAge are not replayed', async () => {
+  it('maxAge 0 stores nothing: a resume from the start gets a gap to the last offset', async () => {
     const { url, wss } = await durableServer({ durable: { history: { maxAge: 0 } } });
     const { epoch } = await wss.durable!.publish('t', 'gone');
     const p = await peer(url);
     const reply = await p.request({ type: 'subscribe', topic: 't', since: { offset: 0, epoch } });
     assert.deepEqual(reply.gap, { reason: 'retention', from: 1, to: 1 });
     assert.equal(reply.offset, 1);
+  });
+
+  it('retention by age: messages older than maxAge are trimmed, the younger ones replayed; an idle topic is trimmed when read', async () => {
+    const maxAge = 600;
+    const { url, wss } = await durableServer({ durable: { history: { maxAge } } });
+    const { epoch } = await wss.durable!.publish('aged', 'm1');
+    const m1Stored = Date.now();
+    await untilTime(m1Stored + maxAge / 2);
+    const m2Before = Date.now();
+    await wss.durable!.publish('aged', 'm2');
+    // Both retained for now.
+    const early = await wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([early.recovered, early.messages.map((m) => m.offset)], [true, [1, 2]]);
+    // m1 is past maxAge, m2 is not: the next publish trims m1 only.
+    await untilTime(m1Stored + maxAge + 50);
+    await wss.durable!.publish('aged', 'm3');
+    const p = await peer(url);
+    const reply = await p.request({ type: 'subscribe', topic: 'aged', since: { offset: 0, epoch } });
+    assert.ok(Date.now() < m2Before + maxAge, 'read before m2 was due to go (else this test says nothing)');
+    assert.equal(reply.epoch, epoch);
+    assert.equal(reply.recovered, false);
+    assert.deepEqual(reply.gap, { reason: 'retention', from: 1, to: 1 });
+    assert.equal(reply.offset, 3);
+    assert.deepEqual(await p.data('aged', 2), ['m2', 'm3']);
+    assert.deepEqual(offsets(p.messages('aged')), [2, 3]);
+    // Nothing published after: a read trims by age too (m2, m3 gone; the subscriber keeps the epoch).
+    const m3Stored = Date.now();
+    await untilTime(m3Stored + maxAge + 50);
+    const idle = await wss.durable!.read('aged', { since: { offset: 0, epoch } });
+    assert.deepEqual([idle.epoch, idle.offset, idle.recovered, idle.messages], [epoch, 3, false, []]);
   });
 
   it('another epoch: the gap says so, and the history of the new one is replayed from its start', async () => {
@@ -192,6 +253,17 @@ describe('durable topics: wskit.topics.v1', () => {
     assert.equal((await wss.durable!.read('k')).messages.length, 2);
     const again = await wss.durable!.publish('k', 'x', { key: 'abc' });
     assert.deepEqual([again.offset, again.duplicate], [1, true]);
+  });
+
+  it('in memory a key is remembered while its message is retained: trimmed by count, the key goes with it', async () => {
+    const { wss } = await durableServer({ durable: { history: { maxCount: 2 } } });
+    const first = await wss.durable!.publish('kc', 'x', { key: 'abc' });
+    assert.deepEqual([first.offset, first.duplicate], [1, false]);
+    assert.equal((await wss.durable!.publish('kc', 'x', { key: 'abc' })).duplicate, true, 'retained: caught');
+    await wss.durable!.publish('kc', 'y');
+    await wss.durable!.publish('kc', 'z');
+    const again = await wss.durable!.publish('kc', 'x', { key: 'abc' });
+    assert.deepEqual([again.offset, again.duplicate], [4, false], 'trimmed: stored again');
   });
 
   it('plain subscribers and wskit.topics.v1 subscribers share durable topics, raw frames for the plain ones', async () => {
@@ -302,6 +374,51 @@ describe('durable topics: wskit.topics.v1', () => {
     );
     await a.request({ type: 'unsubscribe', topic: 'room' });
     assert.deepEqual(await one.wss.durable!.presence('room'), []);
+  });
+
+  it("server-side presence: join() and leave() members of the server's own; watchPresence() reads the list, then deltas", async () => {
+    const broker = new InMemoryBroker();
+    const one = await durableServer({ broker });
+    const two = await durableServer({ broker });
+    // A wskit.topics.v1 member and a member of server one's own, before anyone watches.
+    const a = await peer(one.url);
+    await a.request({ type: 'subscribe', topic: 'room', presence: { info: 'ann' } });
+    await one.wss.durable!.join('room', { client: 'srv-bob', info: { name: 'bob' } });
+    const seen: string[] = [];
+    let wake = () => {};
+    const watch = two.wss.durable!.watchPresence('room', (change, m) => {
+      seen.push(`${change} ${JSON.stringify(m.info)}`);
+      wake();
+    });
+    /** Resolves once `seen` has `n` entries. */
+    const until = (n: number) =>
+      within(
+        new Promise<void>((resolve) => {
+          wake = () => seen.length >= n && resolve();
+          wake();
+        }),
+        `${n} presence changes (${seen})`,
+      );
+    await watch.ready;
+    assert.deepEqual(seen.sort(), ['join "ann"', 'join {"name":"bob"}']);
+    assert.deepEqual(
+      [...watch.members.keys()].sort(),
+      [one.wss.durable!.clientId([...one.wss.clients][0])!, 'srv-bob'].sort(),
+    );
+    // The topics client hears the server's member too.
+    await a.until((r) => r.type === 'join' && (r.member as Reply).client === 'srv-bob');
+    await one.wss.durable!.leave('room', { client: 'srv-bob', info: { name: 'bob' } });
+    assert.deepEqual(seen.at(-1), 'leave {"name":"bob"}');
+    await a.until((r) => r.type === 'leave' && (r.member as Reply).client === 'srv-bob');
+    a.ws.terminate();
+    await until(4);
+    assert.deepEqual(seen.at(-1), 'leave "ann"');
+    watch.close();
+    await one.wss.durable!.join('room', { client: 'late', info: 1 });
+    assert.equal(seen.length, 4, 'nothing after close()');
+    await assert.rejects(one.wss.durable!.join('room', { client: '', info: 1 }), {
+      code: 'WS_ERR_INVALID_ARGUMENT',
+    });
   });
 
   it('ping, unsubscribe, not_subscribed, and bad messages answered with errors', async () => {

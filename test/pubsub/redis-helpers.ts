@@ -2,8 +2,12 @@
 // and killed by the test, and server processes (fixtures/topics-process.ts) driven over IPC. Every
 // wait has a deadline; every process started here is killed by stopProcesses() (and at exit).
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { EVENT_TIMEOUT, type WebSocket, within } from '../node/helpers.js';
@@ -52,18 +56,26 @@ export class RedisServer {
   readonly port: number;
   private child: ChildProcess | null = null;
 
-  private constructor(port: number) {
+  private readonly cluster: boolean;
+  /** A cluster node's folder (its nodes.conf). */
+  private dir: string | undefined;
+
+  private constructor(port: number, cluster: boolean) {
     this.port = port;
+    this.cluster = cluster;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts one on a free port (another one if that port got taken meanwhile). */
-  static async start(): Promise<RedisServer> {
+  /**
+   * Starts one on a free port (another one if that port got taken meanwhile). `cluster`: a Redis
+   * Cluster of this one node, holding every slot (its rules apply: a script's keys in one slot).
+   */
+  static async start(options: { cluster?: boolean } = {}): Promise<RedisServer> {
     for (let attempt = 1; ; attempt++) {
-      const redis = new RedisServer(await freePort());
+      const redis = new RedisServer(await freePort(), options.cluster === true);
       try {
         await redis.start();
         return redis;
@@ -76,6 +88,10 @@ export class RedisServer {
   /** Starts redis-server on this.port and resolves once it answers PING. */
   async start(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    if (this.cluster) {
+      this.dir ??= mkdtempSync(join(tmpdir(), 'wskit-redis-cluster-'));
+      args.push('--cluster-enabled', 'yes', '--dir', this.dir);
+    }
     const child = track(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.child = child;
     const log: string[] = [];
@@ -98,6 +114,25 @@ export class RedisServer {
     const client = this.client();
     try {
       assert((await within(client.ping(), 'PING')) === 'PONG', 'redis-server answers PONG');
+      if (this.cluster) {
+        await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+        // The node marks the cluster ok on its next cron run (every 100 ms): nothing to wait on but it.
+        const deadline = Date.now() + START_TIMEOUT;
+        while (!/cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO')))) {
+          if (Date.now() > deadline) throw new Error('the one-node Redis Cluster did not become ok');
+          await setTimeout(20);
+        }
+      }
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** CLUSTER KEYSLOT of each key (a cluster node only). */
+  async keyslots(keys: string[]): Promise<number[]> {
+    const client = this.client();
+    try {
+      return await Promise.all(keys.map(async (key) => Number(await client.call('CLUSTER', 'KEYSLOT', key))));
     } finally {
       client.disconnect();
     }
@@ -107,6 +142,8 @@ export class RedisServer {
   async kill(): Promise<void> {
     if (this.child !== null) await killProcess(this.child);
     this.child = null;
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
   }
 
   /** A plain client for the test's own commands; disconnect it when done. */

@@ -1,4 +1,5 @@
 import type { Blob } from 'node:buffer';
+import { EMPTY_BUFFER } from '../../protocol/constants.js';
 import type { Protocol } from '../../protocol/protocol.js';
 import type { DeflateCodec } from '../deflate/codec.js';
 import { LeanSocket } from '../transport/lean-socket.js';
@@ -80,6 +81,8 @@ export class Outbox {
   /** Whether the message being sent in parts (fin: false) is compressed. */
   private partsCompressed: boolean | null = null;
   private flags = 0;
+  /** Who waits for the bytes not yet written to fall to a bound (see whenBelow); null: nobody. */
+  private belowWaiters: { limit: number; cb: () => void }[] | null = null;
 
   constructor(
     owner: OutboxOwner,
@@ -210,6 +213,36 @@ export class Outbox {
     op.action = action;
   }
 
+  /**
+   * Calls `cb` once, when the bytes given and not yet written are at most `limit` (checked as each
+   * write completes). Only the writes made while someone waits carry a callback: nothing is added
+   * to the output of a connection nobody waits on. Never called if the connection closes first.
+   */
+  whenBelow(limit: number, cb: () => void): void {
+    (this.belowWaiters ??= []).push({ limit, cb });
+    if (this.waiting !== null || (this.flags & FLUSH_SCHEDULED) !== 0 || this.protocol.hasOutput) return;
+    // Everything was handed to the transport by writes without a callback: an empty write, which
+    // completes after them, tells when they are done.
+    if (this.bufferedAmount <= limit) {
+      process.nextTick(() => this.wakeBelow());
+      return;
+    }
+    if ((this.flags & DEAD) !== 0 || this.transport.destroyed || !this.transport.writable) return;
+    this.transport.write(EMPTY_BUFFER, (err?: Error | null) => {
+      if (!err) this.wakeBelow();
+    });
+  }
+
+  /** Calls the whenBelow() callbacks whose bound the output is now under. */
+  private wakeBelow(): void {
+    const waiters = this.belowWaiters;
+    if (waiters === null || (this.flags & DEAD) !== 0) return;
+    const buffered = this.bufferedAmount;
+    const still = waiters.filter((w) => w.limit < buffered);
+    this.belowWaiters = still.length === 0 ? null : still;
+    for (const w of waiters) if (w.limit >= buffered) w.cb();
+  }
+
   /** Writes what the protocol holds, as one write or one corked batch. */
   flush(): void {
     this.flags &= ~FLUSH_SCHEDULED;
@@ -236,9 +269,9 @@ export class Outbox {
       return;
     }
     // A closure only when someone waits: send callbacks, a 'drain' owed after send() returned
-    // false, or reading held until the bytes drain.
+    // false, reading held until the bytes drain, or whenBelow().
     const done =
-      callbacks === null && (this.flags & (NEED_DRAIN | FULL)) === 0
+      callbacks === null && (this.flags & (NEED_DRAIN | FULL)) === 0 && this.belowWaiters === null
         ? undefined
         : (err?: Error | null) => {
             if (callbacks !== null) for (const cb of callbacks) cb(err ?? null);
@@ -252,6 +285,7 @@ export class Outbox {
               this.flags &= ~NEED_DRAIN;
               this.owner.outboxDrained();
             }
+            if (this.belowWaiters !== null) this.wakeBelow();
           };
     if (out.length === 1) {
       transport.write(out[0], done);

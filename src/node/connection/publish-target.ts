@@ -33,6 +33,11 @@ export interface Subscriber {
   send(data: Buffer, options: { binary: boolean }, cb?: SendCallback): boolean;
   /** A published message was dropped for this connection (over the server's maxBackpressure). */
   countDropped(): void;
+  /**
+   * Calls `cb` once, when the bytes waiting to be sent are at most `limit` again (as writes complete);
+   * never if the connection closes first. A subscriber held back asks, to catch up once it reads.
+   */
+  whenBelow(limit: number, cb: () => void): void;
   /** Closes with 1008: the connection is over the server's maxBackpressure with the 'close' policy. */
   overflow(message: string): void;
 }
@@ -58,6 +63,12 @@ export abstract class PublishTarget extends Connection {
   sendFramed(frame: Buffer | Promise<Buffer>): void {
     if (!this.canSend()) return;
     this.outbox().framed(frame);
+  }
+
+  /** @internal */
+  whenBelow(limit: number, cb: () => void): void {
+    if (!this.canSend()) return;
+    this.outbox().whenBelow(limit, cb);
   }
 
   /** @internal */

@@ -18,6 +18,7 @@ import { serializeFrame } from '../../protocol/frame-serializer.js';
 import type { Broker } from '../broker.js';
 import { normalize } from '../publish-payload.js';
 import { checkTopic, TopicRegistry } from '../topic-registry.js';
+import { type PresenceListener, PresenceWatch } from './presence-watch.js';
 import {
   type Appended,
   type AppendRequest,
@@ -157,6 +158,7 @@ export class DurableTopics {
   private readonly authorize: DurableOptions['authorize'];
   private readonly sessions = new TopicRegistry<TopicsSession>();
   private readonly byConnection = new Map<object, TopicsSession>();
+  private readonly watches = new Map<string, Set<PresenceWatch>>();
 
   constructor(host: DurableHost, options: DurableOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -314,6 +316,74 @@ export class DurableTopics {
     return this.broker.members(topic);
   }
 
+  /**
+   * Adds a member of the server's own (someone who is no wskit.topics.v1 connection: a user of the
+   * application's own protocol) to the presence of a durable topic: a `join` for every watcher and
+   * every member subscriber, on every server. `member.client` names it: unique (a random UUID), a
+   * non-empty string of at most 64 characters. With Redis, this process renews the entry until
+   * leave(): if the process dies, it expires `presenceTtl` later (a `leave` for everyone).
+   */
+  join(topic: string, member: PresenceMember): Promise<void> {
+    try {
+      this.checkMember(topic, member);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.broker.join(this.sink, topic, { client: member.client, info: member.info });
+  }
+
+  /** Removes a member added with join() (a `leave` for everyone). */
+  leave(topic: string, member: PresenceMember): Promise<void> {
+    try {
+      this.checkMember(topic, member);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.broker.leave(this.sink, topic, { client: member.client, info: member.info });
+  }
+
+  /**
+   * Watches the presence of a durable topic on every server: `listener` hears a `join` for each
+   * member there is once the list is read (`ready`), then each change, until close(). Its `members`
+   * are the members now. It costs one broker subscription to the topic per server, and deltas only.
+   */
+  watchPresence(topic: string, listener: PresenceListener): PresenceWatch {
+    checkTopic(topic);
+    if (this.retentionOf(topic) === null)
+      throw argumentError(`Topic ${JSON.stringify(topic)} is not durable (history gave null)`);
+    if (typeof listener !== 'function') throw argumentError('watchPresence() needs a listener function');
+    this.sink.hold(topic);
+    const watch = new PresenceWatch(topic, this.presenceSource, listener);
+    let watches = this.watches.get(topic);
+    if (watches === undefined) this.watches.set(topic, (watches = new Set()));
+    watches.add(watch);
+    return watch;
+  }
+
+  private readonly presenceSource = {
+    readMembers: async (topic: string): Promise<PresenceMember[]> => {
+      await this.broker.whenSubscribed(topic);
+      return this.broker.members(topic);
+    },
+    unwatch: (watch: PresenceWatch): void => {
+      const watches = this.watches.get(watch.topic);
+      if (watches === undefined || !watches.delete(watch)) return;
+      if (watches.size === 0) this.watches.delete(watch.topic);
+      this.sink.unhold(watch.topic);
+    },
+    readFailed: (error: Error): void => this.sink.brokerError(error),
+  };
+
+  private checkMember(topic: string, member: PresenceMember): void {
+    checkTopic(topic);
+    if (this.retentionOf(topic) === null)
+      throw argumentError(`Topic ${JSON.stringify(topic)} is not durable (history gave null)`);
+    const client = (member as Partial<PresenceMember> | null)?.client;
+    if (typeof client !== 'string' || client.length === 0 || client.length > 64) {
+      throw argumentError('A presence member needs a client: a string of 1 to 64 characters');
+    }
+  }
+
   /** @internal A message of a durable topic, for the wskit.topics.v1 subscribers of this server. */
   deliver(topic: string, m: SequencedMessage): void {
     const sessions = this.sessions.subscribers(topic);
@@ -328,6 +398,8 @@ export class DurableTopics {
 
   /** @internal */
   presenceChanged(topic: string, change: PresenceChange, member: PresenceMember): void {
+    const watches = this.watches.get(topic);
+    if (watches !== undefined) for (const watch of [...watches]) watch.changed(change, member);
     const sessions = this.sessions.subscribers(topic);
     if (sessions === undefined) return;
     const text = presenceText(change, topic, member);
@@ -337,6 +409,7 @@ export class DurableTopics {
   /** @internal The broker is back after an outage: each subscription reads what it may have missed. */
   resumed(): void {
     for (const session of this.byConnection.values()) session.catchUp();
+    for (const watches of this.watches.values()) for (const watch of watches) watch.reload();
   }
 }
 

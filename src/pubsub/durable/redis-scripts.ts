@@ -3,15 +3,21 @@
  * offset is assigned, the message stored and PUBLISHed in one step, so that the order of the live
  * messages on the channel is the order of the offsets, for every process.
  *
- * Keys of a topic T (prefix P, default 'wskit:'):
- *   P s:T      a stream: one entry per retained message, ID "<offset>-0", fields t (Redis time, ms),
- *              f (flags: 1 binary, 2 not to be compressed), d (the message)
- *   P m:T      a hash: epoch (random, made with the first message or read of an empty Redis), last (the
- *              last offset); expires after max(2 × maxAge, one day) unused: a topic used once does not
- *              stay in Redis, and one used again after that long starts a new epoch
- *   P k:N:T:K  the offset of the message published with key K (N: T's length), expires with maxAge
- *   P p:T      presence: a sorted set, member = client, score = when its entry expires (ms)
- *   P pi:T     presence: a hash, client → the member as JSON
+ * Keys of a topic T (prefix P, default 'wskit:'; N: T's length), all with the Redis Cluster hash tag
+ * {N:T}, so that the keys of one topic are in one slot and a script may use them together (else
+ * CROSSSLOT):
+ *   P s:{N:T}    a stream: one entry per retained message, ID "<offset>-0", fields t (Redis time, ms),
+ *                f (flags: 1 binary, 2 not to be compressed), d (the message)
+ *   P m:{N:T}    a hash: epoch (random, made with the first message or read of an empty Redis), last (the
+ *                last offset); expires after max(2 × maxAge, one day) unused: a topic used once does not
+ *                stay in Redis, and one used again after that long starts a new epoch
+ *   P k:{N:T}:K  the offset of the message published with key K, expires with maxAge
+ *   P p:{N:T}    presence: a sorted set, member = client, score = when its entry expires (ms)
+ *   P pi:{N:T}   presence: a hash, client → the member as JSON
+ * Redis hashes the text between the first '{' and the first '}' after it: "N:T", or its start up to a
+ * '}' in T, the same for every key of T either way, and never empty (N is there even for a T that
+ * starts with '}'). N also keeps "k:{N:T}:K" unique when T or K holds '}' or ':'. A prefix with a '{'
+ * must close it ('{app}:'): then the prefix is the tag, and every topic is in its slot.
  * A flushed (or restarted, without persistence) Redis has no P m:T: the next script makes a new
  * epoch and the offsets start again at 1.
  */
@@ -160,13 +166,26 @@ if #clients == 0 then return {} end
 return redis.call('HMGET', KEYS[2], unpack(clients))
 `;
 
-/** The keys of topic `topic` under `prefix`. */
+/** The keys of topic `topic` under `prefix`, in one Redis Cluster slot (the hash tag `{length:topic}`). */
 export function durableKeys(prefix: string, topic: string) {
+  const tag = `{${topic.length}:${topic}}`;
   return {
-    stream: `${prefix}s:${topic}`,
-    meta: `${prefix}m:${topic}`,
-    key: (key: string) => `${prefix}k:${topic.length}:${topic}:${key}`,
-    presence: `${prefix}p:${topic}`,
-    presenceInfo: `${prefix}pi:${topic}`,
+    stream: `${prefix}s:${tag}`,
+    meta: `${prefix}m:${tag}`,
+    key: (key: string) => `${prefix}k:${tag}:${key}`,
+    presence: `${prefix}p:${tag}`,
+    presenceInfo: `${prefix}pi:${tag}`,
   };
+}
+
+/**
+ * Why a prefix cannot be used for durable topics' keys, or null: a '{' that no '}' closes in the
+ * prefix (or '{}', no tag for Redis) would make the hash tag start in the prefix and end in the
+ * topic, different for each key.
+ */
+export function prefixProblem(prefix: string): string | null {
+  const open = prefix.indexOf('{');
+  // '{}' is no tag for Redis (it hashes the whole key): the '}' must come after something.
+  if (open === -1 || (prefix.indexOf('}', open + 2) !== -1 && prefix[open + 1] !== '}')) return null;
+  return `Option prefix must close the first '{' it opens after at least one character (a Redis Cluster hash tag, such as '{app}:'); got ${JSON.stringify(prefix)}`;
 }

@@ -31,6 +31,8 @@ interface Subscription {
   sent: number;
   /** Live messages that arrived during a replay, sent after it; null when live. */
   buffer: SequencedMessage[] | null;
+  /** Live messages were held back (the connection was over maxBackpressure): read them once it drains. */
+  behind: boolean;
   member: PresenceMember | null;
   /** Epochs this subscription left behind: their late messages are dropped. */
   readonly stale: Set<string>;
@@ -46,6 +48,8 @@ export class TopicsSession {
   private errors = 0;
   private inflight = 0;
   private closed = false;
+  /** Waiting (whenBelow) for the connection to drain below maxBackpressure. */
+  private lagging = false;
 
   constructor(durable: DurableTopics, ws: TopicsConnection, req: IncomingMessage) {
     this.durable = durable;
@@ -168,6 +172,7 @@ export class TopicsSession {
       epoch: null,
       sent: 0,
       buffer: [],
+      behind: false,
       member: old?.member ?? null,
       stale: new Set(),
     };
@@ -246,10 +251,16 @@ export class TopicsSession {
       return;
     }
     if (sub.stale.has(m.epoch) || (m.epoch === sub.epoch && m.offset <= sub.sent)) return; // sent already
-    if (this.ws.bufferedAmount > this.durable.sink.maxBackpressure) {
-      // A slow reader: not sent now, and not lost: the next message sent to it (once it has caught
-      // up) finds the hole and reads it from the history.
+    const max = this.durable.sink.maxBackpressure;
+    if (this.ws.bufferedAmount > max) {
+      // A slow reader: not sent now, and not lost: once the connection drains below the bound, what
+      // it missed is read from the history (or sooner, by the next live message finding the hole).
       this.durable.sink.countLagging();
+      sub.behind = true;
+      if (!this.lagging) {
+        this.lagging = true;
+        this.ws.whenBelow(max, this.onDrained);
+      }
       return;
     }
     if (m.epoch !== sub.epoch || m.offset > sub.sent + 1) {
@@ -262,8 +273,18 @@ export class TopicsSession {
     else this.send(this.durable.messageText(topic, m));
   }
 
+  /** The connection drained below maxBackpressure: the subscriptions held back catch up. */
+  private readonly onDrained = (): void => {
+    this.lagging = false;
+    if (this.closed) return;
+    for (const sub of this.subscriptions.values()) {
+      if (sub.behind && sub.buffer === null) this.fill(sub, null);
+    }
+  };
+
   /** Reads from the history what a live subscription is missing, sends it, then goes on live. */
   private fill(sub: Subscription, next: SequencedMessage | null): void {
+    sub.behind = false;
     sub.buffer = next === null ? [] : [next];
     const before = sub.buffer.length;
     const retention = this.durable.retentionOf(sub.topic)!;
