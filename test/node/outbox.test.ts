@@ -174,6 +174,7 @@ describe('Outbox', () => {
     const { protocol } = setup();
     const owner: OutboxOwner = {
       receiving: false,
+      flushBatch: null,
       outboxDrained() {},
       outboxOverflow() {},
       outboxFull() {},
