@@ -75,7 +75,7 @@ describe('ws compatibility: bufferedAmount', () => {
       peer.send('foo');
       amounts.push(peer.bufferedAmount);
       const written = new Promise<void>((resolve, reject) => {
-        peer.send('bar', (err) => {
+        peer.send('bar', (err?: Error | null) => {
           if (err) reject(err);
           else {
             amounts.push(peer.bufferedAmount);
