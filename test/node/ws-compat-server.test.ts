@@ -1,7 +1,7 @@
 // ws compatibility of WebSocketServer (a server made with `port`), each case run against ws and wskit
 // side by side.
 import assert from 'node:assert/strict';
-import { IncomingMessage } from 'node:http';
+import { get, IncomingMessage } from 'node:http';
 import { afterEach, describe, test } from 'node:test';
 import { WebSocketServer, WebSocket as Wskit } from '../../src/index.js';
 import { closeServer, defer, next, runCleanups, WsServer, WsWebSocket, within } from './helpers.js';
@@ -76,5 +76,56 @@ describe('ws compatibility: the request of a server made with `port`', () => {
       req.on('data', () => {});
       assert.equal(typeof req.readable, 'boolean', impl.name);
     }
+  });
+});
+
+describe('ws compatibility: verifyClient refusals (version 13)', () => {
+  test('false gives 401; cb(false, code, message, headers) gives that code and those headers', async () => {
+    const variants = [
+      { verifyClient: () => false },
+      { verifyClient: (_info: unknown, cb: (ok: boolean, code?: number) => void) => cb(false) },
+      { verifyClient: (_info: unknown, cb: (ok: boolean, code?: number) => void) => cb(false, 404) },
+      {
+        verifyClient: (
+          _info: unknown,
+          cb: (ok: boolean, code?: number, message?: string, headers?: object) => void,
+        ) => process.nextTick(cb, false, 503, '', { 'Retry-After': 120 }),
+      },
+    ];
+    const seen: Record<string, [number | undefined, string | undefined][]> = {};
+    for (const impl of IMPLEMENTATIONS) {
+      const results: [number | undefined, string | undefined][] = [];
+      for (const options of variants) {
+        const wss = new impl.Server({ port: 0, host: '127.0.0.1', ...options } as object) as WsServer;
+        defer(() => closeServer(wss));
+        await next(wss, 'listening');
+        const response = new Promise<[number | undefined, string | undefined]>((resolve, reject) => {
+          const req = get({
+            host: '127.0.0.1',
+            port: (wss.address() as { port: number }).port,
+            headers: {
+              Connection: 'Upgrade',
+              Upgrade: 'websocket',
+              'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+              'Sec-WebSocket-Version': '13',
+            },
+          });
+          req.on('response', (res) => {
+            res.resume();
+            resolve([res.statusCode, res.headers['retry-after'] as string | undefined]);
+          });
+          req.on('error', reject);
+        });
+        results.push(await within(response, `${impl.name}: the refusal`));
+      }
+      seen[impl.name] = results;
+    }
+    assert.deepEqual(seen.wskit, seen.ws);
+    assert.deepEqual(seen.ws, [
+      [401, undefined],
+      [401, undefined],
+      [404, undefined],
+      [503, '120'],
+    ]);
   });
 });
