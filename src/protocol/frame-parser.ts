@@ -2,6 +2,9 @@ import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD } from './constants.js';
 import { createError, protocolError } from './errors.js';
 import { Masker } from './mask.js';
 
+/** The prefix of ws's frame errors: wskit's say the same (same codes, same text). */
+const INVALID = 'Invalid WebSocket frame: ';
+
 /** Receives what the parser finds. Payloads arrive unmasked. */
 export interface FrameHandler {
   /** The header of a data frame (opcode 0, 1 or 2) was read; its payload follows through onData. */
@@ -219,32 +222,24 @@ export class FrameParser {
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
     if ((b0 & 0x30) !== 0) {
-      throw protocolError('WS_ERR_UNEXPECTED_RSV_2_3', 'RSV2 and RSV3 must be clear: no extension uses them');
+      throw protocolError('WS_ERR_UNEXPECTED_RSV_2_3', `${INVALID}RSV2 and RSV3 must be clear`);
     }
     const control = opcode >= 8;
     if (control) {
-      if (opcode > 0xa)
-        throw protocolError('WS_ERR_INVALID_OPCODE', `Reserved control opcode 0x${opcode.toString(16)}`);
-      if (!fin)
-        throw protocolError('WS_ERR_EXPECTED_FIN', 'Control frames must not be fragmented (FIN must be set)');
-      if (rsv1) throw protocolError('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 must be clear on a control frame');
+      if (opcode > 0xa) throw protocolError('WS_ERR_INVALID_OPCODE', `${INVALID}invalid opcode ${opcode}`);
+      if (!fin) throw protocolError('WS_ERR_EXPECTED_FIN', `${INVALID}FIN must be set`);
+      if (rsv1) throw protocolError('WS_ERR_UNEXPECTED_RSV_1', `${INVALID}RSV1 must be clear`);
     } else {
-      if (opcode > 2)
-        throw protocolError('WS_ERR_INVALID_OPCODE', `Reserved data opcode 0x${opcode.toString(16)}`);
+      if (opcode > 2) throw protocolError('WS_ERR_INVALID_OPCODE', `${INVALID}invalid opcode ${opcode}`);
       if (rsv1 && (!this.allowRsv1 || opcode === 0)) {
-        throw protocolError(
-          'WS_ERR_UNEXPECTED_RSV_1',
-          opcode === 0
-            ? 'RSV1 must be clear on a continuation frame'
-            : 'RSV1 is set but no extension was negotiated',
-        );
+        throw protocolError('WS_ERR_UNEXPECTED_RSV_1', `${INVALID}RSV1 must be clear`);
       }
     }
     const masked = (b1 & 0x80) !== 0;
     if (masked !== this.isServer) {
       throw this.isServer
-        ? protocolError('WS_ERR_EXPECTED_MASK', 'Frames from a client must be masked')
-        : protocolError('WS_ERR_UNEXPECTED_MASK', 'Frames from a server must not be masked');
+        ? protocolError('WS_ERR_EXPECTED_MASK', `${INVALID}MASK must be set`)
+        : protocolError('WS_ERR_UNEXPECTED_MASK', `${INVALID}MASK must be clear`);
     }
     let length = b1 & 0x7f;
     let p = pos + 2;
@@ -269,7 +264,7 @@ export class FrameParser {
     if (control && length > MAX_CONTROL_PAYLOAD) {
       throw protocolError(
         'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-        `Control frame payload of ${length} bytes (at most 125)`,
+        `${INVALID}invalid payload length ${length}`,
       );
     }
     if (masked) {

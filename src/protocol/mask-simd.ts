@@ -86,9 +86,12 @@ export function createSimdXor(): SimdXor | null {
   const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
   if (wasm === undefined) return null;
   try {
-    const { exports } = new wasm.Instance(new wasm.Module(Uint8Array.from(MODULE)));
-    const memory = exports.memory as { buffer: ArrayBuffer };
-    const kernel = exports.xor as (p: number, end: number, key: number) => void;
+    // Not named `exports`: in the CommonJS build that name would hide the module's own exports, which
+    // the compiled code reads SIMD_BLOCK from (the scratch area was then 126 KiB, and masking a
+    // payload over 64 KiB threw 'offset is out of bounds').
+    const kernelExports = new wasm.Instance(new wasm.Module(Uint8Array.from(MODULE))).exports;
+    const memory = kernelExports.memory as { buffer: ArrayBuffer };
+    const kernel = kernelExports.xor as (p: number, end: number, key: number) => void;
     return {
       scratch: new Uint8Array(memory.buffer, SCRATCH_AT, SIMD_BLOCK),
       xor: (end, key) => kernel(SCRATCH_AT, SCRATCH_AT + end, key),

@@ -419,13 +419,15 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
    * (up to closeTimeout, then terminates the rest), closes the HTTP server wskit created, then emits 'close'.
    */
   close(cb?: (err?: Error) => void): void {
-    if (cb) {
-      if (this.state === CLOSED) {
-        process.nextTick(cb, createError('WS_ERR_SERVER_CLOSED', 'The server is not running'));
-        return;
+    if (this.state === CLOSED) {
+      // As ws: 'close' is emitted again, and the callback learns that the server was not running.
+      if (cb) {
+        this.once('close', () => cb(createError('WS_ERR_SERVER_CLOSED', 'The server is not running')));
       }
-      this.once('close', () => cb());
+      process.nextTick(emitServerClose, this);
+      return;
     }
+    if (cb) this.once('close', () => cb());
     if (this.state !== RUNNING) return;
     this.state = CLOSING;
     this.detach?.();
@@ -548,4 +550,8 @@ export interface WebSocketServer {
   prependListener(event: string | symbol, listener: AnyServerListener): this;
   prependOnceListener<E extends keyof WebSocketServerEvents>(event: E, listener: ServerListener<E>): this;
   prependOnceListener(event: string | symbol, listener: AnyServerListener): this;
+}
+
+function emitServerClose(server: WebSocketServer): void {
+  server.emit('close');
 }

@@ -132,6 +132,49 @@ describe('ws compatibility: error classes', () => {
     }
   });
 
+  test("a peer's bad frame header fails with ws's code and ws's message", async () => {
+    const fin = (frame: Buffer) => {
+      frame[0] &= 0x7f;
+      return frame;
+    };
+    const withBits = (frame: Buffer, bits: number) => {
+      frame[0] |= bits;
+      return frame;
+    };
+    const cases: [string, () => Buffer][] = [
+      ['reserved data opcode', () => maskedFrame(0x5, 'x')],
+      ['reserved control opcode', () => maskedFrame(0xb, 'x')],
+      ['fragmented ping', () => fin(maskedFrame(0x9, 'x'))],
+      ['RSV2 set', () => withBits(maskedFrame(0x1, 'x'), 0x20)],
+      ['RSV1 with no extension', () => withBits(maskedFrame(0x1, 'x'), 0x40)],
+      ['ping of 126 bytes', () => maskedFrame(0x9, Buffer.alloc(126))],
+      ['unmasked frame from a client', () => Buffer.from([0x81, 0x02, 0x68, 0x69])],
+    ];
+    const seen: Record<string, [string, string | undefined, string][]> = {};
+    for (const make of [wskitServer, wsServer]) {
+      const server = await make();
+      defer(() => closeServer(server.wss));
+      const results: [string, string | undefined, string][] = [];
+      for (const [what, frame] of cases) {
+        const failed = new Promise<Error>((resolve) => {
+          (server.wss as WebSocketServer).once('connection', (ws) => ws.once('error', resolve));
+        });
+        const { socket } = await rawWebSocket(server.port);
+        defer(() => socket.destroy());
+        socket.write(frame());
+        const err = await next<[Error]>(socket, 'close').then(() => failed);
+        results.push([what, (err as { code?: string }).code, err.message]);
+      }
+      seen[make.name] = results;
+    }
+    assert.deepEqual(seen.wskitServer, seen.wsServer);
+    assert.deepEqual(seen.wsServer?.[0], [
+      'reserved data opcode',
+      'WS_ERR_INVALID_OPCODE',
+      'Invalid WebSocket frame: invalid opcode 5',
+    ]);
+  });
+
   test('the classes: instanceof WebSocketError holds for each, and instanceof a subclass only for it', () => {
     const range = new WebSocketRangeError('WS_ERR_INVALID_OPCODE', 'x', { closeCode: 1002 });
     const type = new WebSocketTypeError('WS_ERR_INVALID_ARGUMENT', 'x');

@@ -1,5 +1,7 @@
 // ws compatibility of a connection's API, each case run against ws and wskit side by side.
 import assert from 'node:assert/strict';
+import { Blob } from 'node:buffer';
+import { createServer } from 'node:http';
 import { afterEach, describe, test } from 'node:test';
 import { WebSocketServer, WebSocket as Wskit } from '../../src/index.js';
 import {
@@ -63,6 +65,29 @@ describe('ws compatibility: bufferedAmount', () => {
     }
     assert.deepEqual(seen.wskit, seen.ws);
     assert.deepEqual(seen.ws, [1 << 20, (1 << 20) + 5, (1 << 20) + 105, 100, 150, 155]);
+  });
+
+  test('counts a small compressed message by the data given until it is written, as ws counts its sender queue', async () => {
+    const seen: Record<string, number[]> = {};
+    for (const impl of IMPLEMENTATIONS) {
+      const { peer } = await pair(impl, { perMessageDeflate: { threshold: 0 } });
+      const amounts: number[] = [];
+      peer.send('foo');
+      amounts.push(peer.bufferedAmount);
+      const written = new Promise<void>((resolve, reject) => {
+        peer.send('bar', (err?: Error | null) => {
+          if (err) reject(err);
+          else {
+            amounts.push(peer.bufferedAmount);
+            resolve();
+          }
+        });
+      });
+      amounts.splice(1, 0, peer.bufferedAmount);
+      await within(written, `${impl.name}: the second send's callback`);
+      seen[impl.name] = amounts;
+    }
+    assert.deepEqual(seen, { ws: [3, 6, 0], wskit: [3, 6, 0] });
   });
 
   test('a client whose handshake failed counts what send() is given after the close', async () => {
@@ -209,5 +234,83 @@ describe('ws compatibility: the mask option (kept to RFC 6455 §5.1 on purpose)'
     defer(() => wsClient.terminate());
     const [data] = await next<[Buffer]>(wsClient, 'message');
     assert.equal(String(data), 'from a server');
+  });
+});
+
+describe('ws compatibility: Blobs as Ping and Pong payloads', () => {
+  test("ping(blob) and pong(blob) send the Blob's bytes in their turn; once closed they are counted in bufferedAmount", async () => {
+    const seen: Record<string, unknown> = {};
+    for (const impl of IMPLEMENTATIONS) {
+      const { client, peer } = await pair(impl, {});
+      const ping = next<[Buffer]>(peer, 'ping');
+      const pong = next<[Buffer]>(peer, 'pong');
+      const sent = new Promise<void>((resolve, reject) => {
+        client.ping(new Blob(['hi']), undefined, (err) => (err ? reject(err) : resolve()));
+      });
+      client.pong(new Blob(['there']));
+      const [[pingData], [pongData]] = await within(Promise.all([ping, pong]), `${impl.name}: ping and pong`);
+      await within(sent, `${impl.name}: the ping's callback`);
+      assert.throws(() => client.ping(new Blob([Buffer.alloc(126)])), RangeError, impl.name);
+      client.close();
+      await next(client, 'close');
+      client.ping(new Blob(['abc']));
+      client.pong(new Blob(['de']));
+      seen[impl.name] = [String(pingData), String(pongData), client.bufferedAmount];
+    }
+    assert.deepEqual(seen, { ws: ['hi', 'there', 5], wskit: ['hi', 'there', 5] });
+  });
+});
+
+describe('ws compatibility: the on* attributes', () => {
+  test('onopen, onmessage, onclose and onerror are enumerable, configurable accessors of the prototype', () => {
+    for (const name of ['onopen', 'onmessage', 'onclose', 'onerror']) {
+      const ours = Object.getOwnPropertyDescriptor(Wskit.prototype, name);
+      const theirs = Object.getOwnPropertyDescriptor(WsWebSocket.prototype, name);
+      assert.ok(ours?.get && ours.set, name);
+      assert.deepEqual(
+        { enumerable: ours.enumerable, configurable: ours.configurable },
+        { enumerable: theirs?.enumerable, configurable: theirs?.configurable },
+        name,
+      );
+      assert.deepEqual(
+        { enumerable: ours.enumerable, configurable: ours.configurable },
+        { enumerable: true, configurable: true },
+      );
+    }
+  });
+});
+
+describe('ws compatibility: close() after an unexpected response', () => {
+  test("close() from the response's 'end' ends the handshake: 'error', 'close', and the kept-alive socket is destroyed", async () => {
+    for (const impl of IMPLEMENTATIONS) {
+      const server = createServer();
+      server.on('upgrade', (_req, socket) => {
+        socket.on('end', () => socket.end());
+        socket.write('HTTP/1.1 502 Bad Gateway\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nfoo');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      defer(() => server.closeAllConnections());
+      const port = (server.address() as { port: number }).port;
+      const ws = new (impl.Client as typeof WsWebSocket)(`ws://127.0.0.1:${port}`);
+      const body = new Promise<string>((resolve) => {
+        ws.on('unexpected-response', (_req, res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            resolve(Buffer.concat(chunks).toString());
+            ws.close();
+          });
+        });
+      });
+      const error = next<[Error]>(ws, 'error');
+      // Not next(): events.once() would reject with the 'error' that comes first.
+      const close = within(new Promise((resolve) => ws.once('close', resolve)), `${impl.name}: 'close'`);
+      assert.equal(await within(body, `${impl.name}: the body`), 'foo');
+      const [err] = await error;
+      assert.equal(err.message, 'WebSocket was closed before the connection was established', impl.name);
+      await close;
+      // Its socket is gone, so the server closes (close() waits for every connection).
+      await within(new Promise((resolve) => server.close(resolve)), `${impl.name}: the server to close`);
+    }
   });
 });

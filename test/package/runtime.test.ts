@@ -44,6 +44,7 @@ describe(`the packed tarball on Node ${process.versions.node}`, () => {
       clientKeys: Object.keys(clientSource).sort(),
       esmSame: true,
       echo: 'hello from cjs',
+      bigEcho: 200 * 1024,
       closeCode: 1000,
     });
   });
@@ -59,6 +60,7 @@ describe(`the packed tarball on Node ${process.versions.node}`, () => {
       clientKeys: Object.keys(clientSource).sort(),
       clientSame: true,
       echo: 'hello from esm',
+      bigEcho: 200 * 1024,
       closeCode: 1000,
     });
   });

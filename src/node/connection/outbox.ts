@@ -78,6 +78,12 @@ export class Outbox {
   private callbacks: SendCallback[] | null = null;
   /** Bytes of the operations waiting here. */
   private waitingBytes = 0;
+  /**
+   * How many more bytes the compressed messages framed in the protocol, and not yet written, take
+   * than the data given: bufferedAmount counts such a message by the data given, as ws counts its
+   * sender queue, until it is written (then the transport counts the bytes on the wire).
+   */
+  private framedExcess = 0;
   /** Whether the message being sent in parts (fin: false) is compressed. */
   private partsCompressed: boolean | null = null;
   private flags = 0;
@@ -100,7 +106,9 @@ export class Outbox {
 
   /** Bytes given and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.waitingBytes + this.protocol.bufferedAmount + this.transport.writableLength;
+    return (
+      this.waitingBytes + this.protocol.bufferedAmount - this.framedExcess + this.transport.writableLength
+    );
   }
 
   /** Whether operations wait (anything given now goes behind them). */
@@ -203,6 +211,19 @@ export class Outbox {
     this.check();
   }
 
+  /** A Ping or a Pong whose payload is a Blob (at most 125 bytes, checked by the caller), read first. */
+  controlBlob(ping: boolean, blob: Blob, cb?: SendCallback): void {
+    const op = this.wait(ping ? PING : PONG, undefined, true, false, true, cb, false, blob.size);
+    blob.arrayBuffer().then(
+      (ab) => {
+        op.payload = Buffer.from(ab);
+        this.settle(op, null);
+      },
+      (err: unknown) => this.settle(op, err instanceof Error ? err : new Error(String(err))),
+    );
+    this.check();
+  }
+
   /** Runs `action` once everything given before it is in the protocol (a Close after pending sends). */
   after(action: () => void): void {
     if (this.waiting === null) {
@@ -257,6 +278,7 @@ export class Outbox {
       if (pauseAt > 0 && (this.flags & FULL) === 0 && buffered > pauseAt) this.hold();
     }
     const out = this.protocol.takeOutput();
+    this.framedExcess = 0;
     if (out === null) return;
     const callbacks = this.callbacks;
     this.callbacks = null;
@@ -307,6 +329,7 @@ export class Outbox {
   discard(error: Error): void {
     this.flags |= DISCARDED;
     this.protocol.takeOutput();
+    this.framedExcess = 0;
     const waiting = this.waiting;
     this.waiting = null;
     this.waitingBytes = 0;
@@ -403,7 +426,9 @@ export class Outbox {
         continue;
       }
       if (next.kind === MESSAGE) {
+        const before = protocol.bufferedAmount;
         protocol.send(next.payload!, next.isBinary, { fin: next.fin, rsv1: next.rsv1 });
+        if (next.rsv1) this.framedExcess += protocol.bufferedAmount - before - next.bytes;
       } else if (next.kind === FRAMED) {
         protocol.sendFramed(next.payload as Buffer);
       } else if (next.kind === PING) {

@@ -291,7 +291,18 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
       cb = mask;
     }
     if (this._readyState === ReadyState.CONNECTING) throw notOpen(this._readyState);
-    if (isBlob(data)) throw argumentError('Ping and pong payloads cannot be Blobs');
+    // A Blob is read first, as for send(), and sent in its turn (as ws 8.18+ does).
+    if (isBlob(data)) {
+      if (data.size > 125)
+        throw argumentError(`Control frame payload of ${data.size} bytes: at most 125 fit`, 'RangeError');
+      if (!this.canSend()) {
+        if (data.size > 0) this._sentAfterClose = (this._sentAfterClose ?? 0) + data.size;
+        if (cb) process.nextTick(cb, notOpen(this._readyState));
+        return;
+      }
+      this.outbox().controlBlob(ping, data, cb);
+      return;
+    }
     const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (bytes.length > 125)
@@ -422,7 +433,8 @@ for (const type of ['open', 'message', 'close', 'error'] as const) {
       setAttributeListener(this, type, handler);
     },
     enumerable: true,
-    configurable: false,
+    // Configurable, as ws's (and the WHATWG interface's) attributes are.
+    configurable: true,
   });
 }
 

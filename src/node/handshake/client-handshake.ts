@@ -191,8 +191,12 @@ export class ClientHandshake {
     const req = this.req;
     this.req = null;
     if (req !== null) {
+      // Its socket too: once a response was read (a listener of 'unexpected-response' reading the
+      // body, then close()), req.destroy() no longer reaches a kept-alive socket, as in ws.
+      const socket = req.socket;
       req.destroy();
       req.on('error', () => {});
+      if (socket != null && !socket.destroyed) socket.destroy();
     }
   }
 
