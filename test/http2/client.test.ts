@@ -11,6 +11,7 @@ import {
   closed,
   closeSession,
   defer,
+  failure,
   next,
   portOf,
   recordClose,
@@ -21,13 +22,6 @@ import {
 } from './helpers.js';
 
 afterEach(runCleanups);
-
-async function failure(ws: WebSocket): Promise<{ error: WebSocketError; code: number }> {
-  const errored = next<[WebSocketError]>(ws, 'error');
-  const closing = recordClose(ws);
-  const [[error], { code }] = await Promise.all([errored, closing]);
-  return { error, code };
-}
 
 async function rawH2(onStream?: (stream: ServerHttp2Stream) => void, connectProtocol = true) {
   const server = createServer({ settings: { enableConnectProtocol: connectProtocol } });

@@ -4,8 +4,9 @@ import {
   connect,
   type IncomingHttpHeaders,
 } from 'node:http2';
+import type { WebSocket, WebSocketError } from '../../src/index.js';
 import { selfSignedCertificate } from '../node/certificate.js';
-import { next, portOf, within } from '../node/helpers.js';
+import { next, portOf, recordClose, within } from '../node/helpers.js';
 
 export {
   closed,
@@ -17,6 +18,14 @@ export {
   runCleanups,
   within,
 } from '../node/helpers.js';
+
+/** The 'error' and the 'close' code of a WebSocket whose handshake fails. */
+export async function failure(ws: WebSocket): Promise<{ error: WebSocketError; code: number }> {
+  const errored = next<[WebSocketError]>(ws, 'error');
+  const closing = recordClose(ws);
+  const [[error], { code }] = await Promise.all([errored, closing]);
+  return { error, code };
+}
 
 /** A self-signed certificate for localhost and 127.0.0.1, made once per test process. */
 export function certificate(): { cert: Buffer; key: Buffer } {

@@ -12,9 +12,9 @@ import {
   closed,
   closeSession,
   defer,
+  failure,
   next,
   portOf,
-  recordClose,
   runCleanups,
   session,
   urlOf,
@@ -49,13 +49,6 @@ async function proxy(options: Parameters<typeof startProxy>[0] = {}) {
 async function greeting(ws: WebSocket): Promise<string> {
   const [data] = await next<[Buffer]>(ws, 'message');
   return data.toString();
-}
-
-async function failure(ws: WebSocket): Promise<{ error: WebSocketError; code: number }> {
-  const errored = next<[WebSocketError]>(ws, 'error');
-  const closing = recordClose(ws);
-  const [[error], { code }] = await Promise.all([errored, closing]);
-  return { error, code };
 }
 
 /** Sets environment variables for one test (restored after it). */

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { afterEach, describe, it } from 'node:test';
-import { WebSocket, type WebSocketError, WebSocketServer, WebSocketStream } from '../../src/index.js';
+import { WebSocket, WebSocketServer, WebSocketStream } from '../../src/index.js';
 import {
   closeSession,
   defer,
+  failure,
   next,
   portOf,
   recordClose,
@@ -19,13 +20,6 @@ import {
 } from './helpers.js';
 
 afterEach(runCleanups);
-
-async function failure(ws: WebSocket): Promise<{ error: WebSocketError; code: number }> {
-  const errored = next<[WebSocketError]>(ws, 'error');
-  const closing = recordClose(ws);
-  const [[error], { code }] = await Promise.all([errored, closing]);
-  return { error, code };
-}
 
 /** An h2c server that allows extended CONNECT and never answers one: each stream is kept. */
 async function silentH2() {
