@@ -197,7 +197,7 @@ describe('hixie-76 (legacy.hixie76)', () => {
     const c = await hixie76Connect(s.port);
     defer(() => c.socket.destroy());
     const [ws] = await opened;
-    const error = next<[Error & { code?: string }]>(ws, 'error');
+    const error = next<[Error & { code?: string; closeCode?: number }]>(ws, 'error');
     const close = recordClose(ws);
     c.socket.write(Buffer.concat([Buffer.from([0x00]), Buffer.alloc(4096, 0x61)]));
     assert.equal((await error)[0].code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
