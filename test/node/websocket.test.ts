@@ -821,8 +821,5 @@ class HeldBlob extends Blob {
 }
 
 function callbackOf(ws: WebSocket, data: Blob | string): Promise<Error | null | undefined> {
-  return within(
-    new Promise((resolve) => ws.send(data, resolve)),
-    'the send callback',
-  );
+  return within(new Promise((resolve) => ws.send(data, resolve)), 'the send callback');
 }
