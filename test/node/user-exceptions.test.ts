@@ -49,4 +49,10 @@ describe('exceptions thrown by the application', () => {
       assert.equal(outcome.errorEvents, 0, "no 'error' event");
     });
   }
+
+  it("an error of a createWebSocketStream() stream with no 'error' listener is thrown (as ws's)", async () => {
+    const outcome = await run('stream-error-unlistened');
+    assert.equal(outcome.how, 'uncaughtException');
+    assert.equal(outcome.code, 'WS_ERR_INVALID_OPCODE');
+  });
 });

@@ -498,6 +498,20 @@ describe('createWebSocketStream', () => {
     assert.equal((await closed).code, 1005);
   });
 
+  it('a write once the connection is closed destroys the stream with the error (as ws)', async () => {
+    const s = await serve();
+    const { ws } = await connected(s);
+    const closed = recordClose(ws);
+    ws.close();
+    await closed;
+    const duplex = createWebSocketStream(ws);
+    const error = next<[Error & { code?: string }]>(duplex, 'error');
+    duplex.write('too late');
+    const [err] = await error;
+    assert.equal(err.code, 'WS_ERR_NOT_OPEN');
+    assert.equal(duplex.destroyed, true);
+  });
+
   it('destroying the stream terminates the connection (1006 at the peer)', async () => {
     const s = await serve();
     const { ws, peer } = await connected(s);
