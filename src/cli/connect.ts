@@ -282,7 +282,11 @@ function connect(url: string, opts: ConnectOptions): Promise<number> {
       out.notice(`disconnected (${code}${why})`);
       return ExitStatus.OK;
     }
-    if (code === 1006) {
+    // A connection wskit failed (the server broke the protocol) reports 1006: the code it sent is the error's.
+    const sent = (lastError as { closeCode?: number } | null)?.closeCode;
+    if (code === 1006 && sent !== undefined) {
+      out.error(`the connection closed with code ${sent}, sent by wskit (no Close came back: 1006)`);
+    } else if (code === 1006) {
       out.error('the connection ended without a closing handshake (1006)');
     } else {
       out.error(`the connection closed with code ${code}${why}`);

@@ -1,6 +1,6 @@
 import { encodeClosePayload } from './close.js';
 import { EMPTY_BUFFER, Opcode, ReadyState } from './constants.js';
-import { type CodedError, createError, WebSocketError } from './errors.js';
+import { type CodedError, createError, type WebSocketError } from './errors.js';
 import {
   frameHixie76Text,
   HIXIE76_CLOSING_FRAME,
@@ -38,11 +38,11 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
   // ---- input ----
 
   override receive(chunk: Buffer): void {
+    const depth = this.handlerDepth;
     try {
       this.reader.push(chunk);
     } catch (err) {
-      if (err instanceof WebSocketError) this.fail(err);
-      else throw err;
+      this.caught(err, depth);
     }
   }
 
@@ -57,11 +57,11 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
   }
 
   override resume(): void {
+    const depth = this.handlerDepth;
     try {
       this.reader.resume();
     } catch (err) {
-      if (err instanceof WebSocketError) this.fail(err);
-      else throw err;
+      this.caught(err, depth);
     }
   }
 
@@ -80,7 +80,9 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
 
   /** @internal Hixie76Sink */
   onText(data: Buffer): void {
+    this.enterHandler();
     this.sink.onMessage(data, false, false);
+    this.leaveHandler();
   }
 
   /** @internal Hixie76Sink: the peer's 0xFF 0x00, answered with ours unless we sent it. */
@@ -90,7 +92,9 @@ export class Hixie76Protocol extends Protocol implements Hixie76Sink {
     this.closeReason = EMPTY_BUFFER;
     if (!this.closeSent && this.sink.deferClose?.() !== true) this.queueClosingFrame();
     this.setState(ReadyState.CLOSED);
+    this.enterHandler();
     this.sink.onCloseFrame(1005, EMPTY_BUFFER);
+    this.leaveHandler();
   }
 
   // ---- output ----

@@ -83,6 +83,12 @@ const STATE_SHIFT = 5;
 /** Four bits: the opcode of a message sent in parts, 0 when none is. */
 const OPCODE_SHIFT = 7;
 const SENDING_OPCODE = 0xf << OPCODE_SHIFT;
+/**
+ * The rest: how many handler calls are in progress. A throw that leaves one of them unfinished is the
+ * application's (a listener's), not a violation by the peer: it is thrown on, as ws lets it.
+ */
+const DEPTH_SHIFT = 11;
+const DEPTH_ONE = 1 << DEPTH_SHIFT;
 
 export interface SendOptions {
   /** Whether this frame ends the message (default true). Send later parts with the same type. */
@@ -217,17 +223,45 @@ export class Protocol implements FrameHandler, MessageSink {
   // ---- input ----
 
   /**
-   * Feeds bytes received from the peer. Never throws: a violation is reported through
-   * handler.onProtocolError and answered with a Close frame. The chunk's memory becomes the
+   * Feeds bytes received from the peer. A violation is reported through handler.onProtocolError and
+   * answered with a Close frame; what throws is only what a handler call threw (the application's). The chunk's memory becomes the
    * protocol's: payloads are unmasked in place and messages may be views of it.
    */
   receive(chunk: Buffer): void {
+    const depth = this.bits >>> DEPTH_SHIFT;
     try {
       this.parser.push(chunk);
     } catch (err) {
-      if (err instanceof WebSocketError) this.fail(err);
-      else throw err;
+      this.caught(err, depth);
     }
+  }
+
+  /** @internal A handler call starts (see DEPTH_SHIFT). */
+  protected enterHandler(): void {
+    this.bits += DEPTH_ONE;
+  }
+
+  /** @internal A handler call returned. */
+  protected leaveHandler(): void {
+    this.bits -= DEPTH_ONE;
+  }
+
+  /** @internal How many handler calls are in progress. */
+  protected get handlerDepth(): number {
+    return this.bits >>> DEPTH_SHIFT;
+  }
+
+  /**
+   * @internal What receive() or resume() caught, with `depth` handler calls in progress when it began:
+   * a handler's (the application's) exception is thrown on; the peer's violation fails the connection.
+   */
+  protected caught(err: unknown, depth: number): void {
+    if (this.bits >>> DEPTH_SHIFT !== depth) {
+      this.bits = (this.bits & (DEPTH_ONE - 1)) | (depth << DEPTH_SHIFT);
+      throw err;
+    }
+    if (err instanceof WebSocketError) this.fail(err);
+    else throw err;
   }
 
   /**
@@ -247,11 +281,11 @@ export class Protocol implements FrameHandler, MessageSink {
   }
 
   resume(): void {
+    const depth = this.bits >>> DEPTH_SHIFT;
     try {
       this.parser.resume();
     } catch (err) {
-      if (err instanceof WebSocketError) this.fail(err);
-      else throw err;
+      this.caught(err, depth);
     }
   }
 
@@ -293,16 +327,22 @@ export class Protocol implements FrameHandler, MessageSink {
   }
 
   onMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {
+    this.bits += DEPTH_ONE;
     this.handler.onMessage(data, isBinary, compressed);
+    this.bits -= DEPTH_ONE;
   }
 
   onControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
       if ((this.bits & (AUTO_PONG | CLOSE_SENT)) === AUTO_PONG)
         this.output.pushFrame(0x80 | Opcode.Pong, payload, payload.length);
+      this.bits += DEPTH_ONE;
       this.handler.onPing(payload);
+      this.bits -= DEPTH_ONE;
     } else if (opcode === Opcode.Pong) {
+      this.bits += DEPTH_ONE;
       this.handler.onPong(payload);
+      this.bits -= DEPTH_ONE;
     } else {
       const { code, reason } = decodeClosePayload(payload, this.limits.skipUTF8Validation !== true);
       this.bits |= CLOSE_RECEIVED;
@@ -317,7 +357,9 @@ export class Protocol implements FrameHandler, MessageSink {
         this.queueClose(code === 1005 ? EMPTY_BUFFER : Buffer.from(payload));
       }
       this.setState(ReadyState.CLOSED);
+      this.bits += DEPTH_ONE;
       this.handler.onCloseFrame(code, reason);
+      this.bits -= DEPTH_ONE;
     }
   }
 

@@ -438,12 +438,15 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       if (--left > 0) return;
       this.state = CLOSED;
       // Leave the broker last: the 1001 closes above may still have unsubscribed topics through it.
+      // 'close' (and the close() callbacks) from the next tick, out of the promise chain, as ws
+      // emits it: what a listener throws is thrown, not an unhandled rejection.
       this.topics.close().then(
-        () => this.emit('close'),
-        (err: Error) => {
-          this.emit('brokerError', err);
-          this.emit('close');
-        },
+        () => process.nextTick(emitServerClose, this),
+        (err: Error) =>
+          process.nextTick(() => {
+            this.emit('brokerError', err);
+            this.emit('close');
+          }),
       );
     };
     for (const ws of pending) {

@@ -113,7 +113,8 @@ describe('maxBufferedAmount', () => {
     assert.equal(closeFrame.payload.readUInt16BE(0), 1008);
     assert.ok(frames.slice(0, -1).every((f) => f.opcode === 0x2 && f.payload.length === chunk.length));
     socket.end();
-    assert.equal((await closed).code, 1008);
+    // The peer sent no Close: 1006 (RFC 6455 §7.1.5); 1008 is the code sent, and the error's closeCode.
+    assert.equal((await closed).code, 1006);
     // Every send that called back without an error was delivered; the others were dropped.
     const results = await within(Promise.all(outcomes), 'every send callback');
     const delivered = results.filter((err) => !err).length;

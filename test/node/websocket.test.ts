@@ -498,6 +498,20 @@ describe('createWebSocketStream', () => {
     assert.equal((await closed).code, 1005);
   });
 
+  it('a write once the connection is closed destroys the stream with the error (as ws)', async () => {
+    const s = await serve();
+    const { ws } = await connected(s);
+    const closed = recordClose(ws);
+    ws.close();
+    await closed;
+    const duplex = createWebSocketStream(ws);
+    const error = next<[Error & { code?: string }]>(duplex, 'error');
+    duplex.write('too late');
+    const [err] = await error;
+    assert.equal(err.code, 'WS_ERR_NOT_OPEN');
+    assert.equal(duplex.destroyed, true);
+  });
+
   it('destroying the stream terminates the connection (1006 at the peer)', async () => {
     const s = await serve();
     const { ws, peer } = await connected(s);
@@ -737,4 +751,89 @@ describe('a Blob that cannot be read', () => {
     assert.equal((await error)[0].message, 'unreadable');
     assert.equal((await peerClosed).code, 1011);
   });
+
+  it('what was sent after it gets its error and is not sent (ws calls every queued callback with it)', async () => {
+    const blob = new HeldBlob(['x']);
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    ws.on('error', () => {});
+    let messages = 0;
+    peer.on('message', () => messages++);
+    const first = callbackOf(ws, blob);
+    const second = callbackOf(ws, 'after');
+    blob.reject(new DOMException('The blob could not be read', 'NotReadableError'));
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a?.name, 'NotReadableError');
+    assert.equal(b, a);
+    await recordClose(peer);
+    assert.equal(messages, 0);
+  });
+
+  it("read after the connection closed: the callback gets the Blob's error and no 'error' is emitted", async () => {
+    const blob = new HeldBlob(['x']);
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    let errors = 0;
+    ws.on('error', () => errors++);
+    const cb = callbackOf(ws, blob);
+    const closed = recordClose(ws);
+    peer.terminate();
+    await closed;
+    blob.reject(new DOMException('The blob could not be read', 'NotReadableError'));
+    assert.equal((await cb)?.name, 'NotReadableError');
+    assert.equal(errors, 0);
+  });
+
+  it("read once the socket was destroyed: 'The socket was closed while the blob was being read', for what waits behind it too", async () => {
+    const blob = new HeldBlob(['foo']);
+    const s = await serve();
+    const { ws } = await connected(s);
+    const first = callbackOf(ws, blob);
+    const second = callbackOf(ws, 'bar');
+    const closed = recordClose(ws);
+    ws.terminate();
+    blob.resolve();
+    const text = 'The socket was closed while the blob was being read';
+    assert.equal((await first)?.message, text);
+    assert.equal((await second)?.message, text);
+    await closed;
+  });
 });
+
+describe('a message compressed on the thread pool when the socket closes', () => {
+  it("its callback and those behind it get 'The socket was closed while data was being compressed'", async () => {
+    const s = await serve({ perMessageDeflate: { threshold: 0 } });
+    const { ws } = await connected(s, '', { perMessageDeflate: { threshold: 0, syncLimit: 0 } });
+    assert.equal(ws.extensions, 'permessage-deflate');
+    const first = callbackOf(ws, 'compressed on the pool');
+    const second = callbackOf(ws, 'behind it');
+    ws.terminate();
+    const text = 'The socket was closed while data was being compressed';
+    assert.equal((await first)?.message, text);
+    assert.equal((await second)?.message, text);
+  });
+});
+
+/** A Blob whose arrayBuffer() settles when the test says so. */
+class HeldBlob extends Blob {
+  private settle: { resolve: (ab: ArrayBuffer) => void; reject: (err: Error) => void } | null = null;
+  private readonly read = new Promise<ArrayBuffer>((resolve, reject) => {
+    this.settle = { resolve, reject };
+  });
+
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    return this.read;
+  }
+
+  resolve(): void {
+    this.settle!.resolve(new ArrayBuffer(this.size));
+  }
+
+  reject(err: Error): void {
+    this.settle!.reject(err);
+  }
+}
+
+function callbackOf(ws: WebSocket, data: Blob | string): Promise<Error | null | undefined> {
+  return within(new Promise((resolve) => ws.send(data, resolve)), 'the send callback');
+}

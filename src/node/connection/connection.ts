@@ -150,8 +150,9 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
 
   /** @internal */
   onProtocolError(error: WebSocketError): void {
-    // The close event reports the code we failed the connection with (the peer's answer is not read).
-    if (!this._receivedClose) this._closeCode = error.closeCode ?? 1002;
+    // The close event keeps 1006 unless a Close frame was received (RFC 6455 §7.1.5: the code of the
+    // first Close received), as in ws: input is ignored from now on, so the peer's answer is not read.
+    // The code sent is the error's closeCode.
     this._readyState = ReadyState.CLOSING;
     if (!this._protocol!.closeSent && this._outbox?.busy) {
       this._outbox.after(() => this.failNow(error.closeCode ?? 1002));
@@ -177,7 +178,6 @@ export class Connection extends ConnectionState implements ProtocolHandler, Infl
    */
   overflow(message: string): void {
     if (this._protocol === null || this._readyState === ReadyState.CLOSED) return;
-    if (!this._receivedClose) this._closeCode = 1008;
     const error = createError('WS_ERR_BACKPRESSURE_LIMIT', message, { closeCode: 1008 });
     this.outbox().discard(error);
     this._readyState = ReadyState.CLOSING;

@@ -38,6 +38,12 @@ const PING = 2;
 const PONG = 3;
 const ACTION = 4;
 
+// What an operation that is not ready waits for (Waiting.making).
+const READY = 0;
+const READING_BLOB = 1;
+const COMPRESSING = 2;
+const FRAMING = 3;
+
 /** An operation waiting for its turn, or for its bytes (a Blob being read, a message being compressed). */
 interface Waiting {
   kind: number;
@@ -48,6 +54,8 @@ interface Waiting {
   cb: SendCallback | undefined;
   action: (() => void) | undefined;
   ready: boolean;
+  /** What its bytes wait for while not ready: READING_BLOB, COMPRESSING, FRAMING (READY once ready). */
+  making: number;
   error: Error | null;
   bytes: number;
 }
@@ -155,23 +163,31 @@ export class Outbox {
   /** A Blob, read asynchronously: what is given after it waits until it has been read and sent. */
   blob(blob: Blob, isBinary: boolean, fin: boolean, compress: boolean, cb?: SendCallback): void {
     const op = this.wait(MESSAGE, undefined, isBinary, false, fin, cb, false, blob.size);
+    op.making = READING_BLOB;
+    // Out of the promise chain (next tick), as ws does it: what the callbacks and listeners called
+    // from here throw is thrown, not turned into a rejected promise.
     blob.arrayBuffer().then(
-      (ab) => {
-        const data = Buffer.from(ab);
-        const codec = this.codec;
-        const compressed =
-          codec !== null && (this.partsCompressed ?? (compress && data.length >= codec.threshold));
-        if (codec !== null) this.partsCompressed = fin ? null : compressed;
-        if (compressed) {
-          op.rsv1 = true;
-          this.compressInto(op, data);
-          return;
-        }
-        op.payload = data;
-        this.settle(op, null);
-      },
-      (err: unknown) => this.settle(op, err instanceof Error ? err : new Error(String(err))),
+      (ab) => process.nextTick(() => this.blobRead(op, Buffer.from(ab), compress)),
+      (err: unknown) => process.nextTick(() => this.settle(op, asError(err))),
     );
+  }
+
+  private blobRead(op: Waiting, data: Buffer, compress: boolean): void {
+    if (this.gone()) {
+      this.settle(op, null);
+      return;
+    }
+    const codec = this.codec;
+    const compressed =
+      codec !== null && (this.partsCompressed ?? (compress && data.length >= codec.threshold));
+    if (codec !== null) this.partsCompressed = op.fin ? null : compressed;
+    if (compressed) {
+      op.rsv1 = true;
+      this.compressInto(op, data);
+      return;
+    }
+    op.payload = data;
+    this.settle(op, null);
   }
 
   /** Bytes framed once for many connections (a publish), or a frame that will be ready later. */
@@ -187,14 +203,16 @@ export class Outbox {
       return;
     }
     const op = this.wait(FRAMED, undefined, true, false, true, undefined, false);
+    op.making = FRAMING;
     frame.then(
-      (bytes) => {
-        op.payload = bytes;
-        op.bytes = bytes.length;
-        this.waitingBytes += bytes.length;
-        this.settle(op, null);
-      },
-      (err: Error) => this.settle(op, err),
+      (bytes) =>
+        process.nextTick(() => {
+          op.payload = bytes;
+          op.bytes = bytes.length;
+          this.waitingBytes += bytes.length;
+          this.settle(op, null);
+        }),
+      (err: unknown) => process.nextTick(() => this.settle(op, asError(err))),
     );
     this.check();
   }
@@ -214,12 +232,14 @@ export class Outbox {
   /** A Ping or a Pong whose payload is a Blob (at most 125 bytes, checked by the caller), read first. */
   controlBlob(ping: boolean, blob: Blob, cb?: SendCallback): void {
     const op = this.wait(ping ? PING : PONG, undefined, true, false, true, cb, false, blob.size);
+    op.making = READING_BLOB;
     blob.arrayBuffer().then(
-      (ab) => {
-        op.payload = Buffer.from(ab);
-        this.settle(op, null);
-      },
-      (err: unknown) => this.settle(op, err instanceof Error ? err : new Error(String(err))),
+      (ab) =>
+        process.nextTick(() => {
+          op.payload = Buffer.from(ab);
+          this.settle(op, null);
+        }),
+      (err: unknown) => process.nextTick(() => this.settle(op, asError(err))),
     );
     this.check();
   }
@@ -339,7 +359,10 @@ export class Outbox {
     if (waiting !== null) for (const op of waiting) if (op.cb) process.nextTick(op.cb, error);
   }
 
-  /** The transport is gone: nothing more is written; every callback still waiting gets an error. */
+  /**
+   * The transport is gone: nothing more is written; every callback still waiting gets an error. Those
+   * behind a Blob being read get it once the Blob is read (its own error if it cannot be), as in ws.
+   */
   closed(): void {
     this.flags |= DEAD | FLUSH_SCHEDULED;
     const error = new Error('The socket was closed before the data could be written');
@@ -347,11 +370,35 @@ export class Outbox {
     this.callbacks = null;
     if (callbacks !== null) for (const cb of callbacks) cb(error);
     const waiting = this.waiting;
+    if (waiting === null) return;
+    // A Blob always settles: its turn comes then (see settle()). A message on the thread pool does
+    // not (the codec closes and drops it): its callbacks learn now.
+    if (waiting[0].making === READING_BLOB) return;
+    this.abandon(waiting[0].making === COMPRESSING ? closedWhile(COMPRESSING) : notOpen(3));
+  }
+
+  /** Whether the transport is gone (closed, or destroyed and about to be): nothing can be written. */
+  private gone(): boolean {
+    return (this.flags & DEAD) !== 0 || this.transport.destroyed;
+  }
+
+  /**
+   * Gives up on every operation waiting: their callbacks get `error`, and they are not sent (ws calls
+   * every queued callback with the error of the one that could not be made). The connection's own
+   * actions (a Close after them) still run while the transport is there.
+   */
+  private abandon(error: Error): void {
+    const waiting = this.waiting;
     this.waiting = null;
     this.waitingBytes = 0;
-    if (waiting !== null) {
-      const notSent = notOpen(3);
-      for (const op of waiting) if (op.cb) op.cb(notSent);
+    if (waiting === null) return;
+    const gone = this.gone();
+    for (const op of waiting) {
+      if (op.kind === ACTION) {
+        if (!gone) op.action!();
+      } else if (op.cb) {
+        op.cb(error);
+      }
     }
   }
 
@@ -384,6 +431,7 @@ export class Outbox {
       cb,
       action: undefined,
       ready,
+      making: READY,
       error: null,
       bytes,
     };
@@ -394,6 +442,7 @@ export class Outbox {
   }
 
   private compressInto(op: Waiting, data: Buffer): void {
+    op.making = COMPRESSING;
     this.codec!.compress(data, op.fin, (error, out) => {
       op.payload = out;
       this.settle(op, error);
@@ -402,22 +451,33 @@ export class Outbox {
 
   /** An operation's bytes are ready (or failed): run what can run, in order. */
   private settle(op: Waiting, error: Error | null): void {
+    const making = op.making;
     op.ready = true;
+    op.making = READY;
     op.error = error;
     const queue = this.waiting;
-    if (queue === null || (this.flags & DEAD) !== 0) return;
+    if (queue === null) return;
+    if (this.gone()) {
+      // The first operation not ready decides, as ws's sender does with its queue: the callbacks
+      // get its error, or learn that the socket closed while its bytes were being made.
+      if (queue[0] === op) this.abandon(error ?? closedWhile(making));
+      return;
+    }
     let wrote = false;
     while (queue.length > 0 && queue[0].ready) {
-      const next = queue.shift()!;
+      const next = queue[0];
+      if (next.error !== null) {
+        // A Blob that cannot be read (compression that failed): what waits behind it is not sent,
+        // and the connection fails (ws: the callbacks get the error, then 'error').
+        this.abandon(next.error);
+        this.owner.outboxFailed(next.error);
+        return;
+      }
+      queue.shift();
       this.waitingBytes -= next.bytes;
       if (next.kind === ACTION) {
         if (queue.length === 0) this.waiting = null;
         next.action!();
-        continue;
-      }
-      if (next.error !== null) {
-        if (next.cb) next.cb(next.error);
-        this.owner.outboxFailed(next.error);
         continue;
       }
       const protocol = this.protocol;
@@ -476,6 +536,17 @@ export class Outbox {
 
 function flushOutbox(outbox: Outbox): void {
   outbox.flush();
+}
+
+/** ws's texts for a send whose socket closed before its bytes were made. */
+function closedWhile(making: number): Error {
+  if (making === READING_BLOB) return new Error('The socket was closed while the blob was being read');
+  if (making === COMPRESSING) return new Error('The socket was closed while data was being compressed');
+  return notOpen(3);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function byteLength(payload: Buffer | string): number {

@@ -4,7 +4,8 @@ import type { WebSocket } from './websocket.js';
 /**
  * A Duplex stream over a WebSocket (ws's createWebSocketStream): each message read is a chunk, each
  * chunk written is a message. Reading applies backpressure by pausing the socket; ending the writable
- * side starts the closing handshake; destroying the stream terminates the connection.
+ * side starts the closing handshake; destroying the stream terminates the connection. An error
+ * destroys the stream, and is thrown if nothing listens for it (as for any stream, and as in ws).
  */
 export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}): Duplex {
   let terminateOnDestroy = true;
@@ -74,8 +75,16 @@ export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}
   duplex.on('end', () => {
     if (duplex.writableFinished) duplex.destroy();
   });
-  duplex.on('error', () => {
-    // Errors are delivered through destroy(); without this listener they would also be thrown.
-  });
+  duplex.on('error', onFirstError);
   return duplex;
+}
+
+/**
+ * As ws: the first 'error' (a write that failed, the connection's error) destroys the stream, and is
+ * thrown, as any stream's is, when the application does not listen for it.
+ */
+function onFirstError(this: Duplex, err: Error): void {
+  this.removeListener('error', onFirstError);
+  this.destroy();
+  if (this.listenerCount('error') === 0) this.emit('error', err);
 }

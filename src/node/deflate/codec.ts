@@ -148,9 +148,9 @@ export class DeflateCodec {
       // The compressed size says little of the inflated one (64 KiB of a bomb is 64 MiB): the main
       // thread inflates at most 4 × syncLimit bytes, and hands larger messages to the thread pool.
       const cap = Math.max(1, Math.min(max, SYNC_INFLATE_FACTOR * this.syncLimit));
+      let out: Buffer | null = null;
       try {
-        cb(null, inflateRawSync(withTail(data), { ...options, maxOutputLength: cap }));
-        return;
+        out = inflateRawSync(withTail(data), { ...options, maxOutputLength: cap });
       } catch (err) {
         if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') {
           cb(corrupt(err));
@@ -160,6 +160,11 @@ export class DeflateCodec {
           cb(tooBig(this.maxPayload));
           return;
         }
+      }
+      // Outside the try: what the callback runs (the 'message' listeners) throws on, as in ws.
+      if (out !== null) {
+        cb(null, out);
+        return;
       }
     }
     this.limiter.add((done) => this.inflateOnPool(data, max, cb, done));

@@ -150,6 +150,8 @@ export class ClientHandshake {
   /** The handshake over HTTP/2 (options http2, http2Session), which replaces the request. */
   private http2: Http2ClientHandshake | null = null;
   private redirects = 0;
+  /** A 'redirect' listener runs: what it throws is not a failure of the handshake. */
+  private inRedirectListener = false;
   /** The request headers of the first request, lower-cased, credentials included. */
   private baseHeaders: Record<string, string> | null = null;
   /** Where the first request went (`tcp:host:port` or `unix:path`), to tell a redirect elsewhere. */
@@ -331,7 +333,11 @@ export class ClientHandshake {
     const req = (secure ? httpsRequest : httpRequest)(requestOptions as never);
     this.req = req;
     // ws's 'redirect': the new request, headers still editable (getHeader / removeHeader).
-    if (original !== undefined) client.emit('redirect', this.url, req);
+    if (original !== undefined) {
+      this.inRedirectListener = true;
+      client.emit('redirect', this.url, req);
+      this.inRedirectListener = false;
+    }
 
     req.on('error', (err) => {
       if (this.req !== req) return;
@@ -353,6 +359,11 @@ export class ClientHandshake {
           this.original ??= url;
           this.connect(new URL(location, url));
         } catch (err) {
+          // What a 'redirect' listener throws is the application's: thrown on, as in ws.
+          if (this.inRedirectListener) {
+            this.inRedirectListener = false;
+            throw err;
+          }
           this.fail(err as Error);
         }
         return;
