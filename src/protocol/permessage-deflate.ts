@@ -133,6 +133,20 @@ function parseOffer(offer: ExtensionOffer, isResponse: boolean): ParsedOffer | n
   return parsed;
 }
 
+/**
+ * What is wrong with the first permessage-deflate offer whose parameters are unknown, repeated or
+ * malformed, or null when every offer parses (ws refuses the handshake for such an offer; RFC 7692
+ * §5 lets a server decline it instead, which negotiateAsServer does).
+ */
+export function malformedDeflateOffer(offers: readonly ExtensionOffer[]): string | null {
+  for (const offer of offers) {
+    if (offer.name === PERMESSAGE_DEFLATE && parseOffer(offer, false) === null) {
+      return `a permessage-deflate offer with an unknown, repeated or malformed parameter: ${formatExtensions([offer])}`;
+    }
+  }
+  return null;
+}
+
 export interface ServerNegotiation {
   params: DeflateParams;
   /** The element to put in the response's Sec-WebSocket-Extensions. */
@@ -202,8 +216,11 @@ export function clientOffer(options: ResolvedNegotiationOptions): string {
  * Throws WS_ERR_HANDSHAKE_INVALID_RESPONSE for a response the offer did not allow.
  */
 export function acceptAsClient(response: ExtensionOffer, options: ResolvedNegotiationOptions): DeflateParams {
+  // ws's text; what was wrong with the response in detail.
   const fail = (why: string) =>
-    createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', `Invalid permessage-deflate response: ${why}`);
+    createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', 'Invalid Sec-WebSocket-Extensions header', {
+      detail: `invalid permessage-deflate response: ${why}`,
+    });
   const r = parseOffer(response, true);
   if (r === null) throw fail('unknown, repeated or malformed parameter');
   if (options.serverNoContextTakeover && !r.serverNoContextTakeover) {
