@@ -133,20 +133,6 @@ function parseOffer(offer: ExtensionOffer, isResponse: boolean): ParsedOffer | n
   return parsed;
 }
 
-/**
- * What is wrong with the first permessage-deflate offer whose parameters are unknown, repeated or
- * malformed, or null when every offer parses (ws refuses the handshake for such an offer; RFC 7692
- * §5 lets a server decline it instead, which negotiateAsServer does).
- */
-export function malformedDeflateOffer(offers: readonly ExtensionOffer[]): string | null {
-  for (const offer of offers) {
-    if (offer.name === PERMESSAGE_DEFLATE && parseOffer(offer, false) === null) {
-      return `a permessage-deflate offer with an unknown, repeated or malformed parameter: ${formatExtensions([offer])}`;
-    }
-  }
-  return null;
-}
-
 export interface ServerNegotiation {
   params: DeflateParams;
   /** The element to put in the response's Sec-WebSocket-Extensions. */

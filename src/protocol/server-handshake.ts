@@ -1,7 +1,6 @@
 import { WebSocketError } from './errors.js';
 import { acceptKey, isValidKey } from './handshake-keys.js';
 import { type ExtensionOffer, headerHasToken, parseExtensions, parseProtocolList } from './header-tokens.js';
-import { malformedDeflateOffer } from './permessage-deflate.js';
 
 /** The parts of an HTTP request the handshake looks at; Node's IncomingMessage fits. */
 export interface UpgradeRequest {
@@ -74,12 +73,6 @@ export interface UpgradeCheckOptions {
    * subprotocols and extensions are parsed, in ws's order; false refuses it with 400.
    */
   shouldHandle?: (req: UpgradeRequest) => boolean;
-  /**
-   * Whether a permessage-deflate offer with unknown, repeated or malformed parameters refuses the
-   * request (400), as in ws when the server speaks permessage-deflate. Default false: such an offer
-   * is left for the negotiation to decline.
-   */
-  refuseMalformedDeflate?: boolean;
 }
 
 const INVALID_EXTENSIONS = 'Invalid or unacceptable Sec-WebSocket-Extensions header';
@@ -154,8 +147,6 @@ export function checkUpgradeRequest(
       if (!(err instanceof WebSocketError)) throw err;
       return refuse(400, INVALID_EXTENSIONS, err.detail);
     }
-    const malformed = options?.refuseMalformedDeflate === true ? malformedDeflateOffer(extensions) : null;
-    if (malformed !== null) return refuse(400, INVALID_EXTENSIONS, malformed);
   }
   // ---- wskit's own checks, after ws's ----
   if (req.httpVersion !== undefined && req.httpVersion !== '1.1') {

@@ -122,8 +122,6 @@ export class UpgradeHandler<C> {
     this.checks = {
       versions: legacy?.versions ?? DEFAULT_VERSIONS,
       shouldHandle: (req) => host.shouldHandle(req as IncomingMessage),
-      // As ws: a server that speaks permessage-deflate refuses a malformed offer of it.
-      refuseMalformedDeflate: deflate !== null,
     };
     this.options = options;
     this.deadlines = deadlines;
