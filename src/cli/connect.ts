@@ -153,7 +153,7 @@ function openWebSocket(url: string, opts: ConnectOptions): WebSocket {
       err instanceof WebSocketError &&
       (err.code === 'WS_ERR_INVALID_URL' || err.code === 'WS_ERR_INVALID_ARGUMENT')
     ) {
-      throw new UsageError(err.message);
+      throw new UsageError(describeError(err));
     }
     throw err;
   }

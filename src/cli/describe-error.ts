@@ -8,6 +8,9 @@ export function describeError(err: unknown): string {
   }
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
+    // A wskit error's message is ws's text; its detail says what was received: both, for a person.
+    const detail = (err as { detail?: unknown }).detail;
+    if (err.message !== '' && typeof detail === 'string') return `${err.message} (${detail})`;
     if (err.message !== '') return err.message;
     if (typeof code === 'string') return code;
   }

@@ -47,7 +47,9 @@ function reasonOf(reason: unknown): string | Buffer | undefined {
   if (ArrayBuffer.isView(reason)) return Buffer.from(reason.buffer, reason.byteOffset, reason.byteLength);
   if (reason instanceof ArrayBuffer) return Buffer.from(reason);
   throw argumentError(
-    `A close reason is a string, a Buffer, a typed array or an ArrayBuffer; got ${
+    'Second argument must be a string or a Uint8Array',
+    'TypeError',
+    `a close reason is a string, a Buffer, a typed array or an ArrayBuffer; got ${
       reason === null
         ? 'null'
         : typeof reason === 'object'
@@ -60,7 +62,7 @@ function reasonOf(reason: unknown): string | Buffer | undefined {
 /**
  * Builds the payload of a Close frame to send. Without a code the payload is empty. Throws a
  * WebSocketError (WS_ERR_INVALID_ARGUMENT) for a code that may not be sent, a reason over 123 bytes
- * or a reason that is neither text nor bytes.
+ * or a reason that is neither text nor bytes: ws's texts (sender.js close()), with `detail`.
  */
 export function encodeClosePayload(code?: number, reason?: string | ArrayBufferView | ArrayBuffer): Buffer {
   const text = reasonOf(reason);
@@ -73,13 +75,16 @@ export function encodeClosePayload(code?: number, reason?: string | ArrayBufferV
   }
   if (!Number.isInteger(code) || !isValidCloseCode(code)) {
     throw argumentError(
-      `Invalid close code ${String(code)}: use 1000, 1001-1003, 1007-1014 or an application code in 3000-4999`,
+      'First argument must be a valid error code number',
+      'TypeError',
+      `invalid close code ${String(code)}: use 1000, 1001-1003, 1007-1014 or an application code in 3000-4999`,
     );
   }
   if (length > MAX_CLOSE_REASON_BYTES) {
     throw argumentError(
-      `Close reason is ${length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a Close frame`,
+      'The message must not be greater than 123 bytes',
       'RangeError',
+      `the close reason is ${length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a Close frame`,
     );
   }
   // RFC 6455 §5.5.1: the reason is UTF-8 (a peer fails the connection with 1007 otherwise).

@@ -4,6 +4,8 @@
  * opening handshake carry the HTTP `status`.
  */
 export type ErrorCode =
+  // a compressed message zlib could not inflate: zlib's own code, as ws passes it (close code 1007)
+  | ZlibErrorCode
   // frames received from the peer (RFC 6455 §5)
   | 'WS_ERR_INVALID_OPCODE'
   | 'WS_ERR_UNEXPECTED_RSV_1'
@@ -48,6 +50,34 @@ export type ErrorCode =
   // topics across processes
   | 'WS_ERR_BROKER_UNAVAILABLE';
 
+/**
+ * The codes of zlib's errors (Node's zlib gives its errors these as `code`): a message that does not
+ * inflate fails the connection with zlib's code and message, as in ws.
+ */
+export type ZlibErrorCode =
+  | 'Z_DATA_ERROR'
+  | 'Z_BUF_ERROR'
+  | 'Z_NEED_DICT'
+  | 'Z_STREAM_ERROR'
+  | 'Z_MEM_ERROR'
+  | 'Z_VERSION_ERROR'
+  | 'Z_ERRNO';
+
+const ZLIB_CODES: ReadonlySet<string> = new Set<ZlibErrorCode>([
+  'Z_DATA_ERROR',
+  'Z_BUF_ERROR',
+  'Z_NEED_DICT',
+  'Z_STREAM_ERROR',
+  'Z_MEM_ERROR',
+  'Z_VERSION_ERROR',
+  'Z_ERRNO',
+]);
+
+/** Whether `code` is one of zlib's error codes. */
+export function isZlibErrorCode(code: unknown): code is ZlibErrorCode {
+  return typeof code === 'string' && ZLIB_CODES.has(code);
+}
+
 export interface WebSocketErrorOptions {
   /** The close code a connection is failed with because of this error. */
   closeCode?: number;
@@ -55,6 +85,13 @@ export interface WebSocketErrorOptions {
   status?: number;
   /** The close reason that goes with closeCode (WebSocketStream's WebSocketError.reason). */
   reason?: string;
+  /**
+   * What wskit knows beyond ws's text, which `message` keeps exactly: what was received, what to do.
+   * Set only when given.
+   */
+  detail?: string;
+  /** zlib's errno, with a zlib code (as on zlib's own error, which ws passes on). */
+  errno?: number;
   cause?: unknown;
 }
 
@@ -72,6 +109,10 @@ export interface CodedError extends Error {
   readonly status: number | undefined;
   /** The close reason with closeCode, where there is one (WebSocketStream's errors); else absent. */
   readonly reason?: string;
+  /** wskit's detail beyond `message` (which is ws's text, where ws raises the error too); else absent. */
+  readonly detail?: string;
+  /** zlib's errno where `code` is a ZlibErrorCode; else absent. */
+  readonly errno?: number;
 }
 
 function brand(error: Error, code: ErrorCode, options: WebSocketErrorOptions, name: string): void {
@@ -82,6 +123,8 @@ function brand(error: Error, code: ErrorCode, options: WebSocketErrorOptions, na
   fields.status = options.status;
   // Only where given: the other errors keep the properties ws's errors have.
   if (options.reason !== undefined) fields.reason = options.reason;
+  if (options.detail !== undefined) fields.detail = options.detail;
+  if (options.errno !== undefined) fields.errno = options.errno;
   Object.defineProperty(error, BRAND, { value: true });
 }
 
@@ -99,10 +142,14 @@ export class WebSocketError extends Error implements CodedError {
   declare readonly closeCode: number | undefined;
   declare readonly status: number | undefined;
   declare readonly reason?: string;
+  declare readonly detail?: string;
+  declare readonly errno?: number;
 
   constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
     super(message, causeOf(options));
-    brand(this, code, options, 'WebSocketError');
+    // Named 'Error', as ws's errors are (String(err) is 'Error: ...'); WebSocketStream's
+    // WebSocketError (the WHATWG one, an abnormal closure) keeps the name the spec gives it.
+    brand(this, code, options, code === 'WS_ERR_ABNORMAL_CLOSURE' ? 'WebSocketError' : 'Error');
   }
 
   /** True for every error wskit raises (of any of its classes), and for instances of subclasses. */
@@ -123,6 +170,7 @@ export class WebSocketRangeError extends RangeError implements CodedError {
   declare readonly code: ErrorCode;
   declare readonly closeCode: number | undefined;
   declare readonly status: number | undefined;
+  declare readonly detail?: string;
 
   constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
     super(message, causeOf(options));
@@ -135,6 +183,7 @@ export class WebSocketTypeError extends TypeError implements CodedError {
   declare readonly code: ErrorCode;
   declare readonly closeCode: number | undefined;
   declare readonly status: number | undefined;
+  declare readonly detail?: string;
 
   constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
     super(message, causeOf(options));
@@ -147,6 +196,7 @@ export class WebSocketSyntaxError extends SyntaxError implements CodedError {
   declare readonly code: ErrorCode;
   declare readonly closeCode: number | undefined;
   declare readonly status: number | undefined;
+  declare readonly detail?: string;
 
   constructor(code: ErrorCode, message: string, options: WebSocketErrorOptions = {}) {
     super(message, causeOf(options));
@@ -213,6 +263,6 @@ export function protocolError(code: ErrorCode, message: string): CodedError {
  * A bad argument from the caller of the API: a TypeError by default, as ws throws for most; ws throws
  * a RangeError for lengths and versions out of range and a SyntaxError for unparsable text.
  */
-export function argumentError(message: string, kind: ErrorKind = 'TypeError'): CodedError {
-  return createError('WS_ERR_INVALID_ARGUMENT', message, {}, kind);
+export function argumentError(message: string, kind: ErrorKind = 'TypeError', detail?: string): CodedError {
+  return createError('WS_ERR_INVALID_ARGUMENT', message, detail === undefined ? {} : { detail }, kind);
 }

@@ -64,7 +64,8 @@ function equalsIgnoringAsciiCase(list: string, at: number, lower: string): boole
 
 /**
  * Parses a Sec-WebSocket-Protocol value: a comma-separated list of distinct tokens (RFC 6455 §4.1).
- * Throws WS_ERR_INVALID_PROTOCOL_HEADER on an empty element, a non-token character or a duplicate.
+ * Throws WS_ERR_INVALID_PROTOCOL_HEADER ('Invalid Sec-WebSocket-Protocol header', the element in
+ * `detail`) on an empty element, a non-token character or a duplicate.
  */
 export function parseProtocolList(value: string): string[] {
   const result: string[] = [];
@@ -72,22 +73,16 @@ export function parseProtocolList(value: string): string[] {
   for (const raw of value.split(',')) {
     const protocol = raw.trim();
     if (!isToken(protocol)) {
-      throw createError(
-        'WS_ERR_INVALID_PROTOCOL_HEADER',
-        `Invalid subprotocol name ${JSON.stringify(protocol)}`,
-        {
-          status: 400,
-        },
-      );
+      throw createError('WS_ERR_INVALID_PROTOCOL_HEADER', 'Invalid Sec-WebSocket-Protocol header', {
+        status: 400,
+        detail: `invalid subprotocol name ${JSON.stringify(protocol)}`,
+      });
     }
     if (seen.has(protocol)) {
-      throw createError(
-        'WS_ERR_INVALID_PROTOCOL_HEADER',
-        `Subprotocol ${JSON.stringify(protocol)} listed twice`,
-        {
-          status: 400,
-        },
-      );
+      throw createError('WS_ERR_INVALID_PROTOCOL_HEADER', 'Invalid Sec-WebSocket-Protocol header', {
+        status: 400,
+        detail: `subprotocol ${JSON.stringify(protocol)} listed twice`,
+      });
     }
     seen.add(protocol);
     result.push(protocol);
@@ -102,20 +97,19 @@ export interface ExtensionOffer {
   params: Array<[string, string | true]>;
 }
 
-function extensionError(message: string): WebSocketError {
-  return createError(
-    'WS_ERR_INVALID_EXTENSION_HEADER',
-    `Invalid Sec-WebSocket-Extensions header: ${message}`,
-    {
-      status: 400,
-    },
-  );
+/** ws's text as the message; what is wrong, and where, as the detail. */
+function extensionError(detail: string): WebSocketError {
+  return createError('WS_ERR_INVALID_EXTENSION_HEADER', 'Invalid Sec-WebSocket-Extensions header', {
+    status: 400,
+    detail,
+  });
 }
 
 /**
  * Parses a Sec-WebSocket-Extensions value (RFC 6455 §9.1): `name *( ";" param [ "=" value ] )` repeated
  * with commas, values as tokens or quoted strings whose unescaped content is a token. One pass over the
- * input, so hostile headers cost linear time. Throws WS_ERR_INVALID_EXTENSION_HEADER.
+ * input, so hostile headers cost linear time. Throws WS_ERR_INVALID_EXTENSION_HEADER ('Invalid
+ * Sec-WebSocket-Extensions header', where it went wrong in `detail`).
  */
 export function parseExtensions(header: string): ExtensionOffer[] {
   const offers: ExtensionOffer[] = [];

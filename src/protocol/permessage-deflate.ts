@@ -202,8 +202,11 @@ export function clientOffer(options: ResolvedNegotiationOptions): string {
  * Throws WS_ERR_HANDSHAKE_INVALID_RESPONSE for a response the offer did not allow.
  */
 export function acceptAsClient(response: ExtensionOffer, options: ResolvedNegotiationOptions): DeflateParams {
+  // ws's text; what was wrong with the response in detail.
   const fail = (why: string) =>
-    createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', `Invalid permessage-deflate response: ${why}`);
+    createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', 'Invalid Sec-WebSocket-Extensions header', {
+      detail: `invalid permessage-deflate response: ${why}`,
+    });
   const r = parseOffer(response, true);
   if (r === null) throw fail('unknown, repeated or malformed parameter');
   if (options.serverNoContextTakeover && !r.serverNoContextTakeover) {

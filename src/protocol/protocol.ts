@@ -444,7 +444,11 @@ export class Protocol implements FrameHandler, MessageSink {
 
   private control(opcode: number, data: Buffer): void {
     if (data.length > MAX_CONTROL_PAYLOAD) {
-      throw argumentError(`Control frame payload of ${data.length} bytes: at most 125 fit`, 'RangeError');
+      throw argumentError(
+        'The data size must not be greater than 125 bytes',
+        'RangeError',
+        `a control frame payload of ${data.length} bytes: at most 125 fit`,
+      );
     }
     if (this.closeSent) {
       throw createError('WS_ERR_INVALID_STATE', 'Cannot send: the connection is closing or closed');

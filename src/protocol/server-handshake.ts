@@ -25,14 +25,23 @@ export interface RefusedUpgrade {
   ok: false;
   /** The HTTP status to answer with. */
   status: number;
-  /** A one-line reason, suitable as the response body. */
+  /** A one-line reason, the response body: ws's text where ws refuses the request too. */
   reason: string;
+  /** What wskit adds to the reason (what was received, what was expected); not sent. */
+  detail?: string;
   /** Headers the response must carry (e.g. Sec-WebSocket-Version with a refused version). */
   headers: Record<string, string>;
 }
 
-function refuse(status: number, reason: string, headers: Record<string, string> = {}): RefusedUpgrade {
-  return { ok: false, status, reason, headers };
+function refuse(
+  status: number,
+  reason: string,
+  detail?: string,
+  headers: Record<string, string> = {},
+): RefusedUpgrade {
+  return detail === undefined
+    ? { ok: false, status, reason, headers }
+    : { ok: false, status, reason, detail, headers };
 }
 
 /**
@@ -45,14 +54,18 @@ function single(value: unknown): string | undefined {
   return value === null ? undefined : String(value);
 }
 
-/** The Sec-WebSocket-Version values a server accepts by default: RFC 6455's only. */
-export const DEFAULT_VERSIONS: readonly number[] = Object.freeze([13]);
+/**
+ * The Sec-WebSocket-Version values a server accepts by default, as ws: RFC 6455's 13, and 8
+ * (hybi-08, whose framing and handshake are RFC 6455's; only its Origin header is named
+ * Sec-WebSocket-Origin).
+ */
+export const DEFAULT_VERSIONS: readonly number[] = Object.freeze([13, 8]);
 
 /** What checkUpgradeRequest accepts besides RFC 6455's rules. */
 export interface UpgradeCheckOptions {
   /**
    * The Sec-WebSocket-Version values accepted, as listed in a refusal's Sec-WebSocket-Version
-   * header. Default [13]; a server with `legacy.hybi` accepts [13, 8, 7] (hybi-07/08 frame as 13).
+   * header. Default [13, 8]; `legacy.hybi08: true` gives [13, 8, 7], `legacy.hybi08: false` [13].
    */
   versions?: readonly number[];
   /**
@@ -62,38 +75,37 @@ export interface UpgradeCheckOptions {
   shouldHandle?: (req: UpgradeRequest) => boolean;
 }
 
+const INVALID_EXTENSIONS = 'Invalid or unacceptable Sec-WebSocket-Extensions header';
+
 /**
  * Checks a client's opening handshake (RFC 6455 §4.2.1). Never throws: a request that breaks a rule
- * comes back refused, with the HTTP status and a one-line reason. The checks run in ws 8's order,
- * with its statuses: method (405), Upgrade (400), Sec-WebSocket-Key (400), Sec-WebSocket-Version
- * (400, listing the versions accepted: RFC 6455 §4.4 allows any fitting status), path (400),
- * Sec-WebSocket-Protocol (400), Sec-WebSocket-Extensions (400); wskit also refuses an HTTP version
- * before 1.1 (505), no Host (400) and a Connection without "Upgrade" (400).
+ * comes back refused, with the HTTP status, a one-line reason (ws's text) and a detail. The checks
+ * run in ws 8's order, with its statuses and texts: method (405), Upgrade (400), Sec-WebSocket-Key
+ * (400), Sec-WebSocket-Version (400, listing the versions accepted: RFC 6455 §4.4 allows any fitting
+ * status), path (400), Sec-WebSocket-Protocol (400), Sec-WebSocket-Extensions (400); then wskit's
+ * own: an HTTP version before 1.1 (505), no Host (400), a Connection without "Upgrade" (400).
  */
 export function checkUpgradeRequest(
   req: UpgradeRequest,
   options?: UpgradeCheckOptions,
 ): AcceptedUpgrade | RefusedUpgrade {
   if (req.method !== undefined && req.method !== 'GET') {
-    return refuse(405, `Invalid HTTP method ${req.method}: the opening handshake is a GET`, { Allow: 'GET' });
-  }
-  if (req.httpVersion !== undefined && req.httpVersion !== '1.1') {
-    const [major, minor] = req.httpVersion.split('.').map(Number);
-    if (!(major > 1 || (major === 1 && minor >= 1))) {
-      return refuse(505, `HTTP/${req.httpVersion} is too old: the opening handshake needs HTTP/1.1 or later`);
-    }
+    return refuse(405, 'Invalid HTTP method', `the opening handshake is a GET; got ${req.method}`, {
+      Allow: 'GET',
+    });
   }
   const h = req.headers;
-  if (!single(h.host)) return refuse(400, 'Missing Host header');
   if (!headerHasToken(h.upgrade, 'websocket')) {
-    return refuse(400, 'Invalid Upgrade header: expected "websocket"');
-  }
-  if (!headerHasToken(h.connection, 'upgrade')) {
-    return refuse(400, 'Missing or invalid Connection header: expected a list containing "Upgrade"');
+    const got = single(h.upgrade);
+    return refuse(
+      400,
+      'Invalid Upgrade header',
+      `expected "websocket"; got ${got === undefined ? 'no Upgrade header' : JSON.stringify(got)}`,
+    );
   }
   const key = single(h['sec-websocket-key'])?.trim();
   if (key === undefined || !isValidKey(key)) {
-    return refuse(400, 'Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
+    return refuse(400, 'Missing or invalid Sec-WebSocket-Key header', 'expected 16 bytes in base64');
   }
   const versions = options?.versions ?? DEFAULT_VERSIONS;
   const versionText = single(h['sec-websocket-version'])?.trim();
@@ -107,28 +119,45 @@ export function checkUpgradeRequest(
     const accepted = versions.join(', ');
     return refuse(
       400,
-      `Missing or invalid Sec-WebSocket-Version header: got ${JSON.stringify(versionText ?? '')}, this server speaks ${accepted}`,
+      'Missing or invalid Sec-WebSocket-Version header',
+      `got ${JSON.stringify(versionText ?? '')}; this server speaks ${accepted}`,
       { 'Sec-WebSocket-Version': accepted },
     );
   }
   if (options?.shouldHandle !== undefined && !options.shouldHandle(req)) {
-    return refuse(400, 'Invalid URL path for this WebSocket server');
+    // ws answers with the status text alone.
+    return refuse(400, 'Bad Request', 'Invalid URL path for this WebSocket server');
   }
   let protocols: string[] = [];
+  const protocolHeader = single(h['sec-websocket-protocol']);
+  if (protocolHeader !== undefined) {
+    try {
+      protocols = parseProtocolList(protocolHeader);
+    } catch (err) {
+      if (!(err instanceof WebSocketError)) throw err;
+      return refuse(400, err.message, err.detail);
+    }
+  }
   let extensions: ExtensionOffer[] = [];
-  try {
-    const protocolHeader = single(h['sec-websocket-protocol']);
-    if (protocolHeader !== undefined) protocols = parseProtocolList(protocolHeader);
-    const extensionHeader = single(h['sec-websocket-extensions']);
-    if (extensionHeader !== undefined) extensions = parseExtensions(extensionHeader);
-  } catch (err) {
-    if (!(err instanceof WebSocketError)) throw err;
-    // ws's wording first (the extension parser's messages already start with the header's name).
-    const reason =
-      err.code === 'WS_ERR_INVALID_PROTOCOL_HEADER'
-        ? `Invalid Sec-WebSocket-Protocol header: ${err.message}`
-        : err.message;
-    return refuse(400, reason);
+  const extensionHeader = single(h['sec-websocket-extensions']);
+  if (extensionHeader !== undefined) {
+    try {
+      extensions = parseExtensions(extensionHeader);
+    } catch (err) {
+      if (!(err instanceof WebSocketError)) throw err;
+      return refuse(400, INVALID_EXTENSIONS, err.detail);
+    }
+  }
+  // ---- wskit's own checks, after ws's ----
+  if (req.httpVersion !== undefined && req.httpVersion !== '1.1') {
+    const [major, minor] = req.httpVersion.split('.').map(Number);
+    if (!(major > 1 || (major === 1 && minor >= 1))) {
+      return refuse(505, `HTTP/${req.httpVersion} is too old: the opening handshake needs HTTP/1.1 or later`);
+    }
+  }
+  if (!single(h.host)) return refuse(400, 'Missing Host header', 'RFC 6455 §4.1 requires it');
+  if (!headerHasToken(h.connection, 'upgrade')) {
+    return refuse(400, 'Missing or invalid Connection header', 'expected a list containing "Upgrade"');
   }
   // hybi-07 and -08 name the Origin header Sec-WebSocket-Origin.
   const origin = single(version < 13 ? h['sec-websocket-origin'] : h.origin);

@@ -31,6 +31,9 @@ function check(ok: boolean, name: string, what: string, value: unknown): void {
   if (!ok) throw argumentError(`Option ${name} must be ${what}; got ${describe(value)}`);
 }
 
+/** ws's text when the options name no way to serve, or more than one. */
+export const ONE_MODE = 'One and only one of the "port", "server", or "noServer" options must be specified';
+
 /**
  * Throws WS_ERR_INVALID_ARGUMENT, naming the option, for a server option of the wrong type: a
  * mistake is reported where it is made, not as a TypeError from deep inside a handshake.
@@ -40,7 +43,12 @@ export function checkServerOptions(
   WebSocketClass: abstract new (...args: never[]) => object,
 ): void {
   if (typeof options !== 'object' || options === null) {
-    throw argumentError(`WebSocketServer options must be an object; got ${describe(options)}`);
+    // ws's text: without options none of the three is given.
+    throw argumentError(
+      ONE_MODE,
+      'TypeError',
+      `WebSocketServer options must be an object; got ${describe(options)}`,
+    );
   }
   const o = options as CheckedOptions;
   const { port, host, backlog, server, path, handleProtocols, verifyClient } = o;

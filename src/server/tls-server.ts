@@ -75,15 +75,18 @@ function notWebSocket(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
 ): void {
-  const body = 'This server speaks WebSocket only\n';
   if (req.httpVersionMajor === 1) {
+    // ws's body for a request that is not an upgrade: the status text alone.
+    const body = 'Upgrade Required';
     (res as ServerResponse).writeHead(426, {
       Upgrade: 'websocket',
       Connection: 'Upgrade',
-      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Type': 'text/plain',
+      'Content-Length': body.length,
     });
-  } else {
-    (res as Http2ServerResponse).writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(body);
+    return;
   }
-  res.end(body);
+  (res as Http2ServerResponse).writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end('This server speaks WebSocket only\n');
 }

@@ -38,7 +38,7 @@ import type { Http2Headers } from '../protocol/extended-connect.js';
 import { type DurableTopics, withTopicsProtocol } from '../pubsub/durable/durable-topics.js';
 import { type PublishOptions, Topics, type TopicsOptions } from '../pubsub/topics.js';
 import { listenOn } from './listen-on.js';
-import { checkServerOptions } from './server-options.js';
+import { checkServerOptions, ONE_MODE } from './server-options.js';
 import { closeSessions, createTlsServer, type ServerTlsOptions } from './tls-server.js';
 
 export type { VerifyClientCallback, VerifyClientInfo };
@@ -168,9 +168,12 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
       options.noServer === true,
     ].filter(Boolean);
     if (modes.length !== 1) {
-      throw createError(
-        'WS_ERR_INVALID_ARGUMENT',
-        'Exactly one of the "port" (or "socketPath"), "server" and "noServer" options must be given',
+      throw argumentError(
+        ONE_MODE,
+        'TypeError',
+        `exactly one of the "port" (or "socketPath"), "server" and "noServer" options must be given; ${
+          modes.length === 0 ? 'none was' : `${modes.length} were`
+        }`,
       );
     }
     checkConnectionOptions(options);
@@ -297,10 +300,9 @@ export class WebSocketServer extends EventEmitter implements ConnectionOwner {
   /** The bound address of the server wskit created or was given (null with noServer). */
   address(): AddressInfo | string | null {
     if (this.options.noServer) {
-      throw createError(
-        'WS_ERR_INVALID_STATE',
-        'The server is operating in "noServer" mode: it has no address',
-      );
+      throw createError('WS_ERR_INVALID_STATE', 'The server is operating in "noServer" mode', {
+        detail: 'it has no address',
+      });
     }
     return (this.ownServer ?? this.httpServer)?.address() ?? null;
   }

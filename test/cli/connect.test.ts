@@ -125,7 +125,10 @@ describe('wskit connect', () => {
   it('/close with a code that may not be sent is refused, and the connection stays open', async () => {
     const cli = wskit('connect', `${base}/echo`);
     cli.write('/close 1006\n');
-    await cli.waitForLine('stderr', /^wskit connect: Invalid close code 1006/);
+    await cli.waitForLine(
+      'stderr',
+      /^wskit connect: First argument must be a valid error code number \(invalid close code 1006/,
+    );
     cli.write('still open\n');
     await cli.waitForLine('stdout', /^still open$/);
     cli.write('/close\n');

@@ -121,7 +121,7 @@ describe('command-line mistakes exit with 2 and a message on stderr', () => {
     ],
     [
       ['connect', 'ftp://example.com'],
-      /^wskit connect: Invalid URL ftp:\/\/example\.com\/: the protocol must be/,
+      /^wskit connect: The URL's protocol must be one of .* \(ftp:\/\/example\.com\/ has the protocol ftp:\)/,
     ],
   ];
   for (const [args, message] of cases) {

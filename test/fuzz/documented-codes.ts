@@ -4,5 +4,5 @@ import { readFileSync } from 'node:fs';
 
 export function documentedCodes(): Set<string> {
   const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-  return new Set(text.match(/WS_ERR_[A-Z0-9_]+/g) ?? []);
+  return new Set(text.match(/\b(?:WS_ERR|Z)_[A-Z0-9_]+/g) ?? []);
 }

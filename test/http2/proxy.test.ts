@@ -170,7 +170,8 @@ describe('new WebSocket(url, { http2: true, proxy })', () => {
       new WebSocket(urlOf(wss, 'ws'), { http2: true, proxy: p.url, handshakeTimeout: 200 }),
     );
     assert.equal(slow.error.code, 'WS_ERR_HANDSHAKE_TIMEOUT');
-    assert.match(slow.error.message, /the proxy 127\.0\.0\.1:\d+ opened no tunnel/);
+    assert.equal(slow.error.message, 'Opening handshake has timed out');
+    assert.match(slow.error.detail ?? '', /^after 200 ms \(the proxy 127\.0\.0\.1:\d+ opened no tunnel\)$/);
     const controller = new AbortController();
     const asked = p.nextRequest();
     const ws = new WebSocket(urlOf(wss, 'ws'), { http2: true, proxy: p.url, signal: controller.signal });

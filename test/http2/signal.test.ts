@@ -52,7 +52,7 @@ describe('new WebSocket(url, { http2, signal })', () => {
     const ws = new WebSocket(urlOf(server, 'ws'), { http2: true, signal: AbortSignal.abort(reason) });
     const { error, code } = await failure(ws);
     assert.equal(error.code, 'WS_ERR_HANDSHAKE_ABORTED');
-    assert.equal(error.name, 'WebSocketError');
+    assert.equal(error.name, 'Error', "named 'Error', as ws's errors are");
     assert.equal(error.cause, reason);
     assert.equal(code, 1006);
     assert.equal(ws.readyState, ws.CLOSED);

@@ -1,5 +1,6 @@
 // Sec-WebSocket-Version 7 and 8 (draft-ietf-hybi-thewebsocketprotocol-07/08) with legacy.hybi08,
-// driven by a client written from the draft over raw sockets; and refused (400) without the option.
+// driven by a client written from the draft over raw sockets. Version 8 is accepted by default (as
+// ws accepts it); 7 only with legacy.hybi08: true; legacy.hybi08: false accepts 13 only.
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
@@ -57,16 +58,37 @@ describe('hybi-07/08 (legacy.hybi08)', () => {
     assert.equal(headerOf(head, 'Sec-WebSocket-Version'), '13, 8, 7');
   });
 
-  for (const version of [8, 7]) {
-    it(`with the option off (the default), version ${version} is refused: 400, Sec-WebSocket-Version: 13`, async () => {
-      const s = await serve();
+  it('by default (the option unset) version 8 is accepted, as ws accepts it, with Sec-WebSocket-Origin', async () => {
+    const origins: (string | undefined)[] = [];
+    const s = await serve({
+      verifyClient: (info: { origin: string | undefined }) => {
+        origins.push(info.origin);
+        return true;
+      },
+    });
+    const { socket, reader } = await rawConnection(s.port);
+    socket.write(hybiRequest(8, 'http://old.example'));
+    const head = await reader.head();
+    assert.match(head, /^HTTP\/1\.1 101 /);
+    assert.equal(headerOf(head, 'Sec-WebSocket-Accept'), HYBI_ACCEPT);
+    assert.deepEqual(origins, ['http://old.example']);
+    socket.destroy();
+  });
+
+  for (const [legacy, version, list] of [
+    [undefined, 7, '13, 8'],
+    [{ hybi08: false }, 8, '13'],
+    [{ hybi08: false }, 7, '13'],
+  ] as const) {
+    it(`legacy ${JSON.stringify(legacy)}: version ${version} is refused: 400, Sec-WebSocket-Version: ${list}`, async () => {
+      const s = await serve(legacy === undefined ? {} : { legacy });
       let connections = 0;
       s.wss.on('connection', () => connections++);
       const { socket, reader } = await rawConnection(s.port);
       socket.write(hybiRequest(version));
       const head = await reader.head();
       assert.match(head, /^HTTP\/1\.1 400 /);
-      assert.equal(headerOf(head, 'Sec-WebSocket-Version'), '13');
+      assert.equal(headerOf(head, 'Sec-WebSocket-Version'), list);
       await reader.closed();
       assert.equal(connections, 0);
     });

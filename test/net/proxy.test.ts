@@ -172,7 +172,8 @@ describe('proxy option', () => {
     const p = await proxy({ silent: true });
     const { error, code } = await failure(client(s.url, { proxy: p.url, handshakeTimeout: 100 }));
     assert.equal((error as { code?: string }).code, 'WS_ERR_HANDSHAKE_TIMEOUT');
-    assert.match(error.message, /opened no tunnel/);
+    assert.equal(error.message, 'Opening handshake has timed out');
+    assert.match((error as { detail?: string }).detail ?? '', /opened no tunnel/);
     assert.equal(code, 1006);
   });
 

@@ -105,7 +105,8 @@ describe('socketPath options', () => {
     assert.throws(() => new WebSocketServer({ socketPath: '' }), { message: /socketPath must be/ });
     assert.throws(() => new WebSocketServer({ socketPath: 3 as never }), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.throws(() => new WebSocketServer({ socketPath: '/tmp/x.sock', noServer: true }), {
-      message: /Exactly one of/,
+      message: 'One and only one of the "port", "server", or "noServer" options must be specified',
+      detail: /exactly one of the "port" \(or "socketPath"\)/,
     });
   });
 

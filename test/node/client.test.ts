@@ -41,7 +41,7 @@ function switching(request: string, extra = ''): string {
 }
 
 /** Waits for a connection attempt to fail: the 'error' it emits, then 'close' with 1006. */
-async function failure(ws: WebSocket): Promise<Error & { code?: string; status?: number }> {
+async function failure(ws: WebSocket): Promise<Error & { code?: string; status?: number; detail?: string }> {
   const error = next<[Error & { code?: string; status?: number }]>(ws, 'error');
   const closed = recordClose(ws);
   let opened = false;
@@ -429,14 +429,16 @@ describe("the server's answer is checked", () => {
     );
     const err = await failure(client(raw.url));
     assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
-    assert.match(err.message, /Upgrade/);
+    assert.equal(err.message, 'Invalid Upgrade header');
+    assert.match(err.detail ?? '', /Upgrade: h2c/);
   });
 
   it('a subprotocol that was not offered fails the handshake', async () => {
     const raw = await answering((request) => switching(request, 'Sec-WebSocket-Protocol: other\r\n'));
     const err = await failure(client(raw.url, ['chat']));
     assert.equal(err.code, 'WS_ERR_HANDSHAKE_INVALID_RESPONSE');
-    assert.match(err.message, /not offered/);
+    assert.equal(err.message, 'Server sent an invalid subprotocol');
+    assert.match(err.detail ?? '', /"other", which was not offered \(offered: chat\)/);
   });
 
   it('a subprotocol when none was offered fails the handshake', async () => {

@@ -185,7 +185,10 @@ describe('ws compatibility: error classes', () => {
     assert.ok(!(plain instanceof WebSocketRangeError) && !(new Error('x') instanceof WebSocketError));
     assert.equal(range.closeCode, 1002);
     assert.equal(range.name, 'RangeError');
-    assert.equal(plain.name, 'WebSocketError');
+    // Named 'Error' as ws's errors are; WebSocketStream's WebSocketError (WHATWG) keeps its name.
+    assert.equal(plain.name, 'Error');
+    assert.match(String(plain), /^Error: x$/);
+    assert.equal(new WebSocketError('WS_ERR_ABNORMAL_CLOSURE', 'x').name, 'WebSocketError');
     assert.match(String(syntax), /^SyntaxError: x$/);
   });
 });

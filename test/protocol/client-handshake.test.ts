@@ -19,13 +19,22 @@ function response(
 
 const offer = { key: KEY, protocols: ['chat', 'superchat'], extensions: ['permessage-deflate'] };
 
-function invalid(res: UpgradeResponse, expected = offer, pattern?: RegExp) {
+/** Refused with WS_ERR_HANDSHAKE_INVALID_RESPONSE: `pattern` matches the message; `message` is ws's text exactly, `detail` wskit's. */
+function invalid(
+  res: UpgradeResponse,
+  expected = offer,
+  pattern?: RegExp,
+  message?: string,
+  detail?: RegExp,
+) {
   assert.throws(
     () => checkUpgradeResponse(res, expected),
     (err: unknown) =>
       err instanceof WebSocketError &&
       err.code === 'WS_ERR_HANDSHAKE_INVALID_RESPONSE' &&
-      (pattern === undefined || pattern.test(err.message)),
+      (pattern === undefined || pattern.test(err.message)) &&
+      (message === undefined || err.message === message) &&
+      (detail === undefined || detail.test(err.detail ?? '')),
   );
 }
 
@@ -57,7 +66,7 @@ describe('checkUpgradeResponse', () => {
 
   it('refuses a missing or wrong Upgrade header', () => {
     invalid(response({ upgrade: undefined }), offer, /Upgrade/);
-    invalid(response({ upgrade: 'h2c' }), offer, /Upgrade/);
+    invalid(response({ upgrade: 'h2c' }), offer, undefined, 'Invalid Upgrade header', /Upgrade: h2c/);
   });
 
   it('refuses a missing or wrong Connection header', () => {
@@ -68,27 +77,65 @@ describe('checkUpgradeResponse', () => {
   it('refuses a missing or wrong Sec-WebSocket-Accept', () => {
     invalid(response({ 'sec-websocket-accept': undefined }), offer, /Accept/);
     invalid(response({ 'sec-websocket-accept': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }), offer, /Accept/);
-    invalid(response(), { ...offer, key: 'x3JJHMbDL1EzLkh9GBhXDw==' }, /Accept/);
+    invalid(
+      response(),
+      { ...offer, key: 'x3JJHMbDL1EzLkh9GBhXDw==' },
+      undefined,
+      'Invalid Sec-WebSocket-Accept header',
+      /does not match the key sent/,
+    );
   });
 
   it('refuses a subprotocol that was not offered, or any when none was', () => {
-    invalid(response({ 'sec-websocket-protocol': 'other' }), offer, /not offered/);
+    invalid(
+      response({ 'sec-websocket-protocol': 'other' }),
+      offer,
+      undefined,
+      'Server sent an invalid subprotocol',
+      /"other", which was not offered/,
+    );
     invalid(
       response({ 'sec-websocket-protocol': 'chat' }),
       { ...offer, protocols: [] },
-      /none was requested/,
+      undefined,
+      'Server sent a subprotocol but none was requested',
     );
-    invalid(response({ 'sec-websocket-protocol': '' }), offer, /Empty/);
+    invalid(
+      response({ 'sec-websocket-protocol': '' }),
+      offer,
+      undefined,
+      'Server sent an invalid subprotocol',
+      /empty/,
+    );
   });
 
   it('refuses an extension that was not offered, twice, or malformed', () => {
-    invalid(response({ 'sec-websocket-extensions': 'x-webkit-deflate-frame' }), offer, /not offered/);
-    invalid(response({ 'sec-websocket-extensions': 'permessage-deflate' }), { ...offer, extensions: [] });
+    invalid(
+      response({ 'sec-websocket-extensions': 'x-webkit-deflate-frame' }),
+      offer,
+      undefined,
+      'Server indicated an extension that was not requested',
+      /x-webkit-deflate-frame, which was not offered/,
+    );
+    invalid(
+      response({ 'sec-websocket-extensions': 'permessage-deflate' }),
+      { ...offer, extensions: [] },
+      undefined,
+      'Server sent a Sec-WebSocket-Extensions header but no extension was requested',
+    );
     invalid(
       response({ 'sec-websocket-extensions': 'permessage-deflate, permessage-deflate' }),
       offer,
+      undefined,
+      'Invalid Sec-WebSocket-Extensions header',
       /twice/,
     );
-    invalid(response({ 'sec-websocket-extensions': 'permessage-deflate;' }), offer);
+    invalid(
+      response({ 'sec-websocket-extensions': 'permessage-deflate;' }),
+      offer,
+      undefined,
+      'Invalid Sec-WebSocket-Extensions header',
+      /a parameter name expected at the end/,
+    );
   });
 });

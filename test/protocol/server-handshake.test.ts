@@ -132,13 +132,28 @@ describe('checkUpgradeRequest', () => {
     }
   });
 
-  for (const version of ['8', '7', '14', '12', 'abc', '013x', undefined]) {
-    it(`refuses version ${version ?? '(missing)'} by default with 400 and Sec-WebSocket-Version: 13, as ws`, () => {
+  it('accepts version 8 by default, as ws does, with Sec-WebSocket-Origin as the origin', () => {
+    const r = accepted(
+      request({ 'sec-websocket-version': '8', 'sec-websocket-origin': 'http://old.example' }),
+    );
+    assert.equal(r.version, 8);
+    assert.equal(r.origin, 'http://old.example');
+  });
+
+  for (const version of ['7', '14', '12', 'abc', '013x', undefined]) {
+    it(`refuses version ${version ?? '(missing)'} by default with 400 and Sec-WebSocket-Version: 13, 8, as ws`, () => {
       const r = refused(request({ 'sec-websocket-version': version }), 400);
-      assert.deepEqual(r.headers, { 'Sec-WebSocket-Version': '13' });
-      assert.match(r.reason, /^Missing or invalid Sec-WebSocket-Version header/);
+      assert.deepEqual(r.headers, { 'Sec-WebSocket-Version': '13, 8' });
+      assert.equal(r.reason, 'Missing or invalid Sec-WebSocket-Version header');
+      assert.equal(r.detail, `got ${JSON.stringify(version ?? '')}; this server speaks 13, 8`);
     });
   }
+
+  it('with versions [13] (legacy.hybi08: false), version 8 is refused', () => {
+    const r = checkUpgradeRequest(request({ 'sec-websocket-version': '8' }), { versions: [13] });
+    assert.equal(r.ok, false);
+    assert.deepEqual((r as RefusedUpgrade).headers, { 'Sec-WebSocket-Version': '13' });
+  });
 
   it('a refused version lists the versions accepted', () => {
     const r = checkUpgradeRequest(request({ 'sec-websocket-version': '6' }), { versions: [13, 8, 7] });
@@ -167,12 +182,17 @@ describe('checkUpgradeRequest', () => {
     const { 'sec-websocket-key': _k, ...versionOn } = keyOn;
     assert.match(reasonOf(request(versionOn), no).reason, /^Missing or invalid Sec-WebSocket-Version/);
     const { 'sec-websocket-version': _v, ...pathOn } = versionOn;
-    assert.match(reasonOf(request(pathOn), no).reason, /^Invalid URL path/);
+    const path = reasonOf(request(pathOn), no);
+    assert.equal(path.reason, 'Bad Request', "ws's body: the status text");
+    assert.match(path.detail ?? '', /^Invalid URL path/);
     const protocolOn = reasonOf(request(pathOn), () => true);
     assert.equal(protocolOn.status, 400);
-    assert.match(protocolOn.reason, /^Invalid Sec-WebSocket-Protocol header/);
+    assert.equal(protocolOn.reason, 'Invalid Sec-WebSocket-Protocol header');
+    assert.equal(protocolOn.detail, 'invalid subprotocol name ""');
     const { 'sec-websocket-protocol': _p, ...extensionsOn } = pathOn;
-    assert.match(reasonOf(request(extensionsOn), () => true).reason, /Sec-WebSocket-Extensions/i);
+    const extensions = reasonOf(request(extensionsOn), () => true);
+    assert.equal(extensions.reason, 'Invalid or unacceptable Sec-WebSocket-Extensions header');
+    assert.match(extensions.detail ?? '', /unexpected character at index 0/);
   });
 
   it('refuses a malformed Sec-WebSocket-Protocol (400)', () => {

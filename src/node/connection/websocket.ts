@@ -294,7 +294,11 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     // A Blob is read first, as for send(), and sent in its turn (as ws 8.18+ does).
     if (isBlob(data)) {
       if (data.size > 125)
-        throw argumentError(`Control frame payload of ${data.size} bytes: at most 125 fit`, 'RangeError');
+        throw argumentError(
+          'The data size must not be greater than 125 bytes',
+          'RangeError',
+          `a control frame payload of ${data.size} bytes: at most 125 fit`,
+        );
       if (!this.canSend()) {
         if (data.size > 0) this._sentAfterClose = (this._sentAfterClose ?? 0) + data.size;
         if (cb) process.nextTick(cb, notOpen(this._readyState));
@@ -306,7 +310,11 @@ export class WebSocket extends PublishTarget implements HandshakeClient {
     const payload = data === undefined ? Buffer.alloc(0) : toPayload(data);
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (bytes.length > 125)
-      throw argumentError(`Control frame payload of ${bytes.length} bytes: at most 125 fit`, 'RangeError');
+      throw argumentError(
+        'The data size must not be greater than 125 bytes',
+        'RangeError',
+        `a control frame payload of ${bytes.length} bytes: at most 125 fit`,
+      );
     if (!this.canSend()) {
       // Counted in bufferedAmount as send()'s are, as ws counts them.
       if (bytes.length > 0) this._sentAfterClose = (this._sentAfterClose ?? 0) + bytes.length;

@@ -1,4 +1,4 @@
-import { createError, type WebSocketError } from '../../protocol/errors.js';
+import { createError, isZlibErrorCode, type WebSocketError } from '../../protocol/errors.js';
 import type { InflateJob } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';
 
@@ -40,19 +40,34 @@ export class StreamQueue {
   }
 }
 
+/** ws's text and code (a RangeError) for a message that inflates past maxPayload; close code 1009. */
 export function tooBig(maxPayload: number): WebSocketError {
-  return createError(
-    'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-    `Decompressed message larger than maxPayload (${maxPayload} bytes)`,
-    { closeCode: 1009 },
-  );
+  return createError('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'Max payload size exceeded', {
+    closeCode: 1009,
+    detail: `the decompressed message is larger than maxPayload (${maxPayload} bytes)`,
+  });
 }
 
+/**
+ * A message that does not inflate: zlib's code and message, as ws passes zlib's error (close code
+ * 1007); the zlib error is the cause. WS_ERR_DECOMPRESSION_FAILED when it carries no zlib code.
+ */
 export function corrupt(cause: unknown): WebSocketError {
-  return createError('WS_ERR_DECOMPRESSION_FAILED', 'Compressed message could not be inflated', {
-    closeCode: 1007,
-    cause,
-  });
+  const zlib = cause as { code?: unknown; message?: unknown; errno?: unknown } | null;
+  const code = isZlibErrorCode(zlib?.code) ? zlib.code : 'WS_ERR_DECOMPRESSION_FAILED';
+  const message =
+    code !== 'WS_ERR_DECOMPRESSION_FAILED' && typeof zlib?.message === 'string'
+      ? zlib.message
+      : 'Compressed message could not be inflated';
+  const detail = 'a compressed message could not be inflated (RFC 7692)';
+  const errno =
+    code !== 'WS_ERR_DECOMPRESSION_FAILED' && typeof zlib?.errno === 'number' ? zlib.errno : undefined;
+  return createError(
+    code,
+    message,
+    errno === undefined ? { closeCode: 1007, cause, detail } : { closeCode: 1007, cause, detail, errno },
+    'Error',
+  );
 }
 
 export function withTail(data: Buffer): Buffer {

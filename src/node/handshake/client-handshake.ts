@@ -119,17 +119,23 @@ function parseAddress(address: string | URL): URL {
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
+  // ws's texts; the URL itself goes into detail.
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'ws+unix:') {
     throw createError(
       'WS_ERR_INVALID_URL',
-      `Invalid URL ${url.href}: the protocol must be "ws:", "wss:", "http:", "https:" or "ws+unix:"`,
+      'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"',
+      { detail: `${url.href} has the protocol ${url.protocol}` },
     );
   }
   if (url.protocol === 'ws+unix:' && url.pathname === '') {
-    throw createError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: no socket path`);
+    throw createError('WS_ERR_INVALID_URL', "The URL's pathname is empty", {
+      detail: `${url.href} names no socket path (ws+unix:/path/to/socket:/request/path)`,
+    });
   }
   if (url.hash) {
-    throw createError('WS_ERR_INVALID_URL', `Invalid URL ${url.href}: a WebSocket URL has no fragment`);
+    throw createError('WS_ERR_INVALID_URL', 'The URL contains a fragment identifier', {
+      detail: `${url.href}: a WebSocket URL has no fragment (RFC 6455 §3)`,
+    });
   }
   return url;
 }
@@ -177,7 +183,9 @@ export class ClientHandshake {
         const proxyHost = this.tunnel?.proxyHost ?? this.http2?.tunnelProxyHost;
         const where = proxyHost === undefined ? '' : ` (the proxy ${proxyHost} opened no tunnel)`;
         this.fail(
-          createError('WS_ERR_HANDSHAKE_TIMEOUT', `Opening handshake has timed out after ${ms} ms${where}`),
+          createError('WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake has timed out', {
+            detail: `after ${ms} ms${where}`,
+          }),
         );
       }, ms);
     }
@@ -215,21 +223,27 @@ export class ClientHandshake {
   private connect(address: string | URL): void {
     const { client, protocols, options } = this;
     const original = this.original;
+    // ws's order: the version, the URL, the subprotocols.
+    const version = options.protocolVersion ?? 13;
+    if (version !== 8 && version !== 13) {
+      throw argumentError(
+        `Unsupported protocol version: ${String(version)} (supported versions: 8, 13)`,
+        'RangeError',
+        'use 13 (RFC 6455), or 8 for a hybi-08 server',
+      );
+    }
     const url = parseAddress(address);
     this.url = url.href;
     const seen = new Set<string>();
     for (const p of protocols) {
       if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
         throw argumentError(
-          `Invalid subprotocol ${JSON.stringify(p)}: each must be a distinct token`,
+          'An invalid or duplicated subprotocol was specified',
           'SyntaxError',
+          `${JSON.stringify(p)} ${seen.has(p as string) ? 'is listed twice' : 'is not a token'}: each subprotocol must be a distinct token`,
         );
       }
       seen.add(p);
-    }
-    const version = options.protocolVersion ?? 13;
-    if (version !== 8 && version !== 13) {
-      throw argumentError(`Unsupported protocol version ${String(version)}: use 13 (or 8)`, 'RangeError');
     }
     const secure = url.protocol === 'wss:';
     const key = generateKey();
@@ -357,7 +371,15 @@ export class ClientHandshake {
         }
         try {
           this.original ??= url;
-          this.connect(new URL(location, url));
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            throw createError('WS_ERR_INVALID_URL', `Invalid URL: ${location}`, {
+              detail: `the Location of a ${status} redirect from ${url.href}`,
+            });
+          }
+          this.connect(next);
         } catch (err) {
           // What a 'redirect' listener throws is the application's: thrown on, as in ws.
           if (this.inRedirectListener) {
@@ -398,10 +420,9 @@ export class ClientHandshake {
         });
         // As ws: a client that asked for subprotocols does not open without one.
         if (protocols.length > 0 && !accepted.protocol) {
-          throw createError(
-            'WS_ERR_HANDSHAKE_INVALID_RESPONSE',
-            `Server sent no subprotocol (offered: ${protocols.join(', ')})`,
-          );
+          throw createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', 'Server sent no subprotocol', {
+            detail: `offered: ${protocols.join(', ')}`,
+          });
         }
         const response = accepted.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
         if (response !== undefined && deflate !== null)

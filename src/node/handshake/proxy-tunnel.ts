@@ -55,10 +55,9 @@ export class ProxyTunnel {
     if (timeout !== undefined && timeout > 0) {
       this.timer = setTimeout(() => {
         this.finish(
-          createError(
-            'WS_ERR_HANDSHAKE_TIMEOUT',
-            `Opening handshake has timed out after ${timeout} ms (the proxy ${proxy.host} opened no tunnel)`,
-          ),
+          createError('WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake has timed out', {
+            detail: `after ${timeout} ms (the proxy ${proxy.host} opened no tunnel)`,
+          }),
         );
       }, timeout);
     }

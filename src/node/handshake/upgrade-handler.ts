@@ -148,7 +148,7 @@ export class UpgradeHandler<C> {
     // ---- end legacy ----
     const check = checkUpgradeRequest(req, this.checks);
     if (!check.ok) {
-      this.refuse(req, socket, check.status, check.reason, check.headers);
+      this.refuse(req, socket, check.status, check.reason, check.headers, check.detail);
       return;
     }
     const refusal = this.host.refusal();
@@ -198,7 +198,8 @@ export class UpgradeHandler<C> {
     if (isRead(socket)) {
       throw createError(
         'WS_ERR_INVALID_STATE',
-        'handleUpgrade() was called more than once with the same socket: a socket can be upgraded once',
+        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
+        { detail: 'a socket can be upgraded once' },
       );
     }
     const refusal = this.host.refusal();
@@ -262,16 +263,24 @@ export class UpgradeHandler<C> {
     );
   }
 
-  /** @internal Answers a refused request (or reports it as 'wsClientError' when listened to). */
+  /**
+   * @internal Answers a refused request with `reason` as the body (or reports it as 'wsClientError'
+   * when listened to: an error with `reason` as its message, and `detail`).
+   */
   refuse(
     req: IncomingMessage,
     socket: Duplex,
     status: number,
     reason: string,
     headers?: Record<string, string>,
+    detail?: string,
   ): void {
     if (this.host.listenerCount('wsClientError') > 0) {
-      const err = createError('WS_ERR_HANDSHAKE_INVALID_REQUEST', reason, { status });
+      const err = createError(
+        'WS_ERR_HANDSHAKE_INVALID_REQUEST',
+        reason,
+        detail === undefined ? { status } : { status, detail },
+      );
       this.host.emit('wsClientError', err, socket, req);
       return;
     }

@@ -91,7 +91,8 @@ function onHeadData(this: HeadSocket, chunk: Buffer): void {
   // An upgrade request as Node's http server tells them (Upgrade present, Connection: upgrade); the
   // handshake checks then refuse a wrong Upgrade value with 400. Anything else is plain HTTP: 426.
   if (req.headers.upgrade === undefined || !headerHasToken(req.headers.connection, 'upgrade')) {
-    abortHandshake(this, 426, 'Upgrade Required: this server speaks WebSocket only', {
+    // ws's body: the status text alone (the Upgrade header says what to speak).
+    abortHandshake(this, 426, 'Upgrade Required', {
       Upgrade: 'websocket',
     });
     return;

@@ -122,10 +122,9 @@ export class Http2ClientHandshake {
       this.timer = setTimeout(() => {
         const where = this.tunnel === null ? '' : ` (the proxy ${this.tunnel.proxyHost} opened no tunnel)`;
         this.fail(
-          createError(
-            'WS_ERR_HANDSHAKE_TIMEOUT',
-            `Opening handshake has timed out after ${options.handshakeTimeout} ms${where}`,
-          ),
+          createError('WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake has timed out', {
+            detail: `after ${options.handshakeTimeout} ms${where}`,
+          }),
         );
       }, options.handshakeTimeout);
     }
@@ -241,10 +240,9 @@ export class Http2ClientHandshake {
       });
       protocol = accepted.protocol;
       if (this.protocols.length > 0 && !protocol) {
-        throw createError(
-          'WS_ERR_HANDSHAKE_INVALID_RESPONSE',
-          `Server sent no subprotocol (offered: ${this.protocols.join(', ')})`,
-        );
+        throw createError('WS_ERR_HANDSHAKE_INVALID_RESPONSE', 'Server sent no subprotocol', {
+          detail: `offered: ${this.protocols.join(', ')}`,
+        });
       }
       const answer = accepted.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
       if (answer !== undefined && deflate !== null) params = acceptAsClient(answer, deflate.negotiation);

@@ -41,7 +41,7 @@ export function handleHixie76<C>(
     return;
   }
   if (!handler.host.shouldHandle(req)) {
-    handler.refuse(req, socket, 400, 'Invalid URL path for this WebSocket server');
+    handler.refuse(req, socket, 400, 'Bad Request', undefined, 'Invalid URL path for this WebSocket server');
     return;
   }
   const refusal = handler.host.refusal();

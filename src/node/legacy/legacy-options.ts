@@ -18,7 +18,8 @@ export interface LegacyOptions {
   hixie76?: boolean;
   /**
    * Sec-WebSocket-Version 7 and 8 (draft-ietf-hybi-thewebsocketprotocol-07/08: RFC 6455's framing,
-   * the origin in Sec-WebSocket-Origin). Default false (ws accepts 8 by default).
+   * the origin in Sec-WebSocket-Origin). Unset (the default), a server accepts 13 and 8, as ws does;
+   * true adds 7; false accepts 13 only.
    */
   hybi08?: boolean;
   /**
@@ -27,6 +28,9 @@ export interface LegacyOptions {
    */
   flashPolicy?: boolean | FlashPolicyOptions;
 }
+
+const HYBI_07_08: readonly number[] = Object.freeze([13, 8, 7]);
+const RFC_6455_ONLY: readonly number[] = Object.freeze([13]);
 
 /** The legacy options of a server, checked. */
 export class ResolvedLegacy {
@@ -38,7 +42,8 @@ export class ResolvedLegacy {
 
   constructor(options: LegacyOptions) {
     this.hixie76 = options.hixie76 === true;
-    this.versions = options.hybi08 === true ? Object.freeze([13, 8, 7]) : DEFAULT_VERSIONS;
+    this.versions =
+      options.hybi08 === true ? HYBI_07_08 : options.hybi08 === false ? RFC_6455_ONLY : DEFAULT_VERSIONS;
     const flash = options.flashPolicy;
     this.policy = flash === undefined || flash === false ? null : flash === true ? {} : flash;
   }
