@@ -1,5 +1,6 @@
 import type { Blob } from 'node:buffer';
 import { EMPTY_BUFFER } from '../../protocol/constants.js';
+import { createError } from '../../protocol/errors.js';
 import type { Protocol } from '../../protocol/protocol.js';
 import type { DeflateCodec } from '../deflate/codec.js';
 import { LeanSocket } from '../transport/lean-socket.js';
@@ -305,7 +306,7 @@ export class Outbox {
     const transport = this.transport;
     if ((this.flags & DEAD) !== 0 || transport.destroyed || !transport.writable) {
       if (callbacks !== null) {
-        const err = new Error('The socket is not writable: the connection is closed');
+        const err = createError('WS_ERR_NOT_OPEN', 'The socket is not writable: the connection is closed');
         for (const cb of callbacks) process.nextTick(cb, err);
       }
       return;
@@ -365,7 +366,7 @@ export class Outbox {
    */
   closed(): void {
     this.flags |= DEAD | FLUSH_SCHEDULED;
-    const error = new Error('The socket was closed before the data could be written');
+    const error = createError('WS_ERR_NOT_OPEN', 'The socket was closed before the data could be written');
     const callbacks = this.callbacks;
     this.callbacks = null;
     if (callbacks !== null) for (const cb of callbacks) cb(error);
@@ -540,8 +541,10 @@ function flushOutbox(outbox: Outbox): void {
 
 /** ws's texts for a send whose socket closed before its bytes were made. */
 function closedWhile(making: number): Error {
-  if (making === READING_BLOB) return new Error('The socket was closed while the blob was being read');
-  if (making === COMPRESSING) return new Error('The socket was closed while data was being compressed');
+  if (making === READING_BLOB)
+    return createError('WS_ERR_NOT_OPEN', 'The socket was closed while the blob was being read');
+  if (making === COMPRESSING)
+    return createError('WS_ERR_NOT_OPEN', 'The socket was closed while data was being compressed');
   return notOpen(3);
 }
 
