@@ -8,7 +8,7 @@
 // With files or folders, only the Node running this script, unless WSKIT_TEST_NODES says otherwise:
 // a comma-separated list of NODE_VERSIONS' entries (or their major versions), "all" or "none".
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureNode, NODE_VERSIONS } from './node-versions.mjs';
@@ -49,12 +49,18 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-function testArgs(files) {
+// Each run's failed tests, one line each (scripts/failures-reporter.mjs), printed again at the end.
+const failuresDir = join(root, 'test-artifacts', 'failures');
+
+function testArgs(files, failuresFile) {
   return [
     '--import',
     'tsx',
     '--test',
     '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts', 'failures-reporter.mjs')}`,
+    `--test-reporter-destination=${failuresFile}`,
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
     ...files,
   ];
@@ -99,9 +105,18 @@ run(process.execPath, [join(root, 'scripts/build.mjs')]);
 
 // Every Node's run goes ahead when an earlier one failed, so that one `npm test` reports them all.
 const failed = [];
+rmSync(failuresDir, { recursive: true, force: true });
+mkdirSync(failuresDir, { recursive: true });
 function runTests(node, version, testFiles) {
-  const r = spawnSync(node, testArgs(testFiles), { stdio: 'inherit' });
-  if (r.status !== 0) failed.push(`Node ${version}`);
+  const failuresFile = join(failuresDir, `node-${version}.txt`);
+  const r = spawnSync(node, testArgs(testFiles, failuresFile), { stdio: 'inherit' });
+  if (r.status !== 0) {
+    let lines = '';
+    try {
+      lines = readFileSync(failuresFile, 'utf8').trim();
+    } catch {}
+    failed.push(`Node ${version} (exit ${r.status ?? r.signal})${lines ? `:\n${lines.replace(/^/gm, '  ')}` : ''}`);
+  }
 }
 
 runTests(process.execPath, process.versions.node, files);
@@ -113,6 +128,6 @@ for (const version of matrixFiles.length > 0 ? otherNodes(targets.length > 0) : 
   runTests(node, version, matrixFiles);
 }
 if (failed.length > 0) {
-  console.error(`\nTests failed on ${failed.join(', ')}`);
+  console.error(`\nTests failed on ${failed.join('\n')}`);
   process.exit(1);
 }
