@@ -366,10 +366,13 @@ export class Outbox {
    */
   closed(): void {
     this.flags |= DEAD | FLUSH_SCHEDULED;
-    const error = createError('WS_ERR_NOT_OPEN', 'The socket was closed before the data could be written');
     const callbacks = this.callbacks;
     this.callbacks = null;
-    if (callbacks !== null) for (const cb of callbacks) cb(error);
+    if (callbacks !== null) {
+      // Made only when a callback waits: an Error (its stack) per closed connection costs churn.
+      const error = createError('WS_ERR_NOT_OPEN', 'The socket was closed before the data could be written');
+      for (const cb of callbacks) cb(error);
+    }
     const waiting = this.waiting;
     if (waiting === null) return;
     // A Blob always settles: its turn comes then (see settle()). A message on the thread pool does
