@@ -8,7 +8,7 @@
 // With files or folders, only the Node running this script, unless WSKIT_TEST_NODES says otherwise:
 // a comma-separated list of NODE_VERSIONS' entries (or their major versions), "all" or "none".
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureNode, NODE_VERSIONS } from './node-versions.mjs';
@@ -115,7 +115,9 @@ function runTests(node, version, testFiles) {
     try {
       lines = readFileSync(failuresFile, 'utf8').trim();
     } catch {}
-    failed.push(`Node ${version} (exit ${r.status ?? r.signal})${lines ? `:\n${lines.replace(/^/gm, '  ')}` : ''}`);
+    failed.push(
+      `Node ${version} (exit ${r.status ?? r.signal})${lines ? `:\n${lines.replace(/^/gm, '  ')}` : ''}`,
+    );
   }
 }
 
