@@ -60,7 +60,8 @@ function reasonOf(reason: unknown): string | Buffer | undefined {
 }
 
 /**
- * Builds the payload of a Close frame to send. Without a code the payload is empty. Throws a
+ * Builds the payload of a Close frame to send. Without a code the payload is empty, unless there is a
+ * reason: then the code is 1000 (WHATWG WebSocket close()). Throws a
  * WebSocketError (WS_ERR_INVALID_ARGUMENT) for a code that may not be sent, a reason over 123 bytes
  * or a reason that is neither text nor bytes: ws's texts (sender.js close()), with `detail`.
  */
@@ -68,10 +69,10 @@ export function encodeClosePayload(code?: number, reason?: string | ArrayBufferV
   const text = reasonOf(reason);
   const length = text === undefined ? 0 : typeof text === 'string' ? Buffer.byteLength(text) : text.length;
   if (code === undefined) {
-    if (length > 0) {
-      throw argumentError('A close reason needs a close code: pass close(code, reason)');
-    }
-    return EMPTY_BUFFER;
+    if (length === 0) return EMPTY_BUFFER;
+    // A reason without a code: 1000, as the WHATWG WebSocket's close() does (ws drops the reason and
+    // sends an empty Close frame; neither throws).
+    code = 1000;
   }
   if (!Number.isInteger(code) || !isValidCloseCode(code)) {
     throw argumentError(

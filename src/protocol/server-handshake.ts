@@ -31,6 +31,11 @@ export interface RefusedUpgrade {
   detail?: string;
   /** Headers the response must carry (e.g. Sec-WebSocket-Version with a refused version). */
   headers: Record<string, string>;
+  /**
+   * The request is not this server's (`shouldHandle` said no: another path), not a malformed one: an
+   * adapter answers it and does not report it as a client error (ws's 'wsClientError' is not emitted).
+   */
+  notOurs?: true;
 }
 
 function refuse(
@@ -126,7 +131,7 @@ export function checkUpgradeRequest(
   }
   if (options?.shouldHandle !== undefined && !options.shouldHandle(req)) {
     // ws answers with the status text alone.
-    return refuse(400, 'Bad Request', 'Invalid URL path for this WebSocket server');
+    return { ...refuse(400, 'Bad Request', 'Invalid URL path for this WebSocket server'), notOurs: true };
   }
   let protocols: string[] = [];
   const protocolHeader = single(h['sec-websocket-protocol']);

@@ -379,6 +379,23 @@ describe('server options and events', () => {
     assert.equal((await refusal(ws)).status, 418);
   });
 
+  it("a request for another path gets 400 and is not a 'wsClientError' (as in ws)", async () => {
+    const s = await serve({ path: '/ws' });
+    let reported = 0;
+    s.wss.on('wsClientError', () => reported++);
+    const refused = await refusal(client(`${s.url}/elsewhere`));
+    assert.equal(refused.status, 400);
+    assert.equal(reported, 0);
+    // A malformed request for the right path is still reported.
+    const malformed = next<[Error]>(s.wss, 'wsClientError');
+    const ws = client(`${s.url}/ws`, { protocolVersion: 8, headers: { 'Sec-WebSocket-Key': 'not a key' } });
+    const [err, socket] = (await malformed) as unknown as [Error, Duplex];
+    assert.match(err.message, /Sec-WebSocket-Key/);
+    socket.end('HTTP/1.1 418 I am a teapot\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    assert.equal((await refusal(ws)).status, 418);
+    assert.equal(reported, 1);
+  });
+
   it('maxConnections: one more upgrade gets 503', async () => {
     const s = await serve({ maxConnections: 2 });
     await connected(s);

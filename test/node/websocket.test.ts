@@ -222,7 +222,26 @@ describe('send()', () => {
     assert.throws(() => ws.close(1005), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.throws(() => ws.close(2000), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.throws(() => ws.close(1000, 'x'.repeat(124)), { code: 'WS_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => ws.close(undefined, 'x'.repeat(124)), { code: 'WS_ERR_INVALID_ARGUMENT' });
     assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+
+  it('a reason without a code closes with 1000 and the reason, as a browser does (ws drops it)', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const peerClosed = recordClose(peer);
+    const closed = recordClose(ws);
+    ws.close(undefined, 'bye');
+    assert.deepEqual(await peerClosed, { code: 1000, reason: 'bye' });
+    assert.deepEqual(await closed, { code: 1000, reason: 'bye' });
+  });
+
+  it('no code and no reason: an empty Close frame, seen as 1005', async () => {
+    const s = await serve();
+    const { ws, peer } = await connected(s);
+    const peerClosed = recordClose(peer);
+    ws.close(undefined, '');
+    assert.deepEqual(await peerClosed, { code: 1005, reason: '' });
   });
 });
 

@@ -111,10 +111,13 @@ describe('decodeClosePayload', () => {
 });
 
 describe('encodeClosePayload', () => {
-  it('no code: an empty payload; a reason without a code is refused', () => {
+  it('no code: an empty payload; a reason without a code closes with 1000 (WHATWG close())', () => {
     assert.equal(encodeClosePayload().length, 0);
     assert.equal(encodeClosePayload(undefined, '').length, 0);
-    assert.throws(() => encodeClosePayload(undefined, 'why'), isArgumentError);
+    assert.equal(encodeClosePayload(undefined, Buffer.alloc(0)).length, 0);
+    assert.deepEqual(encodeClosePayload(undefined, 'why'), closePayload(1000, 'why'));
+    assert.deepEqual(encodeClosePayload(undefined, Buffer.from('€')), closePayload(1000, '€'));
+    assert.throws(() => encodeClosePayload(undefined, 'x'.repeat(124)), isArgumentError);
   });
 
   it('code and reason, from a string or a Buffer', () => {

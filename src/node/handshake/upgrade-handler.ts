@@ -148,7 +148,9 @@ export class UpgradeHandler<C> {
     // ---- end legacy ----
     const check = checkUpgradeRequest(req, this.checks);
     if (!check.ok) {
-      this.refuse(req, socket, check.status, check.reason, check.headers, check.detail);
+      // Another path: answered at once, as ws does, never reported as 'wsClientError'.
+      if (check.notOurs === true) abortHandshake(socket, check.status, check.reason, check.headers);
+      else this.refuse(req, socket, check.status, check.reason, check.headers, check.detail);
       return;
     }
     const refusal = this.host.refusal();

@@ -70,7 +70,8 @@ export class StreamHandshake<C> {
       return;
     }
     if (!this.host.shouldHandle(asMessage)) {
-      this.refuse(asMessage, stream, 400, 'Invalid URL path for this WebSocket server');
+      // Another path: not a client error (no 'wsClientError'), as over HTTP/1.1.
+      refuseStream(stream, 400, 'Invalid URL path for this WebSocket server');
       return;
     }
     const refusal = this.host.refusal();

@@ -41,7 +41,8 @@ export function handleHixie76<C>(
     return;
   }
   if (!handler.host.shouldHandle(req)) {
-    handler.refuse(req, socket, 400, 'Bad Request', undefined, 'Invalid URL path for this WebSocket server');
+    // Another path: not a client error (no 'wsClientError'), as with version 13.
+    abortHandshake(socket, 400, 'Bad Request');
     return;
   }
   const refusal = handler.host.refusal();
