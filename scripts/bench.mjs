@@ -84,6 +84,8 @@ const IDLE = {
   maxReps: 1, // --idle-reps
   metrics: [
     ['rss_per_conn', 'server RSS bytes/conn', false],
+    ['rss_wo_young_per_conn', 'RSS bytes/conn, young generation left out', false],
+    ['young_per_conn', 'young generation bytes/conn (per process, × K)', false],
     ['heap_per_conn', 'JS heap bytes/conn', false],
     ['hs_per_s', 'handshakes/s', true],
   ],
@@ -257,13 +259,15 @@ function peerVersion(name) {
 }
 
 function ensurePeers() {
-  if (['ws', 'bufferutil', UWS].every(peerVersion)) return;
+  // The servers resolve the peers from this manifest, so it is written even when the peers are
+  // already there (installed by hand with `npm install --prefix bench/.peers`, which writes none).
   mkdirSync(PEERS, { recursive: true });
   const manifest = path.join(PEERS, 'package.json');
   if (!existsSync(manifest)) {
     const pkg = { name: 'wskit-bench-peers', private: true, description: 'installed by scripts/bench.mjs' };
     writeFileSync(manifest, `${JSON.stringify(pkg, null, 2)}\n`);
   }
+  if (['ws', 'bufferutil', UWS].every(peerVersion)) return;
   sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', PEERS, ...PEER_SPECS]);
 }
 
@@ -717,6 +721,10 @@ async function measureIdle(row, server, rep, opts, info, base) {
     processes: plan.processes,
     rss_per_conn: (after.rss - before.rss) / n,
     heap_per_conn: (after.heapUsed - before.heapUsed) / n,
+    // V8's young generation is a per-process cost (grown during the handshakes, kept while idle):
+    // with K processes it is paid K times. Reported apart, and RSS without it, for that reason.
+    young_per_conn: ((after.young ?? 0) - (before.young ?? 0)) / n,
+    rss_wo_young_per_conn: (after.rss - before.rss - ((after.young ?? 0) - (before.young ?? 0))) / n,
     heap_total_per_conn: (after.heapTotal - before.heapTotal) / n,
     external_per_conn: (after.external - before.external) / n,
     hs_per_s: n / connectS,
@@ -928,7 +936,7 @@ function idleText(rows, info, opts) {
       ? `RLIMIT_NOFILE is ${p.limit.toLocaleString('en-US')} here${p.raised ? ' (raised for the children)' : ' and cannot be raised'}, so one process cannot hold them all: each column is **${p.processes} identical server processes** of ${p.shares[0].toLocaleString('en-US')} connections, all on CPU ${info.serverCpu}, each with its own port and load generator, and their memory is added up`
       : `one server process (RLIMIT_NOFILE ${p.limit}${p.raised ? ', raised for the children' : ''})`;
   return [
-    `- **${IDLE.title}** (\`${IDLE.id}\`, ${IDLE.maxReps === 1 ? 'measured in the first repetition only' : `measured in the first ${IDLE.maxReps} repetitions`}): ${p.conns.toLocaleString('en-US')} connections opened at once (at most 256 handshaking), bound round-robin to the source addresses ${p.sources[0]} to ${p.sources.at(-1)}; ${split}. Each server is fresh, warmed up with 500 connections opened and closed, then sampled 3 times (each sample after two full GCs; node's default flags, \`gc\` reached at run time) before connecting and again after the connections have been idle for ${opts.hold} s; per connection = (median after − median before) ÷ ${p.conns.toLocaleString('en-US')}. The run fails if fewer than all of them are open, as counted by the load generators and by the servers. Handshakes/s: all connections ÷ the time until the last load generator had all of its connections open; the CPU line covers that connect phase.`,
+    `- **${IDLE.title}** (\`${IDLE.id}\`, ${IDLE.maxReps === 1 ? 'measured in the first repetition only' : `measured in the first ${IDLE.maxReps} repetitions`}): ${p.conns.toLocaleString('en-US')} connections opened at once (at most 256 handshaking), bound round-robin to the source addresses ${p.sources[0]} to ${p.sources.at(-1)}; ${split}. Each server is fresh, warmed up with 500 connections opened and closed, then sampled 3 times (each sample after two full GCs; node's default flags, \`gc\` reached at run time) before connecting and again after the connections have been idle for ${opts.hold} s; per connection = (median after − median before) ÷ ${p.conns.toLocaleString('en-US')}. "Young generation" is the growth of V8's new space (resident pages, \`v8.getHeapSpaceStatistics()\`): V8 grows it, up to 32 MiB a process, while many objects survive, as during the burst of handshakes, and keeps it while idle. It is a cost per process, not per connection${p.processes > 1 ? `, paid ${p.processes} times here` : ''}; "young generation left out" is the RSS growth without it. The run fails if fewer than all of them are open, as counted by the load generators and by the servers. Handshakes/s: all connections ÷ the time until the last load generator had all of its connections open; the CPU line covers that connect phase.`,
   ];
 }
 
