@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { EMPTY_BUFFER } from './constants.js';
 import { argumentError, createError, protocolError } from './errors.js';
 

@@ -1,4 +1,5 @@
 /** The GUID that RFC 6455 §1.3 appends to Sec-WebSocket-Key before hashing. */
+import { Buffer } from 'node:buffer';
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** Frame opcodes (RFC 6455 §5.2). */

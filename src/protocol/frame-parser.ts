@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD } from './constants.js';
 import { createError, protocolError } from './errors.js';
 import { Masker } from './mask.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { type CodedError, createError } from './errors.js';
 import { MessageBuffer } from './message-buffer.js';
 import { isValidUtf8 } from './utf8-validator.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { RefusedUpgrade, UpgradeRequest } from './server-handshake.js';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { isTokenChar } from './header-tokens.js';
 
 /** An HTTP/1.x request head, with the fields of Node's IncomingMessage that a handshake uses. */

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 
 /** Fills `mask` (4 bytes) with a masking key; the `generateMask` option of ws. */

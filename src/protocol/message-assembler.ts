@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { EMPTY_BUFFER, Opcode } from './constants.js';
 import { createError, protocolError, type WebSocketError } from './errors.js';
 import type { FrameHandler } from './frame-parser.js';

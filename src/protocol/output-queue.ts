@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { frameHeaderSize, writeFrameHeader } from './frame-header.js';
 import { Masker } from './mask.js';
 import type { MaskKeySource } from './mask-key-source.js';

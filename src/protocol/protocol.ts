@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { decodeClosePayload, encodeClosePayload } from './close.js';
 import { DEFAULT_MAX_PAYLOAD, EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode, ReadyState } from './constants.js';
 import { argumentError, createError, WebSocketError } from './errors.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { isBlob, type SendData, toPayload } from '../node/connection/send-data.js';
 import { createError } from '../protocol/errors.js';
 

@@ -22,6 +22,7 @@
  * topic it has (rather than ioredis's autoResubscribe: topics subscribed during the outage would wait
  * in its offline queue, which is flushed with an error after maxRetriesPerRequest attempts).
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { argumentError, createError, WebSocketError } from '../protocol/errors.js';

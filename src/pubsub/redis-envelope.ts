@@ -10,6 +10,7 @@
  * Binary rather than JSON: the message is carried without base64 or escaping, and a broker reads the
  * header without parsing anything.
  */
+import { Buffer } from 'node:buffer';
 
 export const ENVELOPE_VERSION = 1;
 export const ORIGIN_LENGTH = 8;

@@ -1,7 +1,9 @@
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import process from 'node:process';
 import type { Duplex } from 'node:stream';
 import { FlushBatch } from '../node/connection/flush-batch.js';
 import { Heartbeat } from '../node/connection/heartbeat.js';

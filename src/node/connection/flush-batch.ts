@@ -1,3 +1,5 @@
+import process from 'node:process';
+
 /** What a FlushBatch flushes: an Outbox with bytes to write. */
 export interface Flushable {
   flush(): void;

@@ -1,4 +1,5 @@
 import type { Blob } from 'node:buffer';
+import process from 'node:process';
 import { EMPTY_BUFFER } from '../../protocol/constants.js';
 import { createError } from '../../protocol/errors.js';
 import type { Protocol } from '../../protocol/protocol.js';

@@ -1,4 +1,4 @@
-import { Blob } from 'node:buffer';
+import { Blob, Buffer } from 'node:buffer';
 import { argumentError } from '../../protocol/errors.js';
 
 /** What send() accepts, as in ws and the browser. */

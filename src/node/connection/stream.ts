@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { WebSocket } from './websocket.js';
 

@@ -1,4 +1,6 @@
+import { Buffer } from 'node:buffer';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import process from 'node:process';
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../../protocol/constants.js';
 import { argumentError, createError } from '../../protocol/errors.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createError, isZlibErrorCode, type WebSocketError } from '../../protocol/errors.js';
 import type { InflateJob } from './inflate-budget.js';
 import type { Limiter } from './limiter.js';

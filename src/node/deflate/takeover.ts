@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import type { WebSocketError } from '../../protocol/errors.js';
 import {

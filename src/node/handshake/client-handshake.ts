@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';

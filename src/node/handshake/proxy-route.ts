@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { argumentError } from '../../protocol/errors.js';
 
 /**

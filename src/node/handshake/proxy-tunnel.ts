@@ -1,7 +1,9 @@
+import { Buffer } from 'node:buffer';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import process from 'node:process';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { type CodedError, createError } from '../../protocol/errors.js';

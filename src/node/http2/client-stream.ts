@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { EMPTY_BUFFER, ReadyState } from '../../protocol/constants.js';
 import { argumentError, createError } from '../../protocol/errors.js';

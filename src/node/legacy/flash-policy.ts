@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { MAX_CLOSE_REASON_BYTES } from '../../protocol/close.js';
 import { argumentError, WebSocketError } from '../../protocol/errors.js';
 

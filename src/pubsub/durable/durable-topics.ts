@@ -9,6 +9,7 @@
  * of subscribers: raw frames to the plain ones (ws.subscribe()), `message` objects to the
  * wskit.topics.v1 ones.
  */
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Subscriber } from '../../node/connection/publish-target.js';
 import type { SendData } from '../../node/connection/send-data.js';

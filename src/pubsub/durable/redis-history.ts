@@ -3,6 +3,7 @@
  * publisher connection and reading their replies. Kept out of redis-broker.ts, which connects and
  * subscribes; this file knows the keys and the scripts.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
 import { KIND_JOIN, KIND_LEAVE, NO_COMPRESS, sequencedHead } from '../redis-envelope.js';

@@ -5,6 +5,7 @@
  * message past the next expected offset (messages missed while the broker reconnected) makes the
  * subscription read the missing ones from the history first.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { DurableTopics, TopicsConnection } from './durable-topics.js';

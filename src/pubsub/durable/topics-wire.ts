@@ -2,6 +2,7 @@
  * The messages of the wskit.topics.v1 protocol (docs/topics-protocol.md): checking what a client
  * sends, and writing what the server sends. Pure functions; no I/O.
  */
+import { Buffer } from 'node:buffer';
 import { MAX_TOPIC_LENGTH } from '../topic-registry.js';
 import type { PresenceMember, RetainedMessage } from './sequenced.js';
 
