@@ -713,6 +713,7 @@ async function measureIdle(row, server, rep, opts, info, base) {
     return { ...base, error: `loadgen exit ${endBad.code} after the hold: ${why}` };
   }
   const n = plan.conns;
+  const youngGrowth = (after.young ?? 0) - (before.young ?? 0);
   const connectS = (Math.max(...opened.map((o) => o.t)) - t0) / 1000;
   const cpuServer = cpuPct(cpuA, { ...cpuB, procs: cpuB.procs.slice(0, started.length) });
   const cpuAll = cpuPct({ ...cpuA, procs: [...cpuA.procs, ...loadgens.map(() => 0)] }, cpuB);
@@ -723,8 +724,8 @@ async function measureIdle(row, server, rep, opts, info, base) {
     heap_per_conn: (after.heapUsed - before.heapUsed) / n,
     // V8's young generation is a per-process cost (grown during the handshakes, kept while idle):
     // with K processes it is paid K times. Reported apart, and RSS without it, for that reason.
-    young_per_conn: ((after.young ?? 0) - (before.young ?? 0)) / n,
-    rss_wo_young_per_conn: (after.rss - before.rss - ((after.young ?? 0) - (before.young ?? 0))) / n,
+    young_per_conn: youngGrowth / n,
+    rss_wo_young_per_conn: (after.rss - before.rss - youngGrowth) / n,
     heap_total_per_conn: (after.heapTotal - before.heapTotal) / n,
     external_per_conn: (after.external - before.external) / n,
     hs_per_s: n / connectS,

@@ -1,5 +1,6 @@
-/** The GUID that RFC 6455 §1.3 appends to Sec-WebSocket-Key before hashing. */
 import { Buffer } from 'node:buffer';
+
+/** The GUID that RFC 6455 §1.3 appends to Sec-WebSocket-Key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** Frame opcodes (RFC 6455 §5.2). */

@@ -1,6 +1,6 @@
-/** Reason phrases for the statuses wskit answers a refused handshake with. */
 import { Buffer } from 'node:buffer';
 
+/** Reason phrases for the statuses wskit answers a refused handshake with. */
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',

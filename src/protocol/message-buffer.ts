@@ -1,6 +1,6 @@
-/** Pieces at least this large are kept by reference; smaller ones are copied together. */
 import { Buffer } from 'node:buffer';
 
+/** Pieces at least this large are kept by reference; smaller ones are copied together. */
 const KEEP_THRESHOLD = 16 * 1024;
 const MIN_SPILL = 4 * 1024;
 
